@@ -1,0 +1,81 @@
+namespace DeliveryGrains.Deliveries;
+
+[GenerateSerializer, Immutable, Alias("Recipient")]
+public sealed record Recipient(
+    [property: Id(0)] string ProfileId,
+    [property: Id(1)] string? Address);
+
+/// <summary>A synthetic target made on the server, for simulations and load tests.</summary>
+[GenerateSerializer, Immutable, Alias("GeneratedTarget")]
+public sealed record GeneratedTarget(
+    [property: Id(0)] int Count,
+    [property: Id(1)] int Seed,
+    [property: Id(2)] string Domain);
+
+/// <summary>Settings of the simulated Enhanced MTA; rates are fractions 0–1.</summary>
+[GenerateSerializer, Immutable, Alias("MtaSettings")]
+public sealed record MtaSettings(
+    [property: Id(0)] MtaKind Kind,
+    [property: Id(1)] double HardBounceRate = 0.02,
+    [property: Id(2)] double SoftBounceRate = 0.05,
+    [property: Id(3)] double RetrySuccessRate = 0.5,
+    [property: Id(4)] double OpenRate = 0.3,
+    [property: Id(5)] double ClickRate = 0.1,
+    [property: Id(6)] TimeSpan? FeedbackDelay = null,
+    [property: Id(7)] int Seed = 0)
+{
+    public static readonly TimeSpan DefaultFeedbackDelay = TimeSpan.FromSeconds(1);
+
+    public TimeSpan EffectiveFeedbackDelay => FeedbackDelay ?? DefaultFeedbackDelay;
+}
+
+/// <summary>Everything a marketing user sets on a delivery before it is prepared.</summary>
+[GenerateSerializer, Immutable, Alias("DeliveryDefinition")]
+public sealed record DeliveryDefinition(
+    [property: Id(0)] string Name,
+    [property: Id(1)] Channel Channel,
+    [property: Id(2)] bool EmailFeedbackService,
+    [property: Id(3)] TimeSpan ValidityPeriod,
+    [property: Id(4)] TimeSpan RetryPeriod,
+    [property: Id(5)] int MaxRetries,
+    [property: Id(6)] DateTimeOffset? SendAt,
+    [property: Id(7)] bool RequestConfirmation,
+    [property: Id(8)] IReadOnlyList<Recipient>? Recipients,
+    [property: Id(9)] GeneratedTarget? GeneratedTarget,
+    [property: Id(10)] MtaSettings Mta)
+{
+    /// <summary>R7.2: the longest validity period, also the default.</summary>
+    public static readonly TimeSpan MaxValidityPeriod = TimeSpan.FromDays(3.5);
+    public static readonly TimeSpan DefaultRetryPeriod = TimeSpan.FromHours(1);
+    public const int DefaultMaxRetries = 5;
+
+    public int TargetSize => Recipients?.Count ?? GeneratedTarget?.Count ?? 0;
+}
+
+/// <summary>What PATCH may change on a delivery not yet confirmed (R2.4); null leaves a field as it is.</summary>
+[GenerateSerializer, Immutable, Alias("DeliveryChanges")]
+public sealed record DeliveryChanges(
+    [property: Id(0)] string? Name,
+    [property: Id(1)] IReadOnlyList<Recipient>? Recipients,
+    [property: Id(2)] GeneratedTarget? GeneratedTarget,
+    [property: Id(3)] DateTimeOffset? SendAt,
+    [property: Id(4)] bool ClearSendAt = false);
+
+/// <summary>Who asks: the authenticated user and the roles they hold (R1).</summary>
+[GenerateSerializer, Immutable, Alias("Caller")]
+public sealed record Caller(
+    [property: Id(0)] string Name,
+    [property: Id(1)] IReadOnlySet<string> Roles)
+{
+    public bool Holds(string role) => Roles.Contains(role);
+}
+
+public static class Roles
+{
+    public const string PrepareDeliveries = nameof(PrepareDeliveries);
+    public const string StartDeliveries = nameof(StartDeliveries);
+    public const string Administration = nameof(Administration);
+    public const string MtaFeedback = nameof(MtaFeedback);
+
+    public static readonly IReadOnlyList<string> All = [PrepareDeliveries, StartDeliveries, Administration, MtaFeedback];
+}

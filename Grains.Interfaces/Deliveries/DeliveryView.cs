@@ -1,0 +1,54 @@
+namespace DeliveryGrains.Deliveries;
+
+/// <summary>The Deployment block (R8). Rates are percentages 0–100, unrounded.</summary>
+[GenerateSerializer, Immutable, Alias("Kpis")]
+public sealed record Kpis(
+    [property: Id(0)] long ToDeliver,
+    [property: Id(1)] long Sent,
+    [property: Id(2)] long Delivered,
+    [property: Id(3)] double DeliveredRate,
+    [property: Id(4)] long BouncesAndErrors,
+    [property: Id(5)] double BouncesAndErrorsRate,
+    [property: Id(6)] long Opens,
+    [property: Id(7)] double OpenRate,
+    [property: Id(8)] long Clicks,
+    [property: Id(9)] double ClickThroughRate,
+    [property: Id(10)] long Pending,
+    [property: Id(11)] long AwaitingRetry,
+    [property: Id(12)] DateTimeOffset ComputedAt)
+{
+    /// <summary>R8.8: every message to deliver was sent and none waits for an outcome or a retry.</summary>
+    public bool Settled => Sent == ToDeliver && Pending == 0 && AwaitingRetry == 0;
+
+    public double Progress => ToDeliver == 0 ? 0 : (double)Sent / ToDeliver;
+}
+
+[GenerateSerializer, Immutable, Alias("DeliveryView")]
+public sealed record DeliveryView(
+    [property: Id(0)] string Id,
+    [property: Id(1)] string Name,
+    [property: Id(2)] Channel Channel,
+    [property: Id(3)] DeliveryStatus Status,
+    [property: Id(4)] bool EmailFeedbackService,
+    [property: Id(5)] TimeSpan ValidityPeriod,
+    [property: Id(6)] DateTimeOffset? ValidUntil,
+    [property: Id(7)] DateTimeOffset? SendAt,
+    [property: Id(8)] IReadOnlyList<string> Warnings,
+    [property: Id(9)] Kpis Kpis,
+    [property: Id(10)] TimeSpan RetryPeriod,
+    [property: Id(11)] int MaxRetries,
+    [property: Id(12)] bool RequestConfirmation,
+    [property: Id(13)] MtaSettings Mta,
+    [property: Id(14)] string CreatedBy,
+    [property: Id(15)] int TargetSize);
+
+[GenerateSerializer, Immutable, Alias("PreparationResult")]
+public sealed record PreparationResult(
+    [property: Id(0)] long ToDeliver,
+    [property: Id(1)] IReadOnlyDictionary<ExclusionReason, int> Excluded);
+
+[GenerateSerializer, Immutable, Alias("ExclusionEntry")]
+public sealed record ExclusionEntry(
+    [property: Id(0)] string ProfileId,
+    [property: Id(1)] string? Address,
+    [property: Id(2)] ExclusionReason Reason);

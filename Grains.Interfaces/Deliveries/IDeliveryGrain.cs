@@ -1,0 +1,50 @@
+using Orleans.Concurrency;
+
+using DeliveryGrains.Logs;
+
+namespace DeliveryGrains.Deliveries;
+
+/// <summary>One delivery: its definition, lifecycle (R2), validity period (R7) and the top of the KPI rollup (R8).</summary>
+[Alias("IDeliveryGrain")]
+public interface IDeliveryGrain : IGrainWithStringKey
+{
+    /// <summary>Creates the delivery in Draft; refused with 409 when the id is taken.</summary>
+    [Alias("Create")]
+    Task<DeliveryView> CreateAsync(DeliveryDefinition definition, Caller caller);
+
+    /// <summary>Changes name, target or schedule of a delivery not yet confirmed; Ready goes back to Draft (R2.4).</summary>
+    [Alias("Change")]
+    Task<DeliveryView> ChangeAsync(DeliveryChanges changes, Caller caller);
+
+    /// <summary>Resolves the target and writes sending and exclusion logs (R2.1); the delivery becomes Ready.</summary>
+    [Alias("Prepare")]
+    Task<PreparationResult> PrepareAsync(Caller caller);
+
+    /// <summary>Confirms the send (R1.1, R2.3, R2.5): only a StartDeliveries user, only once, only when Ready.</summary>
+    [Alias("ConfirmSend")]
+    Task<DeliveryView> ConfirmSendAsync(Caller caller);
+
+    [Alias("GetView")]
+    Task<DeliveryView> GetViewAsync();
+
+    /// <summary>R8.7: recounts every KPI from the logs, publishes it and repairs drift.</summary>
+    [Alias("ComputeStats")]
+    Task<Kpis> ComputeStatsAsync(Caller caller);
+
+    [Alias("ListLogs")]
+    Task<LogPage> ListLogsAsync(LogQuery query, Caller caller);
+
+    [Alias("GetLog")]
+    Task<SendingLog> GetLogAsync(string profileId, Caller caller);
+
+    [Alias("ListExclusions")]
+    Task<IReadOnlyList<ExclusionEntry>> ListExclusionsAsync(Caller caller);
+
+    /// <summary>A partition's current absolute counts; the latest version of each partition wins.</summary>
+    [AlwaysInterleave, Alias("ReportPartitionCounts")]
+    Task ReportPartitionCountsAsync(int partition, PartitionCounts counts);
+
+    /// <summary>Where a profile's log lives, for the profile history (R10.1); null when it has none here.</summary>
+    [Alias("FindProfileLog")]
+    Task<ProfileDeliveryEntry?> FindProfileLogAsync(string profileId);
+}

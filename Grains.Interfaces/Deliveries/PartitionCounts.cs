@@ -1,0 +1,79 @@
+using DeliveryGrains.Logs;
+
+namespace DeliveryGrains.Deliveries;
+
+/// <summary>
+/// How many logs of a partition stand in each phase, and how many opened and clicked. Absolute
+/// numbers, not deltas, so a lost or repeated flush heals with the next one.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("PartitionCounts")]
+public sealed record PartitionCounts(
+    [property: Id(0)] long Version,
+    [property: Id(1)] long ToDeliver,
+    [property: Id(2)] long AwaitingOutcome,
+    [property: Id(3)] long AwaitingRetry,
+    [property: Id(4)] long Delivered,
+    [property: Id(5)] long Failed,
+    [property: Id(6)] long Opened,
+    [property: Id(7)] long Clicked)
+{
+    public static readonly PartitionCounts Empty = new(0, 0, 0, 0, 0, 0, 0, 0);
+
+    public long Total => ToDeliver + AwaitingOutcome + AwaitingRetry + Delivered + Failed;
+
+    public long Relayed => Total - ToDeliver;
+
+    public static PartitionCounts Sum(IEnumerable<PartitionCounts> parts)
+    {
+        long toDeliver = 0, awaiting = 0, retry = 0, delivered = 0, failed = 0, opened = 0, clicked = 0;
+        foreach (var p in parts)
+        {
+            toDeliver += p.ToDeliver;
+            awaiting += p.AwaitingOutcome;
+            retry += p.AwaitingRetry;
+            delivered += p.Delivered;
+            failed += p.Failed;
+            opened += p.Opened;
+            clicked += p.Clicked;
+        }
+
+        return new(0, toDeliver, awaiting, retry, delivered, failed, opened, clicked);
+    }
+
+    /// <summary>R8: the Deployment block for these counts, with opens and clicks as last published (R8.5).</summary>
+    public Kpis ToKpis(bool emailFeedbackService, long opens, long clicks, DateTimeOffset computedAt)
+    {
+        var sent = Relayed;
+        var pending = emailFeedbackService ? AwaitingOutcome : 0;
+        var delivered = emailFeedbackService
+            ? Delivered
+            : Delivered + AwaitingOutcome + AwaitingRetry;
+        var failed = emailFeedbackService ? Failed + AwaitingRetry : Failed;
+        return new Kpis(
+            ToDeliver: Total,
+            Sent: sent,
+            Delivered: delivered,
+            DeliveredRate: Percent(delivered, sent),
+            BouncesAndErrors: failed,
+            BouncesAndErrorsRate: Percent(failed, sent),
+            Opens: opens,
+            OpenRate: Percent(opens, delivered),
+            Clicks: clicks,
+            ClickThroughRate: Percent(clicks, delivered),
+            Pending: pending,
+            AwaitingRetry: AwaitingRetry,
+            ComputedAt: computedAt);
+    }
+
+    /// <summary>R8.6: a rate over nothing is 0.</summary>
+    private static double Percent(long part, long whole) => whole == 0 ? 0 : part * 100.0 / whole;
+}
+
+/// <summary>One delivery in a profile's history (R10.1).</summary>
+[GenerateSerializer, Immutable, Alias("ProfileDeliveryEntry")]
+public sealed record ProfileDeliveryEntry(
+    [property: Id(0)] string DeliveryId,
+    [property: Id(1)] string DeliveryName,
+    [property: Id(2)] Channel Channel,
+    [property: Id(3)] LogStatus Status,
+    [property: Id(4)] DateTimeOffset? RelayedAt);

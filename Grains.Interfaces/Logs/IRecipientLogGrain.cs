@@ -1,0 +1,48 @@
+using DeliveryGrains.Deliveries;
+using DeliveryGrains.Feedback;
+
+namespace DeliveryGrains.Logs;
+
+/// <summary>
+/// One message's sending log (key "{deliveryId}/{profileId}"): the status machine of R4–R6,
+/// retries after soft bounces (R7.1) and idempotent feedback.
+/// </summary>
+[Alias("IRecipientLogGrain")]
+public interface IRecipientLogGrain : IGrainWithStringKey
+{
+    /// <summary>Relays the message to the MTA once; a repeated relay changes nothing and answers the current mark.</summary>
+    [Alias("Relay")]
+    Task<LogTransition> RelayAsync(RelayOrder order);
+
+    [Alias("ApplyFeedback")]
+    Task<FeedbackOutcome> ApplyFeedbackAsync(FeedbackEvent feedback);
+
+    /// <summary>R7.3: the validity period ended; a message still waiting fails (or stays unsent).</summary>
+    [Alias("Expire")]
+    Task<LogTransition> ExpireAsync(DateTimeOffset at);
+
+    [Alias("GetLog")]
+    Task<SendingLog?> GetLogAsync();
+}
+
+[GenerateSerializer, Immutable, Alias("RelayOrder")]
+public sealed record RelayOrder(
+    [property: Id(0)] DeliveryRun Run,
+    [property: Id(1)] int Partition,
+    [property: Id(2)] int RecipientIndex,
+    [property: Id(3)] string ProfileId,
+    [property: Id(4)] string Address);
+
+public static class GrainKeys
+{
+    public static string Log(string deliveryId, string profileId) => $"{deliveryId}/{profileId}";
+
+    public static string Partition(string deliveryId, int index) => $"{deliveryId}/{index}";
+
+    /// <summary>Splits "{deliveryId}/{rest}"; delivery ids never hold a '/'.</summary>
+    public static (string DeliveryId, string Tail) Split(string key)
+    {
+        var slash = key.IndexOf('/');
+        return slash < 0 ? (key, "") : (key[..slash], key[(slash + 1)..]);
+    }
+}

@@ -1,0 +1,18 @@
+namespace DeliveryGrains;
+
+/// <summary>A string hash that is the same on every silo and every run (FNV-1a), for routing keys to shards.</summary>
+public static class StableHash
+{
+    public static uint Of(string value)
+    {
+        var hash = 2166136261u;
+        foreach (var c in value)
+        {
+            hash = (hash ^ c) * 16777619u;
+        }
+
+        return hash;
+    }
+
+    public static int Bucket(string value, int buckets) => (int)(Of(value) % (uint)buckets);
+}

@@ -1,0 +1,473 @@
+using DeliveryGrains.Addresses;
+using DeliveryGrains.Hosting;
+using DeliveryGrains.Logs;
+using DeliveryGrains.Profiles;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace DeliveryGrains.Deliveries;
+
+/// <summary>
+/// One delivery. Requests are handled one at a time; the fan-out and the end of the validity
+/// period run as background work on the grain's own scheduler, so partitions can report counts
+/// (an interleaved, synchronous call) while the delivery waits on them. Every state write goes
+/// through one <see cref="StateWriter"/>.
+/// </summary>
+[GrainType("delivery")]
+public sealed partial class DeliveryGrain(
+    [PersistentState("delivery", StorageNames.Deliveries)] IPersistentState<DeliveryState> state,
+    IOptions<DeliveryEngineOptions> options,
+    TimeProvider time,
+    ILogger<DeliveryGrain> logger) : Grain, IDeliveryGrain, IRemindable
+{
+    private const string ValidityReminder = "validity";
+    private static readonly TimeSpan RetryAfterFailure = TimeSpan.FromSeconds(1);
+
+    private StateWriter? _writer;
+    private Task? _fanOut;
+    private Task? _expiry;
+    private IGrainTimer? _validityTimer;
+    private bool _countsUnsaved;
+
+    private DeliveryState S => state.State;
+
+    private DeliveryDefinition Definition => S.Definition ?? throw new NotFoundException($"Delivery '{Id}' does not exist.");
+
+    private string Id => this.GetPrimaryKeyString();
+
+    private StateWriter Writer => _writer ??= new StateWriter(() => state.WriteStateAsync());
+
+    private DeliveryEngineOptions Options => options.Value;
+
+    private bool IsRunning => S.Status is DeliveryStatus.InProgress or DeliveryStatus.Sent;
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        // Counts reach the store in batches, never once per partition report.
+        this.RegisterGrainTimer(SaveCountsAsync, new GrainTimerCreationOptions(TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(2)));
+        this.RegisterGrainTimer(PublishTrackingAsync, new GrainTimerCreationOptions(Options.TrackingRefreshPeriod, Options.TrackingRefreshPeriod));
+        if (IsRunning)
+        {
+            Resume();
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        if (_countsUnsaved)
+        {
+            await Writer.SaveAsync();
+        }
+    }
+
+    public async Task<DeliveryView> CreateAsync(DeliveryDefinition definition, Caller caller)
+    {
+        Require(caller, Roles.PrepareDeliveries, "Creating a delivery");
+        if (S.Definition is not null)
+        {
+            throw new ConflictException($"Delivery '{Id}' already exists.");
+        }
+
+        ThrowIfInvalid(definition);
+        var warnings = new List<string>();
+        if (definition.ValidityPeriod > DeliveryDefinition.MaxValidityPeriod)
+        {
+            warnings.Add($"validityPeriod {definition.ValidityPeriod:c} is longer than the {DeliveryDefinition.MaxValidityPeriod:c} maximum and was capped to it (R7.2).");
+            definition = definition with { ValidityPeriod = DeliveryDefinition.MaxValidityPeriod };
+        }
+
+        S.Definition = definition;
+        S.CreatedBy = caller.Name;
+        S.CreatedAt = time.GetUtcNow();
+        S.Status = DeliveryStatus.Draft;
+        S.Warnings = warnings;
+        await Writer.SaveAsync();
+        await GrainFactory.GetGrain<IDeliveryCatalogGrain>(0).RegisterAsync(Id);
+        LogCreated(Id, definition.Channel, definition.TargetSize);
+        return View();
+    }
+
+    public async Task<DeliveryView> ChangeAsync(DeliveryChanges changes, Caller caller)
+    {
+        Require(caller, Roles.PrepareDeliveries, "Changing a delivery");
+        var definition = Definition;
+        if (S.Status is not (DeliveryStatus.Draft or DeliveryStatus.Ready))
+        {
+            throw new ConflictException($"Delivery '{Id}' is {S.Status}; only a Draft or Ready delivery can be changed.");
+        }
+
+        var targetChanged = changes.Recipients is not null || changes.GeneratedTarget is not null;
+        var changed = definition with
+        {
+            Name = changes.Name ?? definition.Name,
+            Recipients = targetChanged ? changes.Recipients : definition.Recipients,
+            GeneratedTarget = targetChanged ? changes.GeneratedTarget : definition.GeneratedTarget,
+            SendAt = changes.ClearSendAt ? null : changes.SendAt ?? definition.SendAt,
+        };
+        ThrowIfInvalid(changed);
+
+        S.Definition = changed;
+        if (targetChanged || changed.SendAt != definition.SendAt)
+        {
+            // R2.4: a new target or schedule must be prepared again.
+            S.Status = DeliveryStatus.Draft;
+        }
+
+        await Writer.SaveAsync();
+        return View();
+    }
+
+    public async Task<PreparationResult> PrepareAsync(Caller caller)
+    {
+        Require(caller, Roles.PrepareDeliveries, "Preparing a delivery");
+        var definition = Definition;
+        if (S.Status is not (DeliveryStatus.Draft or DeliveryStatus.Ready))
+        {
+            throw new ConflictException($"Delivery '{Id}' is {S.Status}; only a Draft or Ready delivery can be prepared.");
+        }
+
+        var target = TargetResolution.Resolve(definition, Options.PartitionSize);
+        var counts = new PartitionCounts[target.Partitions.Length];
+        var exclusions = new List<ExclusionEntry>(target.Exclusions);
+        var found = new IReadOnlyList<ExclusionEntry>[target.Partitions.Length];
+        await Bounded.ForEachAsync(Enumerable.Range(0, target.Partitions.Length), Options.PartitionsInFlight, async p =>
+        {
+            var prepared = await Partition(p).PrepareAsync(new PartitionPlan(Id, definition.Channel, target.Partitions[p]));
+            counts[p] = prepared.Counts;
+            found[p] = prepared.Exclusions;
+        });
+        exclusions.AddRange(found.SelectMany(f => f));
+
+        S.PartitionCount = counts.Length;
+        S.Partitions = counts;
+        S.Relayed = new bool[counts.Length];
+        S.Exclusions = exclusions;
+        S.Excluded = exclusions.GroupBy(e => e.Reason).ToDictionary(g => g.Key, g => g.Count());
+        S.CountsAt = time.GetUtcNow();
+        S.Status = DeliveryStatus.Ready;
+        await Writer.SaveAsync();
+        var toDeliver = counts.Sum(c => c.Total);
+        LogPrepared(Id, toDeliver, exclusions.Count, counts.Length);
+        return new PreparationResult(toDeliver, S.Excluded);
+    }
+
+    public async Task<DeliveryView> ConfirmSendAsync(Caller caller)
+    {
+        Require(caller, Roles.StartDeliveries, "Confirming the send");
+        _ = Definition;
+        if (S.Status != DeliveryStatus.Ready)
+        {
+            // R2.3, R2.5: only a Ready delivery starts, and only once.
+            throw new ConflictException(S.Status == DeliveryStatus.Draft
+                ? $"Delivery '{Id}' is Draft: prepare it before confirming the send."
+                : $"Delivery '{Id}' is {S.Status}: the send was already confirmed.");
+        }
+
+        var now = time.GetUtcNow();
+        S.Status = DeliveryStatus.InProgress;
+        S.StartedAt = now;
+        S.ValidUntil = now + Definition.ValidityPeriod;
+        await Writer.SaveAsync();
+        LogStarted(Id, caller.Name, S.ValidUntil.Value);
+        await this.RegisterOrUpdateReminder(ValidityReminder, Definition.ValidityPeriod, TimeSpan.FromMinutes(1));
+        Resume();
+        return View();
+    }
+
+    public Task<DeliveryView> GetViewAsync()
+    {
+        _ = Definition;
+        return Task.FromResult(View());
+    }
+
+    public async Task<Kpis> ComputeStatsAsync(Caller caller)
+    {
+        Require(caller, Roles.PrepareDeliveries, "Compute stats");
+        _ = Definition;
+        if (S.PartitionCount > 0)
+        {
+            await Bounded.ForEachAsync(Enumerable.Range(0, S.PartitionCount), Options.PartitionsInFlight, async p =>
+                Take(p, await Partition(p).RecountAsync()));
+        }
+
+        PublishTracking();
+        await Writer.SaveAsync();
+        return Kpis();
+    }
+
+    public async Task<LogPage> ListLogsAsync(LogQuery query, Caller caller)
+    {
+        RequireLogReader(caller);
+        var (partition, after) = ParseCursor(query.After);
+        var items = new List<SendingLog>(query.Limit);
+        for (var p = partition; p < S.PartitionCount; p++, after = -1)
+        {
+            var page = await Partition(p).ListLogsAsync(after, query.Status, query.Limit - items.Count, Definition.EmailFeedbackService);
+            items.AddRange(page.Items);
+            if (page.NextAfter is { } next)
+            {
+                return new LogPage(items, $"{p}:{next}");
+            }
+
+            if (items.Count >= query.Limit)
+            {
+                return new LogPage(items, p + 1 < S.PartitionCount ? $"{p + 1}:-1" : null);
+            }
+        }
+
+        return new LogPage(items, null);
+    }
+
+    public async Task<SendingLog> GetLogAsync(string profileId, Caller caller)
+    {
+        RequireLogReader(caller);
+        var log = S.PartitionCount == 0
+            ? null
+            : await Partition(PartitionOf(profileId)).FindLogAsync(profileId, Definition.EmailFeedbackService);
+        return log ?? throw new NotFoundException($"Delivery '{Id}' has no sending log for profile '{profileId}'.");
+    }
+
+    public Task<IReadOnlyList<ExclusionEntry>> ListExclusionsAsync(Caller caller)
+    {
+        RequireLogReader(caller);
+        return Task.FromResult<IReadOnlyList<ExclusionEntry>>(S.Exclusions);
+    }
+
+    public Task ReportPartitionCountsAsync(int partition, PartitionCounts counts)
+    {
+        if ((uint)partition < (uint)S.PartitionCount)
+        {
+            Take(partition, counts);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public async Task<ProfileDeliveryEntry?> FindProfileLogAsync(string profileId)
+    {
+        if (S.Definition is null || S.PartitionCount == 0)
+        {
+            return null;
+        }
+
+        var log = await Partition(PartitionOf(profileId)).FindLogAsync(profileId, Definition.EmailFeedbackService);
+        return log is null ? null : new ProfileDeliveryEntry(Id, Definition.Name, Definition.Channel, log.Status, log.RelayedAt);
+    }
+
+    public Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        // The reminder only wakes the grain after a deactivation or restart; activation resumes the work.
+        if (reminderName == ValidityReminder && !IsRunning)
+        {
+            return UnregisterValidityReminderAsync();
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Picks up a running delivery: the validity timer, and the fan-out where it stopped.</summary>
+    private void Resume()
+    {
+        var untilEnd = S.ValidUntil!.Value - time.GetUtcNow();
+        _validityTimer?.Dispose();
+        _validityTimer = this.RegisterGrainTimer(
+            _ => EndValidityAsync(),
+            new GrainTimerCreationOptions(untilEnd > TimeSpan.Zero ? untilEnd : TimeSpan.Zero, Timeout.InfiniteTimeSpan) { KeepAlive = true });
+        if (S.Status == DeliveryStatus.InProgress && _fanOut is null)
+        {
+            _fanOut = FanOutAsync();
+        }
+    }
+
+    private async Task FanOutAsync()
+    {
+        var run = new DeliveryRun(Id, Definition.Channel, Definition.EmailFeedbackService, Definition.RetryPeriod,
+            Definition.MaxRetries, S.ValidUntil!.Value, Definition.Mta);
+        var pending = Enumerable.Range(0, S.PartitionCount).Where(p => !S.Relayed[p]).ToList();
+        await Bounded.ForEachAsync(pending, Options.PartitionsInFlight, async p =>
+        {
+            while (S.Status == DeliveryStatus.InProgress && _expiry is null)
+            {
+                try
+                {
+                    if (await Partition(p).RelayNextAsync(run, Options.RelayChunk) == 0)
+                    {
+                        S.Relayed[p] = true;
+                        return;
+                    }
+                }
+                catch (Exception ex)
+                {
+                    LogRelayFailed(ex, Id, p);
+                    await Task.Delay(RetryAfterFailure);
+                }
+            }
+        });
+
+        if (S.Status == DeliveryStatus.InProgress && _expiry is null && S.Relayed.All(r => r))
+        {
+            S.Status = DeliveryStatus.Sent;
+            await Writer.SaveAsync();
+            LogAllRelayed(Id);
+        }
+
+        _fanOut = null;
+    }
+
+    private Task EndValidityAsync() => _expiry ??= ExpireAsync();
+
+    /// <summary>R7.3: nothing more is relayed or retried, waiting messages settle, the KPIs are final.</summary>
+    private async Task ExpireAsync()
+    {
+        var at = S.ValidUntil!.Value;
+        if (_fanOut is { } fanOut)
+        {
+            await fanOut;
+        }
+
+        await Bounded.ForEachAsync(Enumerable.Range(0, S.PartitionCount), Options.PartitionsInFlight, async p =>
+            Take(p, await Partition(p).ExpireAsync(at)));
+        S.Status = DeliveryStatus.Finished;
+        PublishTracking();
+        await Writer.SaveAsync();
+        _countsUnsaved = false;
+        _validityTimer?.Dispose();
+        await UnregisterValidityReminderAsync();
+        LogFinished(Id, Kpis().Delivered, Kpis().BouncesAndErrors);
+    }
+
+    private void Take(int partition, PartitionCounts counts)
+    {
+        if (counts.Version >= S.Partitions[partition].Version)
+        {
+            S.Partitions[partition] = counts;
+            S.CountsAt = time.GetUtcNow();
+            _countsUnsaved = true;
+        }
+    }
+
+    private async Task SaveCountsAsync(CancellationToken cancellationToken)
+    {
+        if (_countsUnsaved)
+        {
+            _countsUnsaved = false;
+            await Writer.SaveAsync();
+        }
+    }
+
+    private Task PublishTrackingAsync(CancellationToken cancellationToken)
+    {
+        if (!IsRunning)
+        {
+            return Task.CompletedTask;
+        }
+
+        PublishTracking();
+        return SaveCountsAsync(cancellationToken);
+    }
+
+    /// <summary>R8.5: open and click figures move only when published.</summary>
+    private void PublishTracking()
+    {
+        var sum = PartitionCounts.Sum(S.Partitions);
+        S.PublishedOpens = sum.Opened;
+        S.PublishedClicks = sum.Clicked;
+        _countsUnsaved = true;
+    }
+
+    private async Task UnregisterValidityReminderAsync()
+    {
+        var reminder = await this.GetReminder(ValidityReminder);
+        if (reminder is not null)
+        {
+            await this.UnregisterReminder(reminder);
+        }
+    }
+
+    private Kpis Kpis()
+    {
+        var tracked = Definition.Channel == Channel.Email;
+        return PartitionCounts.Sum(S.Partitions).ToKpis(
+            Definition.EmailFeedbackService,
+            tracked ? S.PublishedOpens : 0,
+            tracked ? S.PublishedClicks : 0,
+            S.CountsAt ?? S.CreatedAt);
+    }
+
+    private DeliveryView View()
+    {
+        var d = Definition;
+        return new DeliveryView(Id, d.Name, d.Channel, S.Status, d.EmailFeedbackService, d.ValidityPeriod, S.ValidUntil,
+            d.SendAt, S.Warnings, Kpis(), d.RetryPeriod, d.MaxRetries, d.RequestConfirmation, d.Mta, S.CreatedBy, d.TargetSize);
+    }
+
+    private int PartitionOf(string profileId) => StableHash.Bucket(profileId, S.PartitionCount);
+
+    private IDeliveryPartitionGrain Partition(int index) =>
+        GrainFactory.GetGrain<IDeliveryPartitionGrain>(GrainKeys.Partition(Id, index));
+
+    private (int Partition, int After) ParseCursor(string? cursor)
+    {
+        if (string.IsNullOrEmpty(cursor))
+        {
+            return (0, -1);
+        }
+
+        var parts = cursor.Split(':');
+        if (parts.Length == 2 && int.TryParse(parts[0], out var p) && int.TryParse(parts[1], out var after) && p >= 0 && after >= -1)
+        {
+            return (p, after);
+        }
+
+        throw new ValidationException(new Dictionary<string, string[]>
+        {
+            ["after"] = [$"'{cursor}' is not a cursor of this list; pass the 'next' value of the previous page."],
+        });
+    }
+
+    private void RequireLogReader(Caller caller)
+    {
+        _ = Definition;
+        if (!caller.Holds(Roles.Administration) && caller.Name != S.CreatedBy)
+        {
+            throw new MissingRoleException(Roles.Administration, "Reading the logs of a delivery you did not create");
+        }
+    }
+
+    private static void Require(Caller caller, string role, string action)
+    {
+        if (!caller.Holds(role))
+        {
+            throw new MissingRoleException(role, action);
+        }
+    }
+
+    private static void ThrowIfInvalid(DeliveryDefinition definition)
+    {
+        var errors = DeliveryRules.Validate(definition);
+        if (errors.Count > 0)
+        {
+            throw new ValidationException(errors);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Delivery {DeliveryId} created: {Channel}, target of {TargetSize}")]
+    private partial void LogCreated(string deliveryId, Channel channel, int targetSize);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Delivery {DeliveryId} prepared: {ToDeliver} to deliver, {Excluded} excluded, {Partitions} partitions")]
+    private partial void LogPrepared(string deliveryId, long toDeliver, int excluded, int partitions);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Delivery {DeliveryId} confirmed by {User}; valid until {ValidUntil:o}")]
+    private partial void LogStarted(string deliveryId, string user, DateTimeOffset validUntil);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Delivery {DeliveryId}: every message relayed")]
+    private partial void LogAllRelayed(string deliveryId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Delivery {DeliveryId} finished: {Delivered} delivered, {Failed} bounces and errors")]
+    private partial void LogFinished(string deliveryId, long delivered, long failed);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Delivery {DeliveryId}: relaying partition {Partition} failed; trying again")]
+    private partial void LogRelayFailed(Exception ex, string deliveryId, int partition);
+}

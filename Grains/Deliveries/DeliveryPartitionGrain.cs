@@ -1,0 +1,287 @@
+using DeliveryGrains.Addresses;
+using DeliveryGrains.Hosting;
+using DeliveryGrains.Logs;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace DeliveryGrains.Deliveries;
+
+/// <summary>
+/// The middle of the rollup: relays a slice of a delivery, mirrors each recipient's mark and, on
+/// its flush period, sends its absolute counts up to the delivery and the address events of the
+/// slice to the quarantine shards in one batch per shard.
+/// </summary>
+[GrainType("delivery-partition")]
+public sealed partial class DeliveryPartitionGrain(
+    [PersistentState("partition", StorageNames.Deliveries)] IPersistentState<PartitionState> state,
+    IOptions<DeliveryEngineOptions> options,
+    ILogger<DeliveryPartitionGrain> logger) : Grain, IDeliveryPartitionGrain
+{
+    private MarkHistogram _counts = new();
+    private List<AddressEvent> _addressEvents = [];
+    private Dictionary<string, int>? _indexByProfile;
+    private bool _countsDirty;
+    private bool _marksDirty;
+
+    private PartitionState S => state.State;
+
+    private (string DeliveryId, int Index) Key
+    {
+        get
+        {
+            var (deliveryId, tail) = GrainKeys.Split(this.GetPrimaryKeyString());
+            return (deliveryId, int.Parse(tail, System.Globalization.CultureInfo.InvariantCulture));
+        }
+    }
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _counts = MarkHistogram.Of(S.Marks);
+        this.RegisterGrainTimer(FlushAsync, new GrainTimerCreationOptions(options.Value.FlushPeriod, options.Value.FlushPeriod));
+        return Task.CompletedTask;
+    }
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) =>
+        FlushAsync(cancellationToken);
+
+    public async Task<PartitionPreparation> PrepareAsync(PartitionPlan plan)
+    {
+        var excluded = await FindExcludedAsync(plan.Candidates);
+        var kept = new List<Recipient>(plan.Candidates.Count);
+        var exclusions = new List<ExclusionEntry>();
+        foreach (var candidate in plan.Candidates)
+        {
+            if (excluded.TryGetValue(candidate.Address!, out var record))
+            {
+                var reason = record.Status == AddressStatus.OnDenylist ? ExclusionReason.Denylisted : ExclusionReason.QuarantinedAddress;
+                exclusions.Add(new ExclusionEntry(candidate.ProfileId, candidate.Address, reason));
+            }
+            else
+            {
+                kept.Add(candidate);
+            }
+        }
+
+        S.Recipients = kept;
+        S.Marks = new byte[kept.Count];
+        S.RelayCursor = 0;
+        S.Version++;
+        S.Prepared = true;
+        await state.WriteStateAsync();
+        _counts = MarkHistogram.Of(S.Marks);
+        _indexByProfile = null;
+        _countsDirty = false;
+        return new PartitionPreparation(_counts.ToCounts(S.Version), exclusions);
+    }
+
+    public async Task<int> RelayNextAsync(DeliveryRun run, int max)
+    {
+        EnsurePrepared();
+        var (deliveryId, index) = Key;
+        var start = S.RelayCursor;
+        var end = Math.Min(S.Recipients.Count, start + max);
+        var failedAt = end;
+        try
+        {
+            await Bounded.ForEachAsync(Enumerable.Range(start, end - start), options.Value.RelayConcurrency, async i =>
+            {
+                try
+                {
+                    var recipient = S.Recipients[i];
+                    var order = new RelayOrder(run, index, i, recipient.ProfileId, recipient.Address!);
+                    Apply(await GrainFactory.GetGrain<IRecipientLogGrain>(GrainKeys.Log(deliveryId, recipient.ProfileId)).RelayAsync(order));
+                }
+                catch
+                {
+                    failedAt = Math.Min(failedAt, i);
+                    throw;
+                }
+            });
+        }
+        finally
+        {
+            // Relaying is idempotent per log, so after a failure the next call starts again at the first one that failed.
+            S.RelayCursor = failedAt;
+            await state.WriteStateAsync();
+            _marksDirty = false;
+        }
+
+        return S.Recipients.Count - S.RelayCursor;
+    }
+
+    public Task ReportTransitionAsync(LogTransition transition)
+    {
+        if ((uint)transition.RecipientIndex >= (uint)S.Marks.Length)
+        {
+            throw new ArgumentOutOfRangeException(nameof(transition), transition.RecipientIndex, "No such recipient in this partition.");
+        }
+
+        Apply(transition);
+        return Task.CompletedTask;
+    }
+
+    public async Task<PartitionCounts> ExpireAsync(DateTimeOffset at)
+    {
+        var (deliveryId, _) = Key;
+        var waiting = Enumerable.Range(0, S.Marks.Length)
+            .Where(i => new LogMark(S.Marks[i]).Phase is LogPhase.AwaitingOutcome or LogPhase.AwaitingRetry)
+            .ToList();
+        await Bounded.ForEachAsync(waiting, options.Value.RelayConcurrency, async i =>
+            Apply(await Log(deliveryId, i).ExpireAsync(at)));
+        await FlushAsync(CancellationToken.None);
+        return _counts.ToCounts(S.Version);
+    }
+
+    public async Task<PartitionCounts> RecountAsync()
+    {
+        EnsurePrepared();
+        var (deliveryId, _) = Key;
+        var marks = new byte[S.Recipients.Count];
+        await Bounded.ForEachAsync(Enumerable.Range(0, marks.Length), options.Value.RelayConcurrency, async i =>
+        {
+            var log = i < S.RelayCursor || new LogMark(S.Marks[i]).Phase != LogPhase.ToDeliver
+                ? await Log(deliveryId, i).GetLogAsync()
+                : null;
+            marks[i] = log is null ? default : LogMark.Of(log.Phase, log.Opened, log.Clicked).Value;
+        });
+
+        S.Marks = marks;
+        _counts = MarkHistogram.Of(marks);
+        _countsDirty = _marksDirty = true;
+        await FlushAsync(CancellationToken.None);
+        return _counts.ToCounts(S.Version);
+    }
+
+    public async Task<PartitionLogPage> ListLogsAsync(int after, LogStatus? status, int limit, bool emailFeedbackService)
+    {
+        var (deliveryId, _) = Key;
+        var indices = new List<int>(limit);
+        var i = Math.Max(after + 1, 0);
+        for (; i < S.Recipients.Count && indices.Count < limit; i++)
+        {
+            if (status is null || new LogMark(S.Marks[i]).Phase.ToStatus(emailFeedbackService) == status)
+            {
+                indices.Add(i);
+            }
+        }
+
+        var items = new SendingLog?[indices.Count];
+        await Bounded.ForEachAsync(Enumerable.Range(0, indices.Count), options.Value.RelayConcurrency, async n =>
+            items[n] = await ReadLogAsync(deliveryId, indices[n], emailFeedbackService));
+
+        // The mirror may trail a log by one flush: the log's own status is what the filter keeps.
+        var page = items.OfType<SendingLog>().Where(l => status is null || l.Status == status).ToList();
+        return new PartitionLogPage(page, i < S.Recipients.Count ? i - 1 : null);
+    }
+
+    public async Task<SendingLog?> FindLogAsync(string profileId, bool emailFeedbackService)
+    {
+        _indexByProfile ??= S.Recipients.Select((r, i) => (r.ProfileId, i)).ToDictionary(x => x.ProfileId, x => x.i);
+        return _indexByProfile.TryGetValue(profileId, out var index)
+            ? await ReadLogAsync(Key.DeliveryId, index, emailFeedbackService)
+            : null;
+    }
+
+    private async Task<SendingLog> ReadLogAsync(string deliveryId, int index, bool emailFeedbackService)
+    {
+        var recipient = S.Recipients[index];
+        var relayed = index < S.RelayCursor || new LogMark(S.Marks[index]).Phase != LogPhase.ToDeliver;
+        var log = relayed ? await Log(deliveryId, index).GetLogAsync() : null;
+        return log ?? new SendingLog(
+            recipient.ProfileId, recipient.Address!, LogPhase.ToDeliver.ToStatus(emailFeedbackService),
+            null, null, 0, null, null, false, false, LogPhase.ToDeliver);
+    }
+
+    private void Apply(LogTransition transition)
+    {
+        var index = transition.RecipientIndex;
+        var current = new LogMark(S.Marks[index]);
+        var next = LogMark.Latest(current, transition.To);
+        if (next != current)
+        {
+            S.Marks[index] = next.Value;
+            _counts.Move(current, next);
+            _countsDirty = _marksDirty = true;
+        }
+
+        if (transition.AddressEffect is { } effect)
+        {
+            _addressEvents.Add(new AddressEvent(S.Recipients[index].Address!, effect.Kind, effect.Reason, effect.At));
+        }
+    }
+
+    private async Task FlushAsync(CancellationToken cancellationToken)
+    {
+        var (deliveryId, index) = Key;
+        if (_countsDirty)
+        {
+            _countsDirty = false;
+            S.Version++;
+            try
+            {
+                await GrainFactory.GetGrain<IDeliveryGrain>(deliveryId).ReportPartitionCountsAsync(index, _counts.ToCounts(S.Version));
+            }
+            catch (Exception ex)
+            {
+                _countsDirty = true;
+                LogFlushFailed(ex, deliveryId, index);
+                throw;
+            }
+        }
+
+        if (_addressEvents.Count > 0)
+        {
+            var events = _addressEvents;
+            _addressEvents = [];
+            try
+            {
+                // Applying an address event twice is harmless only for some kinds, so a shard that
+                // failed gets its events back in order; shards that answered are not sent them again.
+                var shards = events.GroupBy(e => AddressBook.ShardOf(e.Address)).ToList();
+                var calls = shards.Select(shard => GrainFactory.GetGrain<IAddressBookGrain>(shard.Key).RecordAsync(shard.ToList())).ToList();
+                try
+                {
+                    await Task.WhenAll(calls);
+                }
+                catch
+                {
+                    _addressEvents.InsertRange(0, shards.Where((_, n) => !calls[n].IsCompletedSuccessfully).SelectMany(g => g));
+                    throw;
+                }
+            }
+            catch (Exception ex)
+            {
+                LogFlushFailed(ex, deliveryId, index);
+                throw;
+            }
+        }
+
+        if (_marksDirty)
+        {
+            _marksDirty = false;
+            await state.WriteStateAsync(cancellationToken);
+        }
+    }
+
+    private async Task<Dictionary<string, AddressRecord>> FindExcludedAsync(IReadOnlyList<Recipient> candidates)
+    {
+        var found = await Task.WhenAll(candidates
+            .GroupBy(c => AddressBook.ShardOf(c.Address!))
+            .Select(shard => GrainFactory.GetGrain<IAddressBookGrain>(shard.Key).FindExcludedAsync(shard.Select(c => c.Address!).ToList())));
+        return found.SelectMany(records => records).ToDictionary(r => r.Address);
+    }
+
+    private IRecipientLogGrain Log(string deliveryId, int index) =>
+        GrainFactory.GetGrain<IRecipientLogGrain>(GrainKeys.Log(deliveryId, S.Recipients[index].ProfileId));
+
+    private void EnsurePrepared()
+    {
+        if (!S.Prepared)
+        {
+            throw new ConflictException($"Partition {this.GetPrimaryKeyString()} was never prepared.");
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Delivery {DeliveryId} partition {Partition}: flush failed, kept for the next one")]
+    private partial void LogFlushFailed(Exception ex, string deliveryId, int partition);
+}

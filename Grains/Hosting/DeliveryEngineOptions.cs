@@ -1,0 +1,57 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace DeliveryGrains.Hosting;
+
+/// <summary>How the engine fans out and rolls up (configuration section <c>DeliveryGrains</c>).</summary>
+public sealed class DeliveryEngineOptions
+{
+    public const string Section = "DeliveryGrains";
+
+    /// <summary>Recipients per partition aggregator.</summary>
+    [Range(16, 1_000_000)]
+    public int PartitionSize { get; set; } = 4096;
+
+    /// <summary>Partitions relaying at once for one delivery.</summary>
+    [Range(1, 1024)]
+    public int PartitionsInFlight { get; set; } = 4;
+
+    /// <summary>Relay calls in flight per partition.</summary>
+    [Range(1, 10_000)]
+    public int RelayConcurrency { get; set; } = 128;
+
+    /// <summary>Messages a partition relays per call before the delivery looks again (a pause point).</summary>
+    [Range(1, 1_000_000)]
+    public int RelayChunk { get; set; } = 1024;
+
+    /// <summary>How often partitions flush their counts upward (R8.5: at most 2 s behind).</summary>
+    [Range(typeof(TimeSpan), "00:00:00.050", "00:00:02")]
+    public TimeSpan FlushPeriod { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>R8.5: how often open and click figures are published.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "30.00:00:00")]
+    public TimeSpan TrackingRefreshPeriod { get; set; } = TimeSpan.FromHours(1);
+}
+
+/// <summary>R9 silo settings (configuration section <c>Quarantine</c>).</summary>
+public sealed class QuarantineOptions
+{
+    public const string Section = "Quarantine";
+
+    [Range(1, 1000)]
+    public int MaxErrors { get; set; } = 5;
+
+    [Range(typeof(TimeSpan), "00:00:00", "365.00:00:00")]
+    public TimeSpan SignificantErrorInterval { get; set; } = TimeSpan.FromDays(1);
+}
+
+/// <summary>The MTA a delivery uses when it names none (configuration section <c>Mta</c>).</summary>
+public sealed class MtaOptions
+{
+    public const string Section = "Mta";
+
+    public Deliveries.MtaKind Kind { get; set; } = Deliveries.MtaKind.Simulated;
+
+    /// <summary>Feedback events the simulator delivers at once.</summary>
+    [Range(1, 100_000)]
+    public int SimulatorConcurrency { get; set; } = 256;
+}

@@ -1,0 +1,290 @@
+using DeliveryGrains.Addresses;
+using DeliveryGrains.Deliveries;
+using DeliveryGrains.Feedback;
+using DeliveryGrains.Mta;
+using Microsoft.Extensions.Logging;
+
+namespace DeliveryGrains.Logs;
+
+/// <summary>
+/// One message's sending log. Relayed once by its partition; moved by MTA feedback (R4–R6);
+/// after a soft bounce it holds a reminder for its retry (R7.1), the only per-recipient reminder
+/// in the engine, dropped as soon as the retry goes out. Every change is stored before it is
+/// reported to the partition, so a lost report is repaired by a recount (R8.7), never the reverse.
+/// </summary>
+[GrainType("recipient-log")]
+public sealed partial class RecipientLogGrain(
+    [PersistentState("log", StorageNames.Logs)] IPersistentState<RecipientLogState> log,
+    IMessageRelay relay,
+    TimeProvider time,
+    ILogger<RecipientLogGrain> logger) : Grain, IRecipientLogGrain, IRemindable
+{
+    private const string RetryReminder = "retry";
+
+    private RecipientLogState S => log.State;
+
+    private string DeliveryId => GrainKeys.Split(this.GetPrimaryKeyString()).DeliveryId;
+
+    private string ProfileId => GrainKeys.Split(this.GetPrimaryKeyString()).Tail;
+
+    public async Task<LogTransition> RelayAsync(RelayOrder order)
+    {
+        if (S.Run is not null)
+        {
+            return new LogTransition(S.RecipientIndex, S.Mark, S.Mark);
+        }
+
+        var now = time.GetUtcNow();
+        S.Run = order.Run;
+        S.Partition = order.Partition;
+        S.RecipientIndex = order.RecipientIndex;
+        S.Address = order.Address;
+        S.Attempts = 1;
+
+        // Hand over first, store second: a crash in between re-relays the same attempt with the
+        // same message id, which the MTA can drop; the reverse order could lose the message.
+        await relay.RelayAsync(Message());
+        S.Phase = LogPhase.AwaitingOutcome;
+        S.RelayedAt = now;
+        S.LastEventAt = now;
+        await log.WriteStateAsync();
+        return new LogTransition(S.RecipientIndex, LogMark.Of(LogPhase.ToDeliver, false, false), S.Mark);
+    }
+
+    public async Task<FeedbackOutcome> ApplyFeedbackAsync(FeedbackEvent feedback)
+    {
+        if (S.Run is null)
+        {
+            DeactivateOnIdle();
+            throw new NotFoundException(
+                $"Delivery '{feedback.DeliveryId}' has no relayed message for profile '{feedback.ProfileId}'.");
+        }
+
+        if (!S.SeenEvents.Add(feedback.EventId))
+        {
+            return FeedbackOutcome.Duplicate;
+        }
+
+        var before = S.Mark;
+        var effect = Apply(feedback);
+        S.LastEventAt = Max(S.LastEventAt, feedback.At);
+        await log.WriteStateAsync();
+        await ReportAsync(before, effect);
+        return FeedbackOutcome.Accepted;
+    }
+
+    public async Task<LogTransition> ExpireAsync(DateTimeOffset at)
+    {
+        var before = S.Mark;
+        switch (S.Phase)
+        {
+            case LogPhase.AwaitingRetry:
+                // R5.5 / R6.6: the latest outcome was a soft bounce and no retry may follow.
+                S.Phase = LogPhase.Failed;
+                await UnregisterRetryAsync();
+                break;
+            case LogPhase.AwaitingOutcome when S.Run!.EmailFeedbackService:
+                Fail(FailureType.Ignored, FailureReason.Expired);
+                break;
+            case LogPhase.AwaitingOutcome:
+                // Without EFS a relayed message counts as Sent unless a bounce said otherwise (R5.1).
+                S.Phase = LogPhase.Delivered;
+                break;
+            default:
+                return new LogTransition(S.RecipientIndex, before, before);
+        }
+
+        S.LastEventAt = Max(S.LastEventAt, at);
+        await log.WriteStateAsync();
+        return new LogTransition(S.RecipientIndex, before, S.Mark);
+    }
+
+    public Task<SendingLog?> GetLogAsync()
+    {
+        if (S.Run is null)
+        {
+            DeactivateOnIdle();
+            return Task.FromResult<SendingLog?>(null);
+        }
+
+        return Task.FromResult<SendingLog?>(new SendingLog(
+            ProfileId, S.Address, S.Phase.ToStatus(S.Run.EmailFeedbackService), S.FailureType, S.FailureReason,
+            S.Attempts, S.RelayedAt, S.LastEventAt, S.Opened, S.Clicked, S.Phase));
+    }
+
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        if (reminderName != RetryReminder)
+        {
+            return;
+        }
+
+        if (S.Run is null || S.Phase != LogPhase.AwaitingRetry || S.RetryRelayed)
+        {
+            await UnregisterRetryAsync();
+            return;
+        }
+
+        var before = S.Mark;
+        var now = time.GetUtcNow();
+        if (now >= S.Run.ValidUntil)
+        {
+            // R7.3: nothing is retried once the validity period is over.
+            S.Phase = LogPhase.Failed;
+            S.LastEventAt = now;
+        }
+        else
+        {
+            S.Attempts++;
+            await relay.RelayAsync(Message());
+            S.RetryRelayed = true;
+            LogRetryRelayed(DeliveryId, S.Attempts);
+        }
+
+        await log.WriteStateAsync();
+        await UnregisterRetryAsync();
+        await ReportAsync(before, null);
+    }
+
+    /// <summary>Moves the state for one new event and answers what it means for the address.</summary>
+    private AddressEffect? Apply(FeedbackEvent feedback)
+    {
+        switch (feedback.Type)
+        {
+            case FeedbackType.Open:
+                S.Opened = true;
+                return null;
+            case FeedbackType.Click:
+                S.Opened = true;
+                S.Clicked = true;
+                return null;
+            case FeedbackType.Complaint:
+                return new AddressEffect(AddressEventKind.Complaint, null, feedback.At);
+        }
+
+        if (S.Phase.IsFinal())
+        {
+            // R7.4: the message already has its final status.
+            return null;
+        }
+
+        // R7.1: an outcome that comes while a retry is due is that retry's outcome, relayed or not.
+        if (S.Phase == LogPhase.AwaitingRetry && !S.RetryRelayed)
+        {
+            S.Attempts++;
+        }
+
+        var reason = feedback.Reason ?? FailureReason.NotDefined;
+        switch (feedback.Type)
+        {
+            case FeedbackType.Delivered:
+                var wasRetrying = S.Phase == LogPhase.AwaitingRetry;
+                S.Phase = LogPhase.Delivered;
+                S.FailureType = null;
+                S.FailureReason = null;
+                CancelRetry(wasRetrying);
+                return new AddressEffect(AddressEventKind.Success, null, feedback.At);
+
+            case FeedbackType.HardBounce:
+                CancelRetry(S.Phase == LogPhase.AwaitingRetry);
+                Fail(FailureType.Hard, reason);
+                return new AddressEffect(AddressEventKind.HardBounce, reason, feedback.At);
+
+            case FeedbackType.SoftBounce:
+                var type = reason.UsualType() == FailureType.Ignored ? FailureType.Ignored : FailureType.Soft;
+                S.FailureType = type;
+                S.FailureReason = reason;
+                ScheduleRetryOrFail(feedback.At);
+                return new AddressEffect(
+                    type == FailureType.Ignored ? AddressEventKind.IgnoredFailure : AddressEventKind.SoftBounce, reason, feedback.At);
+
+            default:
+                throw new ArgumentOutOfRangeException(nameof(feedback), feedback.Type, "Unknown feedback type.");
+        }
+    }
+
+    private void ScheduleRetryOrFail(DateTimeOffset at)
+    {
+        var run = S.Run!;
+        var retriesLeft = run.MaxRetries - (S.Attempts - 1);
+        var retryAt = Max(time.GetUtcNow(), at) + run.RetryPeriod;
+        if (retriesLeft <= 0 || retryAt > run.ValidUntil)
+        {
+            // R7.1: a soft bounce on the last allowed retry, or one no retry can follow in time, fails at once.
+            CancelRetry(S.Phase == LogPhase.AwaitingRetry);
+            S.Phase = LogPhase.Failed;
+            return;
+        }
+
+        S.Phase = LogPhase.AwaitingRetry;
+        S.RetryRelayed = false;
+        _pendingRetry = run.RetryPeriod;
+    }
+
+    private void Fail(FailureType type, FailureReason reason)
+    {
+        S.Phase = LogPhase.Failed;
+        S.FailureType = type;
+        S.FailureReason = reason;
+    }
+
+    // Reminder changes are decided while applying an event and carried out after the state is stored.
+    private TimeSpan? _pendingRetry;
+    private bool _pendingCancel;
+
+    private void CancelRetry(bool wasAwaitingRetry)
+    {
+        _pendingCancel |= wasAwaitingRetry;
+        _pendingRetry = null;
+    }
+
+    private async Task ReportAsync(LogMark before, AddressEffect? effect)
+    {
+        if (_pendingRetry is { } due)
+        {
+            _pendingRetry = null;
+            _pendingCancel = false;
+            await this.RegisterOrUpdateReminder(RetryReminder, due, Max(due, TimeSpan.FromMinutes(1)));
+        }
+        else if (_pendingCancel)
+        {
+            _pendingCancel = false;
+            await UnregisterRetryAsync();
+        }
+
+        var after = S.Mark;
+        if (after == before && effect is null)
+        {
+            return;
+        }
+
+        await GrainFactory.GetGrain<IDeliveryPartitionGrain>(GrainKeys.Partition(DeliveryId, S.Partition))
+            .ReportTransitionAsync(new LogTransition(S.RecipientIndex, before, after, effect));
+    }
+
+    private async Task UnregisterRetryAsync()
+    {
+        var reminder = await this.GetReminder(RetryReminder);
+        if (reminder is not null)
+        {
+            await this.UnregisterReminder(reminder);
+        }
+    }
+
+    private OutboundMessage Message() =>
+        new(DeliveryId, ProfileId, S.Address, S.Run!.Channel, S.Attempts, S.Run.EmailFeedbackService, S.Run.Mta);
+
+    private static DateTimeOffset Max(DateTimeOffset? a, DateTimeOffset b) => a is { } x && x > b ? x : b;
+
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Delivery {DeliveryId}: retry attempt {Attempt} relayed")]
+    private partial void LogRetryRelayed(string deliveryId, int attempt);
+}
+
+public static class StorageNames
+{
+    public const string Deliveries = "deliveries";
+    public const string Logs = "logs";
+    public const string Addresses = "addresses";
+}

@@ -1,0 +1,29 @@
+using DeliveryGrains.Deliveries;
+using Microsoft.Extensions.Logging;
+
+namespace DeliveryGrains.Mta;
+
+/// <summary>Routes each message to the MTA its delivery names.</summary>
+public sealed partial class MtaRouter(SimulatedMta simulator, ILogger<MtaRouter> logger) : IMessageRelay
+{
+    public ValueTask RelayAsync(OutboundMessage message)
+    {
+        switch (message.Mta.Kind)
+        {
+            case MtaKind.Simulated:
+                simulator.Accept(message);
+                break;
+            case MtaKind.External:
+                // The real MTA reports back through POST /api/mta/feedback; nothing more to do here.
+                LogHandedToExternal(message.MessageId);
+                break;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(message), message.Mta.Kind, "Unknown MTA kind.");
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    [LoggerMessage(Level = LogLevel.Trace, Message = "Message {MessageId} handed to the external MTA")]
+    private partial void LogHandedToExternal(string messageId);
+}

@@ -1,0 +1,26 @@
+using DeliveryGrains.Deliveries;
+
+namespace DeliveryGrains.Mta;
+
+/// <summary>
+/// One attempt of one message handed to an MTA. <see cref="MessageId"/> is stable per attempt, so an
+/// MTA can drop a re-relay of the same attempt after a crash.
+/// </summary>
+public sealed record OutboundMessage(
+    string DeliveryId,
+    string ProfileId,
+    string Address,
+    Channel Channel,
+    int Attempt,
+    bool EmailFeedbackService,
+    MtaSettings Mta)
+{
+    public string MessageId => $"{DeliveryId}/{ProfileId}/{Attempt}";
+}
+
+/// <summary>Hands messages to the MTA a delivery names.</summary>
+public interface IMessageRelay
+{
+    /// <summary>Accepts the message for sending; returns once the MTA has it, never waits for its outcome.</summary>
+    ValueTask RelayAsync(OutboundMessage message);
+}

@@ -26,6 +26,7 @@ public sealed record MtaSettings(
 {
     public static readonly TimeSpan DefaultFeedbackDelay = TimeSpan.FromSeconds(1);
 
+    [System.Text.Json.Serialization.JsonIgnore]
     public TimeSpan EffectiveFeedbackDelay => FeedbackDelay ?? DefaultFeedbackDelay;
 }
 

@@ -1,0 +1,140 @@
+using System.Security.Claims;
+using DeliveryGrains.Deliveries;
+using DeliveryGrains.Hosting;
+using DeliveryGrains.Logs;
+using DeliveryGrains.Silo.Security;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+
+namespace DeliveryGrains.Silo.Api;
+
+public static class DeliveryEndpoints
+{
+    public const int MaxLogPage = 1000;
+
+    public static IEndpointRouteBuilder MapDeliveries(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/deliveries").WithTags("Deliveries").RequireAuthorization();
+        var prepare = Policies.Role(Roles.PrepareDeliveries);
+        var start = Policies.Role(Roles.StartDeliveries);
+
+        group.MapPost("/", CreateAsync).RequireAuthorization(prepare);
+        group.MapGet("/{id}", async (string id, IGrainFactory grains) => TypedResults.Ok(await Delivery(grains, id).GetViewAsync()));
+        group.MapPatch("/{id}", ChangeAsync).RequireAuthorization(prepare);
+        group.MapPost("/{id}/prepare", async (string id, ClaimsPrincipal user, IGrainFactory grains) =>
+        {
+            var result = await Delivery(grains, id).PrepareAsync(user.ToCaller());
+            return TypedResults.Ok(new PreparationResponse(result.ToDeliver, result.Excluded));
+        }).RequireAuthorization(prepare);
+        group.MapPost("/{id}/confirm", async (string id, ClaimsPrincipal user, IGrainFactory grains) =>
+            TypedResults.Accepted($"/api/deliveries/{id}", await Delivery(grains, id).ConfirmSendAsync(user.ToCaller())))
+            .RequireAuthorization(start);
+        foreach (var action in new[] { "pause", "resume", "stop" })
+        {
+            group.MapPost($"/{{id}}/{action}", (string id) => Problems.NotYet($"'{action}' of a delivery")).RequireAuthorization(start);
+        }
+
+        group.MapPost("/{id}/compute-stats", async (string id, ClaimsPrincipal user, IGrainFactory grains) =>
+            TypedResults.Ok(await Delivery(grains, id).ComputeStatsAsync(user.ToCaller()))).RequireAuthorization(prepare);
+        group.MapGet("/{id}/logs", ListLogsAsync);
+        group.MapGet("/{id}/logs/{profileId}", async (string id, string profileId, ClaimsPrincipal user, IGrainFactory grains) =>
+            TypedResults.Ok(await Delivery(grains, id).GetLogAsync(profileId, user.ToCaller())));
+        group.MapGet("/{id}/exclusions", async (string id, ClaimsPrincipal user, IGrainFactory grains) =>
+            TypedResults.Ok(await Delivery(grains, id).ListExclusionsAsync(user.ToCaller())));
+        group.MapGet("/{id}/executions", (string id) => Problems.NotYet("Executions of recurring deliveries"));
+        return app;
+    }
+
+    private static async Task<Results<Created<DeliveryView>, ValidationProblem, ProblemHttpResult>> CreateAsync(
+        CreateDeliveryRequest request, ClaimsPrincipal user, IGrainFactory grains, IOptions<MtaOptions> mta)
+    {
+        if (request.Recurrence is not null)
+        {
+            return Problems.NotYet("'recurrence' (recurring deliveries)");
+        }
+
+        if (request.SendAt is not null)
+        {
+            return Problems.NotYet("'sendAt' (scheduled deliveries)");
+        }
+
+        if (request.Channel == Channel.Sms)
+        {
+            return Problems.NotYet("The SMS channel");
+        }
+
+        var definition = request.ToDefinition(mta.Value.Kind);
+        var errors = DeliveryRules.Validate(definition);
+        if (errors.Count > 0)
+        {
+            return Problems.Invalid(errors);
+        }
+
+        var id = Guid.NewGuid().ToString("N");
+        var view = await Delivery(grains, id).CreateAsync(definition, user.ToCaller());
+        return TypedResults.Created($"/api/deliveries/{id}", view);
+    }
+
+    private static async Task<Results<Ok<DeliveryView>, ValidationProblem, ProblemHttpResult>> ChangeAsync(
+        string id, ChangeDeliveryRequest request, ClaimsPrincipal user, IGrainFactory grains)
+    {
+        if (request.SendAt is not null)
+        {
+            return Problems.NotYet("'sendAt' (scheduled deliveries)");
+        }
+
+        var recipients = request.Recipients?.Select(DeliveryRequestMapping.ToRecipient).ToList();
+        var generated = request.GeneratedTarget?.ToTarget();
+        var errors = new Dictionary<string, List<string>>();
+        if (request.Name is { } name && string.IsNullOrWhiteSpace(name))
+        {
+            errors["name"] = ["Give the delivery a name, or leave 'name' out to keep it."];
+        }
+
+        if (recipients is not null || generated is not null)
+        {
+            DeliveryRules.ValidateTarget(recipients, generated, (field, message) =>
+                (errors.TryGetValue(field, out var list) ? list : errors[field] = []).Add(message));
+        }
+
+        if (errors.Count > 0)
+        {
+            return Problems.Invalid(errors.ToDictionary(e => e.Key, e => e.Value.ToArray()));
+        }
+
+        var changes = new DeliveryChanges(request.Name, recipients, generated, null);
+        return TypedResults.Ok(await Delivery(grains, id).ChangeAsync(changes, user.ToCaller()));
+    }
+
+    private static async Task<Results<Ok<LogPage>, ValidationProblem>> ListLogsAsync(
+        string id, string? status, string? after, int? limit, ClaimsPrincipal user, IGrainFactory grains)
+    {
+        var errors = new Dictionary<string, string[]>();
+        LogStatus? wanted = null;
+        if (!string.IsNullOrEmpty(status))
+        {
+            if (Enum.TryParse<LogStatus>(status, ignoreCase: true, out var parsed) && Enum.IsDefined(parsed))
+            {
+                wanted = parsed;
+            }
+            else
+            {
+                errors["status"] = [$"'{status}' is not a log status; use {string.Join(", ", Enum.GetNames<LogStatus>())}."];
+            }
+        }
+
+        if (limit is < 1 or > MaxLogPage)
+        {
+            errors["limit"] = [$"Ask for 1 to {MaxLogPage} logs per page."];
+        }
+
+        if (errors.Count > 0)
+        {
+            return Problems.Invalid(errors);
+        }
+
+        return TypedResults.Ok(await Delivery(grains, id).ListLogsAsync(new LogQuery(wanted, after, limit ?? 100), user.ToCaller()));
+    }
+
+    private static IDeliveryGrain Delivery(IGrainFactory grains, string id) => grains.GetGrain<IDeliveryGrain>(id);
+}

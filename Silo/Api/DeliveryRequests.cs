@@ -1,0 +1,78 @@
+using DeliveryGrains.Deliveries;
+
+namespace DeliveryGrains.Silo.Api;
+
+/// <summary>The body of <c>POST /api/deliveries</c>; absent fields take the defaults of RULES.md.</summary>
+public sealed record CreateDeliveryRequest(
+    string? Name,
+    Channel? Channel,
+    bool? EmailFeedbackService,
+    TimeSpan? ValidityPeriod,
+    TimeSpan? RetryPeriod,
+    int? MaxRetries,
+    DateTimeOffset? SendAt,
+    bool? RequestConfirmation,
+    List<RecipientDto>? Recipients,
+    GeneratedTargetDto? GeneratedTarget,
+    MtaDto? Mta,
+    RecurrenceDto? Recurrence);
+
+public sealed record RecipientDto(string? ProfileId, string? Address);
+
+public sealed record GeneratedTargetDto(int Count, int? Seed, string? Domain);
+
+public sealed record MtaDto(
+    MtaKind? Kind,
+    double? HardBounceRate,
+    double? SoftBounceRate,
+    double? RetrySuccessRate,
+    double? OpenRate,
+    double? ClickRate,
+    TimeSpan? FeedbackDelay,
+    int? Seed);
+
+public sealed record RecurrenceDto(TimeSpan? Every, int? Count, string? AggregationPeriod);
+
+/// <summary>The body of <c>PATCH /api/deliveries/{id}</c>: name, target or schedule.</summary>
+public sealed record ChangeDeliveryRequest(
+    string? Name,
+    List<RecipientDto>? Recipients,
+    GeneratedTargetDto? GeneratedTarget,
+    DateTimeOffset? SendAt);
+
+public sealed record PreparationResponse(long ToDeliver, IReadOnlyDictionary<ExclusionReason, int> Excluded);
+
+public static class DeliveryRequestMapping
+{
+    public static DeliveryDefinition ToDefinition(this CreateDeliveryRequest r, MtaKind defaultMta) => new(
+        Name: r.Name ?? "",
+        Channel: r.Channel ?? Channel.Email,
+        EmailFeedbackService: r.EmailFeedbackService ?? false,
+        ValidityPeriod: r.ValidityPeriod ?? DeliveryDefinition.MaxValidityPeriod,
+        RetryPeriod: r.RetryPeriod ?? DeliveryDefinition.DefaultRetryPeriod,
+        MaxRetries: r.MaxRetries ?? DeliveryDefinition.DefaultMaxRetries,
+        SendAt: r.SendAt,
+        RequestConfirmation: r.RequestConfirmation ?? true,
+        Recipients: r.Recipients?.Select(ToRecipient).ToList(),
+        GeneratedTarget: r.GeneratedTarget?.ToTarget(),
+        Mta: r.Mta.ToSettings(defaultMta));
+
+    public static Recipient ToRecipient(RecipientDto? dto) => new(dto?.ProfileId ?? "", dto?.Address);
+
+    public static GeneratedTarget ToTarget(this GeneratedTargetDto dto) => new(dto.Count, dto.Seed ?? 0, dto.Domain ?? "example.test");
+
+    private static MtaSettings ToSettings(this MtaDto? dto, MtaKind defaultMta)
+    {
+        var defaults = new MtaSettings(dto?.Kind ?? defaultMta);
+        return dto is null ? defaults : defaults with
+        {
+            HardBounceRate = dto.HardBounceRate ?? defaults.HardBounceRate,
+            SoftBounceRate = dto.SoftBounceRate ?? defaults.SoftBounceRate,
+            RetrySuccessRate = dto.RetrySuccessRate ?? defaults.RetrySuccessRate,
+            OpenRate = dto.OpenRate ?? defaults.OpenRate,
+            ClickRate = dto.ClickRate ?? defaults.ClickRate,
+            FeedbackDelay = dto.FeedbackDelay,
+            Seed = dto.Seed ?? 0,
+        };
+    }
+}

@@ -1,0 +1,120 @@
+using DeliveryGrains.Deliveries;
+using DeliveryGrains.Feedback;
+using DeliveryGrains.Logs;
+using DeliveryGrains.Silo.Security;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace DeliveryGrains.Silo.Api;
+
+/// <summary>One event as an MTA posts it; type and reason are parsed per event so one bad event rejects only itself.</summary>
+public sealed record FeedbackEventDto(string? EventId, string? DeliveryId, string? ProfileId, string? Type, string? Reason, DateTimeOffset? At);
+
+public sealed record FeedbackRejection(int Index, string Error);
+
+public sealed record FeedbackResponse(int Accepted, int Duplicates, IReadOnlyList<FeedbackRejection> Rejected);
+
+public static class FeedbackEndpoints
+{
+    public const int MaxBatch = 10_000;
+    private const int CallsInFlight = 64;
+
+    public static IEndpointRouteBuilder MapMtaFeedback(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/api/mta/feedback", PostAsync)
+            .WithTags("MTA")
+            .RequireAuthorization(Policies.Role(Roles.MtaFeedback));
+        app.MapPost("/api/sms/inbound", () => Problems.NotYet("Inbound SMS (STOP)"))
+            .WithTags("MTA")
+            .RequireAuthorization(Policies.Role(Roles.MtaFeedback));
+        return app;
+    }
+
+    private static async Task<Results<Accepted<FeedbackResponse>, ValidationProblem>> PostAsync(
+        List<FeedbackEventDto?> events, IGrainFactory grains, TimeProvider time)
+    {
+        if (events.Count > MaxBatch)
+        {
+            return Problems.Invalid(new Dictionary<string, string[]> { [""] = [$"Send at most {MaxBatch} events per request; this one has {events.Count}."] });
+        }
+
+        var outcomes = new (FeedbackOutcome? Outcome, string? Error)[events.Count];
+        using var gate = new SemaphoreSlim(CallsInFlight);
+        await Task.WhenAll(events.Select(async (dto, index) =>
+        {
+            var (feedback, error) = Parse(dto, time);
+            if (feedback is null)
+            {
+                outcomes[index] = (null, error);
+                return;
+            }
+
+            await gate.WaitAsync();
+            try
+            {
+                var log = grains.GetGrain<IRecipientLogGrain>(GrainKeys.Log(feedback.DeliveryId, feedback.ProfileId));
+                outcomes[index] = (await log.ApplyFeedbackAsync(feedback), null);
+            }
+            catch (NotFoundException ex)
+            {
+                outcomes[index] = (null, ex.Message);
+            }
+            finally
+            {
+                gate.Release();
+            }
+        }));
+
+        var rejected = outcomes.Select((o, i) => (o, i)).Where(x => x.o.Error is not null)
+            .Select(x => new FeedbackRejection(x.i, x.o.Error!)).ToList();
+        return TypedResults.Accepted((string?)null, new FeedbackResponse(
+            outcomes.Count(o => o.Outcome == FeedbackOutcome.Accepted),
+            outcomes.Count(o => o.Outcome == FeedbackOutcome.Duplicate),
+            rejected));
+    }
+
+    private static (FeedbackEvent? Event, string? Error) Parse(FeedbackEventDto? dto, TimeProvider time)
+    {
+        if (dto is null)
+        {
+            return (null, "The event is null.");
+        }
+
+        var problems = new List<string>();
+        if (string.IsNullOrWhiteSpace(dto.EventId))
+        {
+            problems.Add("eventId is required");
+        }
+
+        if (string.IsNullOrWhiteSpace(dto.DeliveryId) || dto.DeliveryId.Contains('/'))
+        {
+            problems.Add("deliveryId is required");
+        }
+
+        if (string.IsNullOrWhiteSpace(dto.ProfileId))
+        {
+            problems.Add("profileId is required");
+        }
+
+        if (!Enum.TryParse<FeedbackType>(dto.Type, ignoreCase: false, out var type) || !Enum.IsDefined(type))
+        {
+            problems.Add($"type '{dto.Type}' is not one of {string.Join(", ", Enum.GetNames<FeedbackType>())}");
+        }
+
+        FailureReason? reason = null;
+        if (!string.IsNullOrEmpty(dto.Reason))
+        {
+            if (Enum.TryParse<FailureReason>(dto.Reason, ignoreCase: false, out var parsed) && Enum.IsDefined(parsed))
+            {
+                reason = parsed;
+            }
+            else
+            {
+                problems.Add($"reason '{dto.Reason}' is not one of {string.Join(", ", Enum.GetNames<FailureReason>())}");
+            }
+        }
+
+        return problems.Count > 0
+            ? (null, string.Join("; ", problems) + ".")
+            : (new FeedbackEvent(dto.EventId!, dto.DeliveryId!, dto.ProfileId!, type, reason, dto.At ?? time.GetUtcNow()), null);
+    }
+}

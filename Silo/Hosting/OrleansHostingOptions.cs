@@ -1,0 +1,28 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace DeliveryGrains.Silo.Hosting;
+
+/// <summary>Cluster identity and ports (configuration section <c>Orleans</c>), so several silos can share a machine.</summary>
+public sealed class OrleansHostingOptions
+{
+    public const string Section = "Orleans";
+
+    [Required]
+    public string ClusterId { get; set; } = "delivery-grains";
+
+    [Required]
+    public string ServiceId { get; set; } = "delivery-grains";
+
+    [Range(1, 65535)]
+    public int SiloPort { get; set; } = 11111;
+
+    [Range(1, 65535)]
+    public int GatewayPort { get; set; } = 30000;
+}
+
+/// <summary>Where state lives (<c>DeliveryGrains:Storage</c>).</summary>
+public enum StorageMode
+{
+    Memory,
+    Postgres,
+}

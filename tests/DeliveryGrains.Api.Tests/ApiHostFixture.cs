@@ -1,0 +1,108 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using DeliveryGrains.Silo.Hosting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace DeliveryGrains.Api.Tests;
+
+/// <summary>
+/// The real silo host (Kestrel on a free loopback port, the Orleans silo, the dashboard), built
+/// with the same extension methods as Program.cs and started once for the whole collection.
+/// </summary>
+public sealed class ApiHostFixture : IAsyncLifetime
+{
+    public const string AdminKey = "admin-key";
+    public const string MarketerKey = "marketer-key";
+    public const string OtherMarketerKey = "other-marketer-key";
+    public const string SupervisorKey = "supervisor-key";
+    public const string MtaKey = "mta-key";
+
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
+
+    private WebApplication? _app;
+
+    public Uri BaseAddress { get; private set; } = null!;
+
+    public HttpClient Client(string? apiKey)
+    {
+        var client = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        if (apiKey is not null)
+        {
+            client.DefaultRequestHeaders.Add("X-Api-Key", apiKey);
+        }
+
+        return client;
+    }
+
+    public async Task InitializeAsync()
+    {
+        var httpPort = FreePort();
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            EnvironmentName = "Testing",
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Urls"] = $"http://127.0.0.1:{httpPort}",
+            ["Orleans:SiloPort"] = FreePort().ToString(),
+            ["Orleans:GatewayPort"] = FreePort().ToString(),
+            ["Orleans:ClusterId"] = "api-tests",
+            ["DeliveryGrains:PartitionSize"] = "16",
+            ["DeliveryGrains:FlushPeriod"] = "00:00:00.100",
+            ["Mta:Kind"] = "External",
+            ["Security:Users:0:Name"] = "admin",
+            ["Security:Users:0:ApiKey"] = AdminKey,
+            ["Security:Users:0:Roles:0"] = "PrepareDeliveries",
+            ["Security:Users:0:Roles:1"] = "StartDeliveries",
+            ["Security:Users:0:Roles:2"] = "Administration",
+            ["Security:Users:0:Roles:3"] = "MtaFeedback",
+            ["Security:Users:1:Name"] = "marketer",
+            ["Security:Users:1:ApiKey"] = MarketerKey,
+            ["Security:Users:1:Roles:0"] = "PrepareDeliveries",
+            ["Security:Users:2:Name"] = "supervisor",
+            ["Security:Users:2:ApiKey"] = SupervisorKey,
+            ["Security:Users:2:Roles:0"] = "StartDeliveries",
+            ["Security:Users:3:Name"] = "mta",
+            ["Security:Users:3:ApiKey"] = MtaKey,
+            ["Security:Users:3:Roles:0"] = "MtaFeedback",
+            ["Security:Users:4:Name"] = "other-marketer",
+            ["Security:Users:4:ApiKey"] = OtherMarketerKey,
+            ["Security:Users:4:Roles:0"] = "PrepareDeliveries",
+        });
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.AddDeliverySilo().AddDeliveryApi();
+        _app = builder.Build();
+        _app.MapDeliveryApi();
+        await _app.StartAsync();
+        BaseAddress = new Uri($"http://127.0.0.1:{httpPort}");
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_app is not null)
+        {
+            await _app.StopAsync();
+            await _app.DisposeAsync();
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class ApiCollection : ICollectionFixture<ApiHostFixture>
+{
+    public const string Name = "api";
+}

@@ -1,11 +1,9 @@
 using DeliveryGrains.Silo.Hosting;
 
-var builder = WebApplication.CreateBuilder(args);
+// Settings files are read from beside the binary, whatever directory the silo is started from.
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 builder.AddDeliverySilo().AddDeliveryApi();
 
 var app = builder.Build();
 app.MapDeliveryApi();
 app.Run();
-
-/// <summary>Visible to the tests, which host the real application.</summary>
-public partial class Program;

@@ -67,7 +67,7 @@ public static class DeliveryCli
 
             config.AddCommand<SubmitCommand>("submit")
                 .WithDescription("Create a delivery from a target file or a generated target; optionally prepare, confirm and watch it.")
-                .WithExample("submit", "--name", "Black Friday", "--target", "customers.csv")
+                .WithExample("submit", "--name", "Spring", "--target", "customers.csv")
                 .WithExample("submit", "--name", "Demo", "--generate", "2000", "--prepare", "--confirm", "--watch");
             config.AddCommand<PrepareCommand>("prepare")
                 .WithDescription("Resolve the target: sending logs to deliver and exclusions by reason (R2.1).");

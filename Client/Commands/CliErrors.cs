@@ -1,5 +1,6 @@
 using Spectre.Console;
 using Spectre.Console.Cli;
+using Spectre.Console.Rendering;
 
 namespace DeliveryGrains.Client.Commands;
 
@@ -28,16 +29,11 @@ public static class CliErrors
     }
 
     /// <summary>
-    /// One red line, whatever the message holds and however narrow the terminal: written past
-    /// Spectre's layout, which would wrap it at the console width.
+    /// One red line, whatever the message holds (shown as text, not markup) and however narrow the
+    /// terminal: a single segment, which Spectre writes as it is instead of wrapping it at the console width.
     /// </summary>
-    public static void Line(IAnsiConsole console, string message)
-    {
-        var line = OneLine(message);
-        var writer = console.Profile.Out.Writer;
-        writer.WriteLine(console.Profile.Capabilities.Ansi ? $"\u001b[31m{line}\u001b[0m" : line);
-        writer.Flush();
-    }
+    public static void Line(IAnsiConsole console, string message) =>
+        console.Write(new UnwrappedLine(OneLine(message), new Style(Color.Red)));
 
     private static string OneLine(string message) =>
         string.Join(' ', message.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
@@ -61,5 +57,12 @@ public static class CliErrors
                     return ex;
             }
         }
+    }
+
+    private sealed class UnwrappedLine(string text, Style style) : Renderable
+    {
+        protected override Measurement Measure(RenderOptions options, int maxWidth) => new(Math.Min(text.Length, maxWidth), text.Length);
+
+        protected override IEnumerable<Segment> Render(RenderOptions options, int maxWidth) => [new Segment(text, style), Segment.LineBreak];
     }
 }

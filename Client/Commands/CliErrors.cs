@@ -1,6 +1,6 @@
 using Spectre.Console;
 using Spectre.Console.Cli;
-using Spectre.Console.Rendering;
+using DeliveryGrains.Client.Rendering;
 
 namespace DeliveryGrains.Client.Commands;
 
@@ -33,7 +33,7 @@ public static class CliErrors
     /// terminal: a single segment, which Spectre writes as it is instead of wrapping it at the console width.
     /// </summary>
     public static void Line(IAnsiConsole console, string message) =>
-        console.Write(new UnwrappedLine(OneLine(message), new Style(Color.Red)));
+        console.WriteUnwrappedLine(OneLine(message), new Style(Color.Red));
 
     private static string OneLine(string message) =>
         string.Join(' ', message.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
@@ -57,12 +57,5 @@ public static class CliErrors
                     return ex;
             }
         }
-    }
-
-    private sealed class UnwrappedLine(string text, Style style) : Renderable
-    {
-        protected override Measurement Measure(RenderOptions options, int maxWidth) => new(Math.Min(text.Length, maxWidth), text.Length);
-
-        protected override IEnumerable<Segment> Render(RenderOptions options, int maxWidth) => [new Segment(text, style), Segment.LineBreak];
     }
 }

@@ -18,7 +18,7 @@ internal sealed class DeliverySteps(IGrainFactory grains, IAnsiConsole console, 
     public async Task<DeliveryView> ConfirmAsync(string id)
     {
         var view = await grains.GetGrain<IDeliveryGrain>(id).ConfirmSendAsync(caller);
-        console.MarkupLineInterpolated($"Confirmed by {caller.Name}: delivery {id} is [blue]{view.Status}[/], valid until {Format.Instant(view.ValidUntil)}.");
+        console.WriteUnwrappedLine($"Confirmed by {caller.Name}: delivery {id} is {view.Status}, valid until {Format.Instant(view.ValidUntil)}.");
         return view;
     }
 

@@ -86,7 +86,7 @@ public sealed class DeliveryWatcher(IGrainFactory grains, IAnsiConsole console, 
                     if (line != last)
                     {
                         last = line;
-                        console.WriteLine($"{_time.GetUtcNow().UtcDateTime:HH:mm:ss.f} {line}");
+                        console.WriteUnwrappedLine(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{_time.GetUtcNow().UtcDateTime:HH:mm:ss.f} {line}"));
                     }
                 }, cancellationToken);
             default:

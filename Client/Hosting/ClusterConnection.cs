@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace DeliveryGrains.Client.Hosting;
@@ -25,7 +26,8 @@ public sealed class ConnectedCluster : IClusterConnection
 public sealed class ClusterUnavailableException(string message, Exception inner) : Exception(message, inner);
 
 /// <summary>Starts the generic host that runs the Orleans client, once, and stops it at the end.</summary>
-public sealed class HostedClusterConnection(IHost host, IOptions<OrleansConnectionOptions> options) : IClusterConnection
+public sealed partial class HostedClusterConnection(
+    IHost host, IOptions<OrleansConnectionOptions> options, ILogger<HostedClusterConnection> logger) : IClusterConnection
 {
     private Task? _starting;
 
@@ -55,9 +57,14 @@ public sealed class HostedClusterConnection(IHost host, IOptions<OrleansConnecti
         }
         catch (Exception ex) when (ex is not OptionsValidationException && !cancellationToken.IsCancellationRequested)
         {
+            // The user sees one line; the cause is in the log (Logging__LogLevel__Default=Warning).
+            LogUnreachable(ex, options.Value.GatewayPort, options.Value.ConnectTimeout);
             throw new ClusterUnavailableException(
                 $"Cannot reach the DeliveryGrains silo at localhost:{options.Value.GatewayPort}: start it with `dotnet run --project Silo`",
                 ex);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not connect to the gateway at localhost:{GatewayPort} within {ConnectTimeout}")]
+    private partial void LogUnreachable(Exception ex, int gatewayPort, TimeSpan connectTimeout);
 }

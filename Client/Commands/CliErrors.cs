@@ -1,0 +1,61 @@
+using Spectre.Console;
+using Spectre.Console.Cli;
+using DeliveryGrains.Client.Rendering;
+
+namespace DeliveryGrains.Client.Commands;
+
+/// <summary>Turns every failure into one red line and an exit code, never a stack trace.</summary>
+public static class CliErrors
+{
+    public static int Report(IAnsiConsole console, Exception exception)
+    {
+        var ex = Unwrap(exception);
+        var (code, message) = ex switch
+        {
+            CommandAppException => (ExitCodes.InvalidInput, ex.Message),
+            ValidationException or InvalidInputException => (ExitCodes.InvalidInput, ex.Message),
+            NotFoundException => (ExitCodes.NotFound, ex.Message),
+            ConflictException => (ExitCodes.Conflict, ex.Message),
+            MissingRoleException => (ExitCodes.MissingRole, ex.Message),
+            DeliveryRefusedException => (ExitCodes.Failed, ex.Message),
+            Hosting.ClusterUnavailableException => (ExitCodes.Failed, ex.Message),
+            OperationCanceledException => (ExitCodes.Cancelled, "Cancelled."),
+            TimeoutException => (ExitCodes.Failed, "The silo did not answer in time: " + ex.Message),
+            OrleansException => (ExitCodes.Failed, "The cluster refused the call: " + ex.Message),
+            _ => (ExitCodes.Failed, $"Unexpected error ({ex.GetType().Name}): {ex.Message}"),
+        };
+        Line(console, message);
+        return code;
+    }
+
+    /// <summary>
+    /// One red line, whatever the message holds (shown as text, not markup) and however narrow the
+    /// terminal: a single segment, which Spectre writes as it is instead of wrapping it at the console width.
+    /// </summary>
+    public static void Line(IAnsiConsole console, string message) =>
+        console.WriteUnwrappedLine(OneLine(message), new Style(Color.Red));
+
+    private static string OneLine(string message) =>
+        string.Join(' ', message.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+
+    private static Exception Unwrap(Exception ex)
+    {
+        while (true)
+        {
+            switch (ex)
+            {
+                case AggregateException { InnerExceptions.Count: 1 } aggregate:
+                    ex = aggregate.InnerExceptions[0];
+                    continue;
+                case System.Reflection.TargetInvocationException { InnerException: { } inner }:
+                    ex = inner;
+                    continue;
+                case CommandRuntimeException { InnerException: { } inner } when inner is not CommandAppException:
+                    ex = inner;
+                    continue;
+                default:
+                    return ex;
+            }
+        }
+    }
+}

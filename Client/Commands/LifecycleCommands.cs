@@ -1,0 +1,101 @@
+using System.ComponentModel;
+using DeliveryGrains.Client.Hosting;
+using DeliveryGrains.Client.Rendering;
+using DeliveryGrains.Client.Watching;
+using DeliveryGrains.Deliveries;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace DeliveryGrains.Client.Commands;
+
+/// <summary><c>prepare ID</c>: to deliver and the exclusions by reason (R2.1).</summary>
+public sealed class PrepareCommand(IGrainFactory grains, IAnsiConsole console, Caller caller, IClusterConnection connection)
+    : ClientCommand<DeliverySettings>(connection)
+{
+    protected override async Task<int> RunAsync(DeliverySettings settings, CancellationToken cancellationToken)
+    {
+        await new DeliverySteps(grains, console, caller).PrepareAsync(settings.Id);
+        return ExitCodes.Ok;
+    }
+}
+
+/// <summary><c>confirm ID</c>: start the send (R1.1, R2.3).</summary>
+public sealed class ConfirmCommand(IGrainFactory grains, IAnsiConsole console, Caller caller, IClusterConnection connection)
+    : ClientCommand<DeliverySettings>(connection)
+{
+    protected override async Task<int> RunAsync(DeliverySettings settings, CancellationToken cancellationToken)
+    {
+        await new DeliverySteps(grains, console, caller).ConfirmAsync(settings.Id);
+        return ExitCodes.Ok;
+    }
+}
+
+public sealed class WatchSettings : DeliverySettings
+{
+    [CommandOption("--until-settled")]
+    [Description("Stop once every message was sent and none waits for an outcome or a retry (R8.8).")]
+    public bool UntilSettled { get; set; }
+
+    [CommandOption("--until-finished")]
+    [Description("Stop once the delivery is Finished, Stopped or Failed (the default).")]
+    public bool UntilFinished { get; set; }
+
+    [CommandOption("--timeout <DURATION>")]
+    [Description("Give up after this long.")]
+    public TimeSpan? Timeout { get; set; }
+
+    public override ValidationResult Validate()
+    {
+        var basic = base.Validate();
+        if (!basic.Successful)
+        {
+            return basic;
+        }
+
+        if (UntilSettled && UntilFinished)
+        {
+            return ValidationResult.Error("Give one of --until-settled and --until-finished.");
+        }
+
+        return Timeout is { } t && t <= TimeSpan.Zero
+            ? ValidationResult.Error("--timeout must be longer than zero, e.g. 00:05:00.")
+            : ValidationResult.Success();
+    }
+}
+
+/// <summary><c>watch ID</c>: the Deployment block, live, until the delivery finishes or settles.</summary>
+public sealed class WatchCommand(IGrainFactory grains, IAnsiConsole console, Caller caller, IClusterConnection connection)
+    : ClientCommand<WatchSettings>(connection)
+{
+    protected override Task<int> RunAsync(WatchSettings settings, CancellationToken cancellationToken) =>
+        new DeliverySteps(grains, console, caller).WatchAsync(
+            settings.Id, settings.UntilSettled ? WatchUntil.Settled : WatchUntil.Finished, settings.Timeout, cancellationToken);
+}
+
+/// <summary><c>show ID</c>: the delivery and its Deployment block, once.</summary>
+public sealed class ShowCommand(IGrainFactory grains, IAnsiConsole console, IClusterConnection connection)
+    : ClientCommand<DeliverySettings>(connection)
+{
+    protected override async Task<int> RunAsync(DeliverySettings settings, CancellationToken cancellationToken)
+    {
+        var view = await grains.GetGrain<IDeliveryGrain>(settings.Id).GetViewAsync();
+        var details = new Table().Border(TableBorder.Rounded).AddColumn("").AddColumn("");
+        details.ShowHeaders = false;
+        details.AddRow("Created by", Markup.Escape(view.CreatedBy));
+        details.AddRow("Target size", Format.Count(view.TargetSize));
+        details.AddRow("Validity period", Format.Duration(view.ValidityPeriod));
+        details.AddRow("Retries", $"{view.MaxRetries} every {Format.Duration(view.RetryPeriod)}");
+        details.AddRow("MTA", view.Mta.Kind == MtaKind.Simulated
+            ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"Simulated (hard {view.Mta.HardBounceRate:0.###}, soft {view.Mta.SoftBounceRate:0.###}, retry success {view.Mta.RetrySuccessRate:0.###}, feedback after {Format.Duration(view.Mta.EffectiveFeedbackDelay)})")
+            : "External");
+        details.AddRow("KPIs computed at", Format.Instant(view.Kpis.ComputedAt));
+        console.Write(DeploymentBlock.Render(view));
+        console.Write(details);
+        foreach (var warning in view.Warnings)
+        {
+            console.MarkupLineInterpolated($"[yellow]{warning}[/]");
+        }
+
+        return ExitCodes.Ok;
+    }
+}

@@ -1,0 +1,217 @@
+using System.ComponentModel;
+using DeliveryGrains.Addresses;
+using DeliveryGrains.Client.Hosting;
+using DeliveryGrains.Client.Rendering;
+using DeliveryGrains.Deliveries;
+using DeliveryGrains.Logs;
+using DeliveryGrains.Profiles;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace DeliveryGrains.Client.Commands;
+
+public sealed class LogsSettings : DeliverySettings
+{
+    public const int MaxLimit = 1000;
+
+    [CommandOption("--status <STATUS>")]
+    [Description("Only logs in this status: ToDeliver, Pending, Sent or Failed.")]
+    public LogStatus? Status { get; set; }
+
+    [CommandOption("--limit <COUNT>")]
+    [Description("Logs per page (1-1000).")]
+    [DefaultValue(50)]
+    public int Limit { get; set; } = 50;
+
+    [CommandOption("--after <CURSOR>")]
+    [Description("Start after this cursor (the 'next' of the previous page).")]
+    public string? After { get; set; }
+
+    [CommandOption("--all")]
+    [Description("Follow the cursor to the end, a page at a time.")]
+    public bool All { get; set; }
+
+    public override ValidationResult Validate()
+    {
+        var basic = base.Validate();
+        return !basic.Successful ? basic
+            : Limit is < 1 or > MaxLimit ? ValidationResult.Error($"--limit must be 1 to {MaxLimit}.")
+            : ValidationResult.Success();
+    }
+}
+
+/// <summary><c>logs ID</c>: sending logs a page at a time, with the cursor of the next page.</summary>
+public sealed class LogsCommand(IGrainFactory grains, IAnsiConsole console, Caller caller, IClusterConnection connection)
+    : ClientCommand<LogsSettings>(connection)
+{
+    protected override async Task<int> RunAsync(LogsSettings settings, CancellationToken cancellationToken)
+    {
+        var grain = grains.GetGrain<IDeliveryGrain>(settings.Id);
+        var cursor = settings.After;
+        var total = 0;
+        do
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var page = await grain.ListLogsAsync(new LogQuery(settings.Status, cursor, settings.Limit), caller);
+            total += page.Items.Count;
+            if (page.Items.Count > 0)
+            {
+                console.Write(Tables.Logs(page.Items));
+            }
+
+            cursor = page.Next;
+            console.MarkupLineInterpolated($"{page.Items.Count} logs; next: {cursor ?? "(end)"}");
+        }
+        while (settings.All && cursor is not null);
+
+        if (settings.All)
+        {
+            console.MarkupLineInterpolated($"{total} logs in all.");
+        }
+
+        return ExitCodes.Ok;
+    }
+}
+
+public sealed class ExclusionsSettings : DeliverySettings
+{
+    [CommandOption("--limit <COUNT>")]
+    [Description("Rows to list (the counts by reason cover all).")]
+    [DefaultValue(100)]
+    public int Limit { get; set; } = 100;
+
+    [CommandOption("--all")]
+    [Description("List every exclusion.")]
+    public bool All { get; set; }
+
+    public override ValidationResult Validate()
+    {
+        var basic = base.Validate();
+        return !basic.Successful ? basic
+            : Limit < 1 ? ValidationResult.Error("--limit must be at least 1.")
+            : ValidationResult.Success();
+    }
+}
+
+/// <summary><c>exclusions ID</c>: who was left out at preparation, and why (R2.1).</summary>
+public sealed class ExclusionsCommand(IGrainFactory grains, IAnsiConsole console, Caller caller, IClusterConnection connection)
+    : ClientCommand<ExclusionsSettings>(connection)
+{
+    protected override async Task<int> RunAsync(ExclusionsSettings settings, CancellationToken cancellationToken)
+    {
+        var exclusions = await grains.GetGrain<IDeliveryGrain>(settings.Id).ListExclusionsAsync(caller);
+        var shown = settings.All ? exclusions : exclusions.Take(settings.Limit).ToList();
+        if (shown.Count > 0)
+        {
+            console.Write(Tables.Exclusions(shown));
+        }
+
+        var byReason = exclusions.GroupBy(e => e.Reason).OrderBy(g => g.Key).Select(g => $"{g.Key} {g.Count()}");
+        console.MarkupLineInterpolated($"{exclusions.Count} excluded{(exclusions.Count > 0 ? ": " + string.Join(", ", byReason) : "")}.");
+        if (shown.Count < exclusions.Count)
+        {
+            console.MarkupLineInterpolated($"[grey]Listed the first {shown.Count}; add --all for every one.[/]");
+        }
+
+        return ExitCodes.Ok;
+    }
+}
+
+/// <summary><c>stats ID</c>: Compute stats (R8.7), shown beside the running figures it replaces.</summary>
+public sealed class StatsCommand(IGrainFactory grains, IAnsiConsole console, Caller caller, IClusterConnection connection)
+    : ClientCommand<DeliverySettings>(connection)
+{
+    protected override async Task<int> RunAsync(DeliverySettings settings, CancellationToken cancellationToken)
+    {
+        var grain = grains.GetGrain<IDeliveryGrain>(settings.Id);
+        var running = (await grain.GetViewAsync()).Kpis;
+        var recounted = await grain.ComputeStatsAsync(caller);
+        console.Write(Tables.KpiComparison(running, recounted));
+        var drift = KpiFigures.Differences(running, recounted, withTracking: false);
+        if (drift.Count == 0)
+        {
+            console.MarkupLine("[green]The recount equals the running KPIs.[/]");
+        }
+        else
+        {
+            console.MarkupLineInterpolated($"[yellow]Published the recount; the running KPIs differed: {string.Join("; ", drift)}.[/]");
+        }
+
+        if (running.Opens != recounted.Opens || running.Clicks != recounted.Clicks)
+        {
+            console.MarkupLine("[grey]Opens and clicks are published on the tracking refresh period (R8.5); the recount published them now.[/]");
+        }
+
+        return ExitCodes.Ok;
+    }
+}
+
+public sealed class HistorySettings : ClientSettings
+{
+    [CommandArgument(0, "<PROFILE>")]
+    [Description("The profile id.")]
+    public string Profile { get; set; } = "";
+}
+
+/// <summary><c>history PROFILE</c>: every delivery sent to a profile, with its log status (R10.1).</summary>
+public sealed class HistoryCommand(IGrainFactory grains, IAnsiConsole console, Caller caller, IClusterConnection connection)
+    : ClientCommand<HistorySettings>(connection)
+{
+    protected override async Task<int> RunAsync(HistorySettings settings, CancellationToken cancellationToken)
+    {
+        RoleChecks.RequireReader(caller, "Reading a profile's history");
+        var entries = await grains.GetGrain<IProfileHistoryGrain>(settings.Profile).GetHistoryAsync();
+        if (entries.Count == 0)
+        {
+            console.MarkupLineInterpolated($"No delivery was sent to profile {settings.Profile}.");
+            return ExitCodes.Ok;
+        }
+
+        console.Write(Tables.History(settings.Profile, entries));
+        return ExitCodes.Ok;
+    }
+}
+
+public sealed class AddressSettings : ClientSettings
+{
+    [CommandArgument(0, "<ADDRESS>")]
+    [Description("An email address or an E.164 phone number.")]
+    public string Address { get; set; } = "";
+
+    [CommandOption("--channel <CHANNEL>")]
+    [Description("Email (default) or Sms: how the address is normalized.")]
+    [DefaultValue(Channel.Email)]
+    public Channel Channel { get; set; } = Channel.Email;
+}
+
+/// <summary><c>address ADDRESS</c>: its quarantine status (R9), from the shard that holds it.</summary>
+public sealed class AddressCommand(IGrainFactory grains, IAnsiConsole console, Caller caller, IClusterConnection connection)
+    : ClientCommand<AddressSettings>(connection)
+{
+    protected override async Task<int> RunAsync(AddressSettings settings, CancellationToken cancellationToken)
+    {
+        RoleChecks.RequireReader(caller, "Reading an address's status");
+        var normalized = AddressSyntax.Normalize(settings.Address, settings.Channel);
+        var shard = AddressBook.ShardOf(normalized);
+        var record = await grains.GetGrain<IAddressBookGrain>(shard).GetAsync(normalized);
+        console.Write(Tables.Address(record, shard));
+        if (!AddressSyntax.IsValid(normalized, settings.Channel))
+        {
+            console.MarkupLineInterpolated($"[yellow]'{normalized}' is not a valid {settings.Channel} address; preparation excludes it as InvalidAddress.[/]");
+        }
+
+        return ExitCodes.Ok;
+    }
+}
+
+/// <summary>Profiles and addresses are read by Administration or PrepareDeliveries users (API.md).</summary>
+internal static class RoleChecks
+{
+    public static void RequireReader(Caller caller, string action)
+    {
+        if (!caller.Holds(Roles.Administration) && !caller.Holds(Roles.PrepareDeliveries))
+        {
+            throw new MissingRoleException(Roles.Administration, action);
+        }
+    }
+}

@@ -1,0 +1,60 @@
+using System.Net;
+using System.Net.Sockets;
+using DeliveryGrains.Client.Commands;
+using DeliveryGrains.Client.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Spectre.Console.Testing;
+
+namespace DeliveryGrains.Client.Tests;
+
+public sealed class ConnectionTests
+{
+    [Fact]
+    [Trait("Area", "Client")]
+    [Trait("Rule", "R1.2")]
+    public async Task A_silo_that_is_not_there_is_one_readable_line_and_exit_code_1()
+    {
+        var port = FreePort();
+        var builder = Host.CreateApplicationBuilder();
+        builder.Configuration.AddInMemoryCollection(GatewayPortArgument.Find(["show", "x", "--gateway-port", port.ToString(System.Globalization.CultureInfo.InvariantCulture)]));
+        builder.Configuration["Orleans:ConnectTimeout"] = "00:00:01";
+        builder.AddDeliveryClient();
+        using var host = builder.Build();
+        var connection = host.Services.GetRequiredService<HostedClusterConnection>();
+
+        var failure = await Assert.ThrowsAsync<ClusterUnavailableException>(() => connection.ConnectAsync(CancellationToken.None));
+        var console = new TestConsole().Width(60);
+        var code = CliErrors.Report(console, failure);
+
+        Assert.Equal(ExitCodes.Failed, code);
+        Assert.Equal(
+            $"Cannot reach the DeliveryGrains silo at localhost:{port}: start it with `dotnet run --project Silo`",
+            Assert.Single(console.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries)).TrimEnd());
+    }
+
+    [Fact]
+    [Trait("Area", "Client")]
+    [Trait("Rule", "R1.1")]
+    public void The_client_acts_as_the_configured_user_with_the_configured_roles()
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Configuration["Client:User"] = "alice";
+        builder.Configuration["Client:Roles"] = "PrepareDeliveries, Administration";
+        builder.AddDeliveryClient();
+        using var host = builder.Build();
+
+        var caller = host.Services.GetRequiredService<DeliveryGrains.Deliveries.Caller>();
+
+        Assert.Equal("alice", caller.Name);
+        Assert.Equal(["Administration", "PrepareDeliveries"], caller.Roles.Order());
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}

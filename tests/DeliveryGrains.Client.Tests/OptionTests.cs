@@ -1,0 +1,44 @@
+namespace DeliveryGrains.Client.Tests;
+
+[Collection(ClusterCollection.Name)]
+public sealed class OptionTests(ClusterFixture fixture)
+{
+    private readonly Cli _cli = new(fixture);
+
+    [Theory]
+    [Trait("Area", "Client")]
+    [Trait("Rule", "R8")]
+    [InlineData("--recipients: Generate 1 to 10,000,000 recipients.", "load", "--recipients", "0")]
+    [InlineData("--hard-bounce-rate: Rates are fractions from 0 to 1.", "load", "--hard-bounce-rate", "1.5")]
+    [InlineData("--soft-bounce-rate: hardBounceRate + softBounceRate cannot exceed 1.", "load", "--hard-bounce-rate", "0.6", "--soft-bounce-rate", "0.5")]
+    [InlineData("--open-rate: Rates are fractions from 0 to 1.", "submit", "--name", "x", "--generate", "5", "--open-rate", "-0.1")]
+    [InlineData("Give exactly one of --target FILE or --generate COUNT.", "submit", "--name", "x")]
+    [InlineData("add --confirm", "submit", "--name", "x", "--generate", "5", "--watch")]
+    [InlineData("--name: Give the delivery a name.", "submit", "--generate", "5")]
+    [InlineData("--validity: The validity period must be longer than zero", "submit", "--name", "x", "--generate", "5", "--validity", "-00:00:01")]
+    [InlineData("--limit must be 1 to 1000.", "logs", "some-id", "--limit", "0")]
+    [InlineData("Unknown command 'frobnicate'.", "frobnicate")]
+    public async Task Nonsense_options_are_refused_with_one_line_and_exit_code_2(string expected, params string[] args)
+    {
+        var result = await _cli.RunAsync(args);
+
+        Assert.Equal(2, result.ExitCode);
+        var line = Assert.Single(result.Lines);
+        Assert.Contains(expected, line);
+    }
+
+    [Fact]
+    [Trait("Area", "Client")]
+    [Trait("Rule", "R8")]
+    public async Task Every_bad_option_is_listed_in_the_one_line()
+    {
+        var result = await _cli.RunAsync("load", "--recipients", "-5", "--click-rate", "2", "--retry-period", "00:00:00", "--feedback-delay", "2.00:00:00");
+
+        Assert.Equal(2, result.ExitCode);
+        var line = Assert.Single(result.Lines);
+        Assert.Contains("--recipients", line);
+        Assert.Contains("--click-rate", line);
+        Assert.Contains("--retry-period", line);
+        Assert.Contains("--feedback-delay", line);
+    }
+}

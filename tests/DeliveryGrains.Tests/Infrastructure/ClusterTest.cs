@@ -66,6 +66,23 @@ public abstract class ClusterTest(ClusterFixture fixture)
     protected Task<AddressRecord> AddressUntil(string normalizedAddress, Func<AddressRecord, bool> condition, string expectation) =>
         Eventually.Until(() => AddressBookOf(normalizedAddress).GetAsync(normalizedAddress), condition, expectation);
 
+    /// <summary>Sends one message to <paramref name="address"/> in a delivery of its own and posts <paramref name="type"/> for it; waits until the address book shows <paramref name="expected"/>.</summary>
+    protected async Task<AddressRecord> AddressEventThroughDeliveryAsync(string address, FeedbackType type, FailureReason? reason, AddressStatus expected, Channel channel = Channel.Email)
+    {
+        var delivery = await StartAsync(TestData.Definition([new Recipient("earlier", address)], channel: channel));
+        await FeedAsync(delivery, "earlier", type, reason);
+        var normalized = AddressSyntax.Normalize(address, channel);
+        return await AddressUntil(normalized, r => r.Status == expected, $"{normalized} {expected}");
+    }
+
+    /// <summary>R9.1: a hard bounce in an earlier delivery quarantines the address.</summary>
+    protected Task<AddressRecord> QuarantineAsync(string address, Channel channel = Channel.Email) =>
+        AddressEventThroughDeliveryAsync(address, FeedbackType.HardBounce, FailureReason.UserUnknown, AddressStatus.Quarantine, channel);
+
+    /// <summary>R9.5: a complaint in an earlier delivery puts the address on the denylist.</summary>
+    protected Task<AddressRecord> DenylistAsync(string address, Channel channel = Channel.Email) =>
+        AddressEventThroughDeliveryAsync(address, FeedbackType.Complaint, null, AddressStatus.OnDenylist, channel);
+
     /// <summary>Every KPI but the time it was computed.</summary>
     protected static Kpis Figures(Kpis kpis) => kpis with { ComputedAt = default };
 

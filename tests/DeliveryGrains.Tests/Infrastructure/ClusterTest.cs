@@ -2,6 +2,7 @@ using DeliveryGrains.Addresses;
 using DeliveryGrains.Deliveries;
 using DeliveryGrains.Feedback;
 using DeliveryGrains.Logs;
+using Microsoft.Extensions.DependencyInjection;
 using Orleans.TestingHost;
 
 namespace DeliveryGrains.Tests.Infrastructure;
@@ -21,6 +22,14 @@ public abstract class ClusterTest(ClusterFixture fixture)
 
     protected IAddressBookGrain AddressBookOf(string normalizedAddress) =>
         Grains.GetGrain<IAddressBookGrain>(Addresses.AddressBook.ShardOf(normalizedAddress));
+
+    /// <summary>The reminders the silo holds for a grain, read from the reminder table without activating the grain.</summary>
+    protected async Task<IReadOnlyList<string>> RemindersOf(IAddressable grain)
+    {
+        var table = Cluster.GetSiloServiceProvider().GetRequiredService<IReminderTable>();
+        var rows = await table.ReadRows(grain.GetGrainId());
+        return rows.Reminders.Select(r => r.ReminderName).ToList();
+    }
 
     /// <summary>Creates a delivery under a fresh id; it is Draft.</summary>
     protected async Task<IDeliveryGrain> CreateAsync(DeliveryDefinition definition, Caller? caller = null)

@@ -20,6 +20,9 @@ public sealed partial class DeliveryPartitionGrain(
     private MarkHistogram _counts = new();
     private List<AddressEvent> _addressEvents = [];
     private Dictionary<string, int>? _indexByProfile;
+
+    /// <summary>While a recount reads the logs: the latest mark each log reported meanwhile, by recipient index.</summary>
+    private Dictionary<int, LogMark>? _reportedDuringRecount;
     private bool _countsDirty;
     private bool _marksDirty;
 
@@ -137,13 +140,29 @@ public sealed partial class DeliveryPartitionGrain(
         EnsurePrepared();
         var (deliveryId, _) = Key;
         var marks = new byte[S.Recipients.Count];
-        await Bounded.ForEachAsync(Enumerable.Range(0, marks.Length), options.Value.RelayConcurrency, async i =>
+        Dictionary<int, LogMark> reported = [];
+        _reportedDuringRecount = reported;
+        try
         {
-            var log = i < S.RelayCursor || new LogMark(S.Marks[i]).Phase != LogPhase.ToDeliver
-                ? await Log(deliveryId, i).GetLogAsync()
-                : null;
-            marks[i] = log is null ? default : LogMark.Of(log.Phase, log.Opened, log.Clicked).Value;
-        });
+            await Bounded.ForEachAsync(Enumerable.Range(0, marks.Length), options.Value.RelayConcurrency, async i =>
+            {
+                var log = i < S.RelayCursor || new LogMark(S.Marks[i]).Phase != LogPhase.ToDeliver
+                    ? await Log(deliveryId, i).GetLogAsync()
+                    : null;
+                marks[i] = log is null ? default : LogMark.Of(log.Phase, log.Opened, log.Clicked).Value;
+            });
+        }
+        finally
+        {
+            _reportedDuringRecount = null;
+        }
+
+        // A log may move after it was read and report while the others are still being read: that
+        // report went to the old mirror, so fold it into the recount (marks only move forward).
+        foreach (var (index, mark) in reported)
+        {
+            marks[index] = LogMark.Latest(new LogMark(marks[index]), mark).Value;
+        }
 
         S.Marks = marks;
         _counts = MarkHistogram.Of(marks);
@@ -195,6 +214,11 @@ public sealed partial class DeliveryPartitionGrain(
     private void Apply(LogTransition transition)
     {
         var index = transition.RecipientIndex;
+        if (_reportedDuringRecount is { } reported)
+        {
+            reported[index] = reported.TryGetValue(index, out var earlier) ? LogMark.Latest(earlier, transition.To) : transition.To;
+        }
+
         var current = new LogMark(S.Marks[index]);
         var next = LogMark.Latest(current, transition.To);
         if (next != current)

@@ -180,6 +180,26 @@ public sealed class KpiTests(ClusterFixture fixture) : ClusterTest(fixture)
     }
 
     [Fact]
+    [Trait("Rule", "R8.7")]
+    [Trait("Rule", "R8.5")]
+    public async Task Compute_stats_while_feedback_arrives_loses_no_transition()
+    {
+        var delivery = await StartAsync(TestData.Definition(TestData.Recipients(200), efs: true));
+
+        // Outcomes reach the partitions while they recount.
+        for (var round = 0; round < 10; round++)
+        {
+            var recount = delivery.ComputeStatsAsync(TestData.Alice);
+            await Task.WhenAll(Enumerable.Range(round * 20, 20).Select(i => FeedAsync(delivery, $"p{i}", FeedbackType.Delivered)));
+            await recount;
+        }
+
+        var running = await KpisUntil(delivery, k => k.Delivered == 200, "every outcome in the running KPIs");
+        Assert.Equal(0, running.Pending);
+        Assert.True(running.Settled);
+    }
+
+    [Fact]
     [Trait("Rule", "R8.8")]
     public async Task A_delivery_has_settled_when_nothing_is_pending_or_awaiting_a_retry()
     {

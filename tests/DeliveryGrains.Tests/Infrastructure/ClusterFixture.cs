@@ -12,6 +12,9 @@ namespace DeliveryGrains.Tests.Infrastructure;
 public sealed class ClusterFixture : IAsyncLifetime
 {
     public const int PartitionSize = 16;
+    /// <summary>Fewer calls in flight per partition than recipients in it, so partition-wide work runs in several waves.</summary>
+    public const int RelayConcurrency = 4;
+
     public static readonly TimeSpan FlushPeriod = TimeSpan.FromMilliseconds(100);
 
     public TestCluster Cluster { get; private set; } = null!;
@@ -25,6 +28,7 @@ public sealed class ClusterFixture : IAsyncLifetime
         builder.Properties[$"{DeliveryEngineOptions.Section}:{nameof(DeliveryEngineOptions.PartitionSize)}"] = PartitionSize.ToString(System.Globalization.CultureInfo.InvariantCulture);
         builder.Properties[$"{DeliveryEngineOptions.Section}:{nameof(DeliveryEngineOptions.FlushPeriod)}"] = "00:00:00.100";
         builder.Properties[$"{DeliveryEngineOptions.Section}:{nameof(DeliveryEngineOptions.TrackingRefreshPeriod)}"] = "01:00:00";
+        builder.Properties[$"{DeliveryEngineOptions.Section}:{nameof(DeliveryEngineOptions.RelayConcurrency)}"] = RelayConcurrency.ToString(System.Globalization.CultureInfo.InvariantCulture);
         builder.Options.ConfigureFileLogging = false;
         builder.AddSiloBuilderConfigurator<DeliveryEngineSiloConfigurator>();
 

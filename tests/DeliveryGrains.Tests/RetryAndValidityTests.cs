@@ -191,6 +191,40 @@ public sealed class RetryAndValidityTests(ClusterFixture fixture) : ClusterTest(
     }
 
     [Fact]
+    [Trait("Rule", "R7.3")]
+    [Trait("Rule", "R8.1")]
+    public async Task When_validity_ends_before_every_message_was_relayed_the_rest_stay_ToDeliver()
+    {
+        const int Target = 2000;
+        var delivery = await PrepareAsync(TestData.Definition(
+            generated: new GeneratedTarget(Target, 3, $"{TestData.Unique()}.test"), efs: true, validity: TimeSpan.FromMilliseconds(1)));
+
+        await delivery.ConfirmSendAsync(TestData.Alice);
+        var finished = await ViewUntil(delivery, v => v.Status == DeliveryStatus.Finished, "Finished right away", TimeSpan.FromSeconds(20));
+
+        var kpis = finished.Kpis;
+        Assert.Equal(Target, kpis.ToDeliver);
+        Assert.InRange(kpis.Sent, 0, Target - 1);
+        Assert.Equal(0, kpis.Pending);
+        Assert.Equal(kpis.Sent, kpis.BouncesAndErrors);  // every relayed message expired without an outcome
+        Assert.False(kpis.Settled);
+
+        var unsent = 0L;
+        string? cursor = null;
+        do
+        {
+            var page = await delivery.ListLogsAsync(new LogQuery(LogStatus.ToDeliver, cursor, 500), TestData.Alice);
+            Assert.All(page.Items, l => Assert.Equal((0, (DateTimeOffset?)null), (l.Attempts, l.RelayedAt)));
+            unsent += page.Items.Count;
+            cursor = page.Next;
+        }
+        while (cursor is not null);
+
+        Assert.Equal(Target - kpis.Sent, unsent);
+        Assert.Equal(RunningFigures(kpis), RunningFigures(await delivery.ComputeStatsAsync(TestData.Alice)));
+    }
+
+    [Fact]
     [Trait("Rule", "R7.4")]
     public async Task Feedback_after_a_final_state_changes_nothing_but_opens_and_clicks()
     {

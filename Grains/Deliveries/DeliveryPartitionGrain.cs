@@ -105,8 +105,11 @@ public sealed partial class DeliveryPartitionGrain(
         {
             // Relaying is idempotent per log, so after a failure the next call starts again at the first one that failed.
             S.RelayCursor = failedAt;
-            await state.WriteStateAsync();
+
+            // Cleared before the write, as in FlushAsync: a transition reported while the write is in
+            // flight marks the mirror dirty again and reaches the store with the next flush.
             _marksDirty = false;
+            await state.WriteStateAsync();
         }
 
         return S.Recipients.Count - S.RelayCursor;

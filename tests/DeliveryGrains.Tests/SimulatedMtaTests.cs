@@ -77,6 +77,42 @@ public sealed class SimulatedMtaTests(ClusterFixture fixture) : ClusterTest(fixt
     }
 
     [Fact]
+    [Trait("Rule", "R8.5")]
+    [Trait("Rule", "R6.5")]
+    public async Task Running_KPIs_stay_right_after_the_partitions_are_deactivated_and_woken_by_late_feedback()
+    {
+        const int Target = 1000;
+
+        // Outcomes come back while the partitions relay; a fifth of the messages soft-bounce and wait on a long retry.
+        var mta = new MtaSettings(MtaKind.Simulated, HardBounceRate: 0, SoftBounceRate: 0.2, OpenRate: 0, ClickRate: 0,
+            FeedbackDelay: TimeSpan.Zero, Seed: 9);
+        var definition = TestData.Definition(generated: new GeneratedTarget(Target, 21, $"{TestData.Unique()}.test"),
+            efs: true, retryPeriod: TimeSpan.FromHours(1), mta: mta);
+        var delivery = await StartAsync(definition);
+        var waiting = await KpisUntil(delivery, k => k.Pending == 0, "every first outcome counted", SettleTimeout);
+        Assert.InRange(waiting.AwaitingRetry, 1, Target - 1);
+        var partitions = (int)Math.Ceiling((double)Target / ClusterFixture.PartitionSize);
+
+        // The partitions go idle and are collected...
+        for (var p = 0; p < partitions; p++)
+        {
+            await Cluster.DeactivateAsync(Grains.GetGrain<IDeliveryPartitionGrain>(GrainKeys.Partition(delivery.GetPrimaryKeyString(), p)));
+        }
+
+        // ...and the retries' outcomes wake them up again.
+        var retrying = (await OutcomesAsync(delivery)).Where(o => o.Value.Phase == LogPhase.AwaitingRetry).Select(o => o.Key).ToList();
+        Assert.Equal(waiting.AwaitingRetry, retrying.Count);
+        foreach (var profile in retrying)
+        {
+            await FeedAsync(delivery, profile, FeedbackType.Delivered);
+        }
+
+        var kpis = await KpisUntil(delivery, k => k.AwaitingRetry == 0, "every retry outcome counted");
+        Assert.Equal(((long)Target, 0L, 0L), (kpis.Delivered, kpis.Pending, kpis.BouncesAndErrors));
+        Assert.True(kpis.Settled);
+    }
+
+    [Fact]
     [Trait("Rule", "R4")]
     public void The_simulators_answer_is_a_pure_function_of_seed_recipient_and_attempt()
     {

@@ -7,11 +7,18 @@ namespace DeliveryGrains.Tests.Infrastructure;
 /// One in-process silo with the delivery engine on memory storage and in-memory reminders, shared by
 /// every test of the "cluster" collection. The settings make the rollup fast: small partitions (so
 /// multi-partition paths run) and a 100 ms flush; the tracking refresh stays at its 1 h default so
-/// that R8.5 (opens and clicks move only when published) can be observed.
+/// that R8.5 (opens and clicks move only when published) can be observed. Tests in the collection
+/// run one at a time; each uses its own delivery ids, profile ids where they matter, and addresses.
 /// </summary>
+/// <remarks>
+/// In Orleans 10 the <see cref="TestClusterBuilder.Properties"/> are added to each silo host's
+/// configuration, so the options bound by <c>AddDeliveryEngine()</c> see them; the silo builder
+/// configurator only adds the engine and memory mode. <see cref="ClusterConfigurationTests"/> checks it.
+/// </remarks>
 public sealed class ClusterFixture : IAsyncLifetime
 {
     public const int PartitionSize = 16;
+
     /// <summary>Fewer calls in flight per partition than recipients in it, so partition-wide work runs in several waves.</summary>
     public const int RelayConcurrency = 4;
 

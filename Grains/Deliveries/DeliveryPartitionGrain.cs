@@ -20,6 +20,9 @@ public sealed partial class DeliveryPartitionGrain(
     private MarkHistogram _counts = new();
     private List<AddressEvent> _addressEvents = [];
     private Dictionary<string, int>? _indexByProfile;
+
+    /// <summary>While a recount reads the logs: the latest mark each log reported meanwhile, by recipient index.</summary>
+    private Dictionary<int, LogMark>? _reportedDuringRecount;
     private bool _countsDirty;
     private bool _marksDirty;
 
@@ -102,8 +105,11 @@ public sealed partial class DeliveryPartitionGrain(
         {
             // Relaying is idempotent per log, so after a failure the next call starts again at the first one that failed.
             S.RelayCursor = failedAt;
-            await state.WriteStateAsync();
+
+            // Cleared before the write, as in FlushAsync: a transition reported while the write is in
+            // flight marks the mirror dirty again and reaches the store with the next flush.
             _marksDirty = false;
+            await state.WriteStateAsync();
         }
 
         return S.Recipients.Count - S.RelayCursor;
@@ -137,13 +143,29 @@ public sealed partial class DeliveryPartitionGrain(
         EnsurePrepared();
         var (deliveryId, _) = Key;
         var marks = new byte[S.Recipients.Count];
-        await Bounded.ForEachAsync(Enumerable.Range(0, marks.Length), options.Value.RelayConcurrency, async i =>
+        Dictionary<int, LogMark> reported = [];
+        _reportedDuringRecount = reported;
+        try
         {
-            var log = i < S.RelayCursor || new LogMark(S.Marks[i]).Phase != LogPhase.ToDeliver
-                ? await Log(deliveryId, i).GetLogAsync()
-                : null;
-            marks[i] = log is null ? default : LogMark.Of(log.Phase, log.Opened, log.Clicked).Value;
-        });
+            await Bounded.ForEachAsync(Enumerable.Range(0, marks.Length), options.Value.RelayConcurrency, async i =>
+            {
+                var log = i < S.RelayCursor || new LogMark(S.Marks[i]).Phase != LogPhase.ToDeliver
+                    ? await Log(deliveryId, i).GetLogAsync()
+                    : null;
+                marks[i] = log is null ? default : LogMark.Of(log.Phase, log.Opened, log.Clicked).Value;
+            });
+        }
+        finally
+        {
+            _reportedDuringRecount = null;
+        }
+
+        // A log may move after it was read and report while the others are still being read: that
+        // report went to the old mirror, so fold it into the recount (marks only move forward).
+        foreach (var (index, mark) in reported)
+        {
+            marks[index] = LogMark.Latest(new LogMark(marks[index]), mark).Value;
+        }
 
         S.Marks = marks;
         _counts = MarkHistogram.Of(marks);
@@ -195,6 +217,11 @@ public sealed partial class DeliveryPartitionGrain(
     private void Apply(LogTransition transition)
     {
         var index = transition.RecipientIndex;
+        if (_reportedDuringRecount is { } reported)
+        {
+            reported[index] = reported.TryGetValue(index, out var earlier) ? LogMark.Latest(earlier, transition.To) : transition.To;
+        }
+
         var current = new LogMark(S.Marks[index]);
         var next = LogMark.Latest(current, transition.To);
         if (next != current)

@@ -66,6 +66,7 @@ public sealed class Cli(ClusterFixture fixture)
     public static async Task<T> EventuallyAsync<T>(Func<Task<T>> read, Func<T, bool> condition, TimeSpan limit, string what)
     {
         var clock = Stopwatch.StartNew();
+        using var poll = new PeriodicTimer(TimeSpan.FromMilliseconds(100));
         while (true)
         {
             var value = await read();
@@ -79,7 +80,7 @@ public sealed class Cli(ClusterFixture fixture)
                 throw new Xunit.Sdk.XunitException($"{what} did not happen within {limit}; last seen: {value}");
             }
 
-            await Task.Delay(100);
+            await poll.WaitForNextTickAsync();
         }
     }
 }

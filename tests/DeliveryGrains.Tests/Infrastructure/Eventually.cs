@@ -15,6 +15,7 @@ public static class Eventually
     {
         var limit = timeout ?? DefaultTimeout;
         var clock = Stopwatch.StartNew();
+        using var poll = new PeriodicTimer(PollInterval);
         while (true)
         {
             var last = await probe();
@@ -28,7 +29,7 @@ public static class Eventually
                 Assert.Fail($"Waited {limit.TotalSeconds:0.#} s for: {expectation}. Last value: {last}");
             }
 
-            await Task.Delay(PollInterval);
+            await poll.WaitForNextTickAsync();
         }
     }
 }

@@ -1,9 +1,27 @@
+using DeliveryGrains.Silo.Demo;
 using DeliveryGrains.Silo.Hosting;
 
+DemoSettings? demo;
+string[] hostArgs;
+try
+{
+    demo = DemoSettings.Parse(args, out hostArgs);
+}
+catch (ArgumentException ex)
+{
+    Console.Error.WriteLine(ex.Message);
+    return 2;
+}
+
 // Settings files are read from beside the binary, whatever directory the silo is started from.
-var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = hostArgs, ContentRootPath = AppContext.BaseDirectory });
 builder.AddDeliverySilo().AddDeliveryApi();
+if (demo is not null)
+{
+    builder.AddDemo(demo);
+}
 
 var app = builder.Build();
 app.MapDeliveryApi();
-app.Run();
+await app.RunAsync();
+return Environment.ExitCode;

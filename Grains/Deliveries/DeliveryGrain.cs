@@ -56,9 +56,19 @@ public sealed partial class DeliveryGrain(
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        if (_countsUnsaved)
+        if (!_countsUnsaved)
+        {
+            return;
+        }
+
+        try
         {
             await Writer.SaveAsync();
+        }
+        catch (Exception ex)
+        {
+            // The partitions hold the truth: their next flush or a Compute stats restores the counts.
+            LogCountsNotSaved(Id, reason.ReasonCode, ex.Message);
         }
     }
 
@@ -331,11 +341,12 @@ public sealed partial class DeliveryGrain(
             Take(p, await Partition(p).ExpireAsync(at)));
         S.Status = DeliveryStatus.Finished;
         PublishTracking();
-        await Writer.SaveAsync();
         _countsUnsaved = false;
+        await Writer.SaveAsync();
         _validityTimer?.Dispose();
         await UnregisterValidityReminderAsync();
-        LogFinished(Id, Kpis().Delivered, Kpis().BouncesAndErrors);
+        var final = Kpis();
+        LogFinished(Id, final.Delivered, final.BouncesAndErrors);
     }
 
     private void Take(int partition, PartitionCounts counts)
@@ -467,6 +478,9 @@ public sealed partial class DeliveryGrain(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Delivery {DeliveryId} finished: {Delivered} delivered, {Failed} bounces and errors")]
     private partial void LogFinished(string deliveryId, long delivered, long failed);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Delivery {DeliveryId}: counts not saved at deactivation ({Reason}): {Error}")]
+    private partial void LogCountsNotSaved(string deliveryId, DeactivationReasonCode reason, string error);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Delivery {DeliveryId}: relaying partition {Partition} failed; trying again")]
     private partial void LogRelayFailed(Exception ex, string deliveryId, int partition);

@@ -34,20 +34,21 @@ public sealed partial class RecipientLogGrain(
             return new LogTransition(S.RecipientIndex, S.Mark, S.Mark);
         }
 
+        // Hand over first, store second: a crash in between re-relays the same attempt with the
+        // same message id, which the MTA can drop; the reverse order could lose the message.
+        var run = order.Run;
+        await relay.RelayAsync(new OutboundMessage(
+            DeliveryId, ProfileId, order.Address, run.Channel, Attempt: 1, run.EmailFeedbackService, run.Mta));
         var now = time.GetUtcNow();
-        S.Run = order.Run;
+        S.Run = run;
         S.Partition = order.Partition;
         S.RecipientIndex = order.RecipientIndex;
         S.Address = order.Address;
         S.Attempts = 1;
-
-        // Hand over first, store second: a crash in between re-relays the same attempt with the
-        // same message id, which the MTA can drop; the reverse order could lose the message.
-        await relay.RelayAsync(Message());
         S.Phase = LogPhase.AwaitingOutcome;
         S.RelayedAt = now;
         S.LastEventAt = now;
-        await log.WriteStateAsync();
+        await StoreAsync();
         return new LogTransition(S.RecipientIndex, LogMark.Of(LogPhase.ToDeliver, false, false), S.Mark);
     }
 
@@ -68,7 +69,7 @@ public sealed partial class RecipientLogGrain(
         var before = S.Mark;
         var effect = Apply(feedback);
         S.LastEventAt = Max(S.LastEventAt, feedback.At);
-        await log.WriteStateAsync();
+        await StoreAsync();
         await ReportAsync(before, effect);
         return FeedbackOutcome.Accepted;
     }
@@ -95,7 +96,7 @@ public sealed partial class RecipientLogGrain(
         }
 
         S.LastEventAt = Max(S.LastEventAt, at);
-        await log.WriteStateAsync();
+        await StoreAsync();
         return new LogTransition(S.RecipientIndex, before, S.Mark);
     }
 
@@ -141,7 +142,7 @@ public sealed partial class RecipientLogGrain(
             LogRetryRelayed(DeliveryId, S.Attempts);
         }
 
-        await log.WriteStateAsync();
+        await StoreAsync();
         await UnregisterRetryAsync();
         await ReportAsync(before, null);
     }
@@ -260,6 +261,23 @@ public sealed partial class RecipientLogGrain(
 
         await GrainFactory.GetGrain<IDeliveryPartitionGrain>(GrainKeys.Partition(DeliveryId, S.Partition))
             .ReportTransitionAsync(new LogTransition(S.RecipientIndex, before, after, effect));
+    }
+
+    /// <summary>
+    /// Stores the state; if the store fails the activation is dropped, so the next call starts from
+    /// what is stored rather than from a change that never became durable.
+    /// </summary>
+    private async Task StoreAsync()
+    {
+        try
+        {
+            await log.WriteStateAsync();
+        }
+        catch
+        {
+            DeactivateOnIdle();
+            throw;
+        }
     }
 
     private async Task UnregisterRetryAsync()

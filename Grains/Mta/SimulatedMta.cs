@@ -21,7 +21,7 @@ public sealed partial class SimulatedMta(
 {
     private readonly PriorityQueue<FeedbackEvent, DateTimeOffset> _due = new();
     private readonly Lock _lock = new();
-    private readonly SemaphoreSlim _wake = new(0, 1);
+    private readonly SemaphoreSlim _wake = new(0);
     private int _signalled;
 
     public void Accept(OutboundMessage message)

@@ -17,6 +17,10 @@ public interface IRecipientLogGrain : IGrainWithStringKey
     [Alias("ApplyFeedback")]
     Task<FeedbackOutcome> ApplyFeedbackAsync(FeedbackEvent feedback);
 
+    /// <summary>Several events about this message, applied in order and stored once; one outcome per event.</summary>
+    [Alias("ApplyFeedbackBatch")]
+    Task<IReadOnlyList<FeedbackOutcome>> ApplyFeedbackBatchAsync(IReadOnlyList<FeedbackEvent> feedback);
+
     /// <summary>R7.3: the validity period ended; a message still waiting fails (or stays unsent).</summary>
     [Alias("Expire")]
     Task<LogTransition> ExpireAsync(DateTimeOffset at);

@@ -3,6 +3,7 @@ using DeliveryGrains.Hosting;
 using DeliveryGrains.Logs;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Orleans.Dashboard;
 
 namespace DeliveryGrains.Deliveries;
 
@@ -115,6 +116,7 @@ public sealed partial class DeliveryPartitionGrain(
         return S.Recipients.Count - S.RelayCursor;
     }
 
+    [NoProfiling]
     public Task ReportTransitionAsync(LogTransition transition)
     {
         if ((uint)transition.RecipientIndex >= (uint)S.Marks.Length)

@@ -1,7 +1,9 @@
 using DeliveryGrains.Logs;
 using DeliveryGrains.Mta;
 using Microsoft.Extensions.DependencyInjection;
+using DeliveryGrains.Hosting.Storage;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Orleans.Runtime.Hosting;
 
 namespace DeliveryGrains.Hosting;
 
@@ -22,9 +24,13 @@ public static class SiloBuilderExtensions
     }
 
     /// <summary>Memory mode: every store and the reminders in this process, nothing to install.</summary>
-    public static ISiloBuilder UseInMemoryPersistence(this ISiloBuilder silo) => silo
-        .AddMemoryGrainStorage(StorageNames.Deliveries)
-        .AddMemoryGrainStorage(StorageNames.Logs)
-        .AddMemoryGrainStorage(StorageNames.Addresses)
-        .UseInMemoryReminderService();
+    public static ISiloBuilder UseInMemoryPersistence(this ISiloBuilder silo)
+    {
+        foreach (var name in new[] { StorageNames.Deliveries, StorageNames.Logs, StorageNames.Addresses })
+        {
+            silo.Services.AddGrainStorage(name, (sp, _) => ActivatorUtilities.CreateInstance<InProcessGrainStorage>(sp));
+        }
+
+        return silo.UseInMemoryReminderService();
+    }
 }

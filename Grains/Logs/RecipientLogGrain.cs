@@ -3,6 +3,7 @@ using DeliveryGrains.Deliveries;
 using DeliveryGrains.Feedback;
 using DeliveryGrains.Mta;
 using Microsoft.Extensions.Logging;
+using Orleans.Dashboard;
 
 namespace DeliveryGrains.Logs;
 
@@ -11,7 +12,9 @@ namespace DeliveryGrains.Logs;
 /// after a soft bounce it holds a reminder for its retry (R7.1), the only per-recipient reminder
 /// in the engine, dropped as soon as the retry goes out. Every change is stored before it is
 /// reported to the partition, so a lost report is repaired by a recount (R8.7), never the reverse.
+/// Not profiled by the dashboard: one activation per recipient is too hot a path to time every call.
 /// </summary>
+[NoProfiling]
 [GrainType("recipient-log")]
 public sealed partial class RecipientLogGrain(
     [PersistentState("log", StorageNames.Logs)] IPersistentState<RecipientLogState> log,
@@ -52,26 +55,46 @@ public sealed partial class RecipientLogGrain(
         return new LogTransition(S.RecipientIndex, LogMark.Of(LogPhase.ToDeliver, false, false), S.Mark);
     }
 
-    public async Task<FeedbackOutcome> ApplyFeedbackAsync(FeedbackEvent feedback)
+    public async Task<FeedbackOutcome> ApplyFeedbackAsync(FeedbackEvent feedback) =>
+        (await ApplyFeedbackBatchAsync([feedback]))[0];
+
+    public async Task<IReadOnlyList<FeedbackOutcome>> ApplyFeedbackBatchAsync(IReadOnlyList<FeedbackEvent> feedback)
     {
         if (S.Run is null)
         {
             DeactivateOnIdle();
             throw new NotFoundException(
-                $"Delivery '{feedback.DeliveryId}' has no relayed message for profile '{feedback.ProfileId}'.");
-        }
-
-        if (!S.SeenEvents.Add(feedback.EventId))
-        {
-            return FeedbackOutcome.Duplicate;
+                $"Delivery '{DeliveryId}' has no relayed message for profile '{ProfileId}'.");
         }
 
         var before = S.Mark;
-        var effect = Apply(feedback);
-        S.LastEventAt = Max(S.LastEventAt, feedback.At);
-        await StoreAsync();
-        await ReportAsync(before, effect);
-        return FeedbackOutcome.Accepted;
+        var outcomes = new FeedbackOutcome[feedback.Count];
+        var effects = new List<AddressEffect>();
+        for (var i = 0; i < feedback.Count; i++)
+        {
+            var e = feedback[i];
+            if (!S.SeenEvents.Add(e.EventId))
+            {
+                outcomes[i] = FeedbackOutcome.Duplicate;
+                continue;
+            }
+
+            outcomes[i] = FeedbackOutcome.Accepted;
+            if (Apply(e) is { } effect)
+            {
+                effects.Add(effect);
+            }
+
+            S.LastEventAt = Max(S.LastEventAt, e.At);
+        }
+
+        if (outcomes.Any(o => o == FeedbackOutcome.Accepted))
+        {
+            await StoreAsync();
+            await ReportAsync(before, effects);
+        }
+
+        return outcomes;
     }
 
     public async Task<LogTransition> ExpireAsync(DateTimeOffset at)
@@ -144,7 +167,7 @@ public sealed partial class RecipientLogGrain(
 
         await StoreAsync();
         await UnregisterRetryAsync();
-        await ReportAsync(before, null);
+        await ReportAsync(before, []);
     }
 
     /// <summary>Moves the state for one new event and answers what it means for the address.</summary>
@@ -239,7 +262,7 @@ public sealed partial class RecipientLogGrain(
         _pendingRetry = null;
     }
 
-    private async Task ReportAsync(LogMark before, AddressEffect? effect)
+    private async Task ReportAsync(LogMark before, IReadOnlyList<AddressEffect> effects)
     {
         if (_pendingRetry is { } due)
         {
@@ -254,13 +277,18 @@ public sealed partial class RecipientLogGrain(
         }
 
         var after = S.Mark;
-        if (after == before && effect is null)
+        if (after == before && effects.Count == 0)
         {
             return;
         }
 
-        await GrainFactory.GetGrain<IDeliveryPartitionGrain>(GrainKeys.Partition(DeliveryId, S.Partition))
-            .ReportTransitionAsync(new LogTransition(S.RecipientIndex, before, after, effect));
+        // One report per change of mark, carrying at most one address effect each.
+        var partition = GrainFactory.GetGrain<IDeliveryPartitionGrain>(GrainKeys.Partition(DeliveryId, S.Partition));
+        await partition.ReportTransitionAsync(new LogTransition(S.RecipientIndex, before, after, effects.Count > 0 ? effects[0] : null));
+        for (var i = 1; i < effects.Count; i++)
+        {
+            await partition.ReportTransitionAsync(new LogTransition(S.RecipientIndex, after, after, effects[i]));
+        }
     }
 
     /// <summary>

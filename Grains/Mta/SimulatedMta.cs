@@ -10,8 +10,7 @@ namespace DeliveryGrains.Mta;
 /// <summary>
 /// The simulated Enhanced MTA: takes relayed messages, decides their outcomes with
 /// <see cref="SimulatedOutcomes"/> and, after the feedback delay, posts the events back to the
-/// sending logs through the same <see cref="IRecipientLogGrain.ApplyFeedbackAsync"/> a real MTA's
-/// feedback takes. Events not yet due live only in this process, as in a real MTA's queue.
+/// sending logs through the same feedback path a real MTA's feedback takes (one batch per attempt). Events not yet due live only in this process, as in a real MTA's queue.
 /// </summary>
 public sealed partial class SimulatedMta(
     IGrainFactory grains,
@@ -19,7 +18,7 @@ public sealed partial class SimulatedMta(
     IOptions<MtaOptions> options,
     ILogger<SimulatedMta> logger) : BackgroundService
 {
-    private readonly PriorityQueue<FeedbackEvent, DateTimeOffset> _due = new();
+    private readonly PriorityQueue<IReadOnlyList<FeedbackEvent>, DateTimeOffset> _due = new();
     private readonly Lock _lock = new();
     private readonly SemaphoreSlim _wake = new(0);
     private int _signalled;
@@ -28,12 +27,10 @@ public sealed partial class SimulatedMta(
     {
         var now = time.GetUtcNow();
         var dueAt = now + message.Mta.EffectiveFeedbackDelay;
+        var outcome = SimulatedOutcomes.For(message, dueAt);
         lock (_lock)
         {
-            foreach (var feedback in SimulatedOutcomes.For(message, dueAt))
-            {
-                _due.Enqueue(feedback, dueAt);
-            }
+            _due.Enqueue(outcome, dueAt);
         }
 
         // One pending wake-up is enough: the loop drains everything that is due when it runs.
@@ -70,7 +67,7 @@ public sealed partial class SimulatedMta(
         }
     }
 
-    private TimeSpan DrainDue(out List<FeedbackEvent> ready)
+    private TimeSpan DrainDue(out List<IReadOnlyList<FeedbackEvent>> ready)
     {
         ready = [];
         var now = time.GetUtcNow();
@@ -88,16 +85,18 @@ public sealed partial class SimulatedMta(
     private static TimeSpan Clamp(TimeSpan wait) =>
         wait < TimeSpan.Zero ? TimeSpan.Zero : wait > TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : wait;
 
-    private async Task DeliverAsync(FeedbackEvent feedback, SemaphoreSlim inFlight)
+    /// <summary>Everything the MTA says about one attempt goes to its log in one call, as one stored change.</summary>
+    private async Task DeliverAsync(IReadOnlyList<FeedbackEvent> feedback, SemaphoreSlim inFlight)
     {
+        var first = feedback[0];
         try
         {
-            await grains.GetGrain<IRecipientLogGrain>(GrainKeys.Log(feedback.DeliveryId, feedback.ProfileId))
-                .ApplyFeedbackAsync(feedback);
+            await grains.GetGrain<IRecipientLogGrain>(GrainKeys.Log(first.DeliveryId, first.ProfileId))
+                .ApplyFeedbackBatchAsync(feedback);
         }
         catch (Exception ex)
         {
-            LogFeedbackFailed(ex, feedback.DeliveryId, feedback.Type);
+            LogFeedbackFailed(ex, first.DeliveryId, first.Type);
         }
         finally
         {

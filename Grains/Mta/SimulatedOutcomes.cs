@@ -61,10 +61,13 @@ public static class SimulatedOutcomes
     private static FailureReason SoftReason(MtaSettings mta, OutboundMessage message) =>
         SoftReasons[(int)(Uniform(mta.Seed, message.ProfileId, -2 - message.Attempt) * SoftReasons.Length)];
 
-    /// <summary>Adds a failure event and answers false (not delivered).</summary>
+    /// <summary>
+    /// Adds an event and answers false (not delivered). Event ids are kept by the log they concern,
+    /// so the attempt and the type are enough to make one unique; short ids keep per-log state small.
+    /// </summary>
     private static bool Add(List<FeedbackEvent> events, OutboundMessage message, FeedbackType type, FailureReason? reason, DateTimeOffset at)
     {
-        events.Add(new FeedbackEvent($"{message.MessageId}:{type}", message.DeliveryId, message.ProfileId, type, reason, at));
+        events.Add(new FeedbackEvent($"sim:{message.Attempt}:{type}", message.DeliveryId, message.ProfileId, type, reason, at));
         return false;
     }
 

@@ -100,6 +100,29 @@ public sealed class RetryAndValidityTests(ClusterFixture fixture) : ClusterTest(
     }
 
     [Fact]
+    [Trait("Rule", "R7.2")]
+    [Trait("Rule", "R7.3")]
+    public async Task The_validity_period_ends_on_time_after_the_delivery_grain_was_deactivated()
+    {
+        var validity = TimeSpan.FromSeconds(3);
+        var delivery = await StartAsync(TestData.Definition(TestData.Recipients(3), efs: true, validity: validity));
+        var started = await ViewUntil(delivery, v => v.Kpis.Sent == 3, "every message relayed");
+        Assert.Contains("validity", await RemindersOf(delivery));
+
+        await Cluster.DeactivateAsync(delivery);
+        Assert.False(Cluster.TryGetGrainContext(delivery.GetGrainId(), out _), "the delivery grain is deactivated");
+
+        // Only the validity reminder can wake the delivery now: nothing else calls it.
+        await Eventually.Until(() => RemindersOf(delivery), r => r.Count == 0, "the reminder woke the delivery and it finished", TimeSpan.FromSeconds(15));
+        var finished = await delivery.GetViewAsync();
+        Assert.Equal(DeliveryStatus.Finished, finished.Status);
+        Assert.True(DateTimeOffset.UtcNow >= started.ValidUntil, "finished no earlier than the end of the validity period");
+        Assert.Equal(3, finished.Kpis.BouncesAndErrors);
+        Assert.Equal(0, finished.Kpis.Pending);
+        Assert.Equal(FailureReason.Expired, (await delivery.GetLogAsync("p0", TestData.Alice)).FailureReason);
+    }
+
+    [Fact]
     [Trait("Rule", "R7.1")]
     public async Task No_retry_is_scheduled_after_the_end_of_the_validity_period()
     {

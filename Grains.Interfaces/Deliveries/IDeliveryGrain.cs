@@ -24,6 +24,18 @@ public interface IDeliveryGrain : IGrainWithStringKey
     [Alias("ConfirmSend")]
     Task<DeliveryView> ConfirmSendAsync(Caller caller);
 
+    /// <summary>R2: halts relaying and retries at once (in-flight calls finish); the validity period keeps running (R2.6).</summary>
+    [Alias("Pause")]
+    Task<DeliveryView> PauseAsync(Caller caller);
+
+    /// <summary>R2: continues a paused delivery where it stopped, sending nothing twice.</summary>
+    [Alias("Resume")]
+    Task<DeliveryView> ResumeAsync(Caller caller);
+
+    /// <summary>R2: cancels the delivery for good: nothing more is relayed or retried; unrelayed logs stay ToDeliver.</summary>
+    [Alias("Stop")]
+    Task<DeliveryView> StopAsync(Caller caller);
+
     [Alias("GetView")]
     Task<DeliveryView> GetViewAsync();
 

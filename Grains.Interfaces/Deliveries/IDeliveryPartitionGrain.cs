@@ -20,6 +20,17 @@ public interface IDeliveryPartitionGrain : IGrainWithStringKey
     [Alias("RelayNext")]
     Task<int> RelayNextAsync(DeliveryRun run, int max);
 
+    /// <summary>
+    /// Pause, resume or stop the slice's relaying. Stopping also ends every retry still due: those
+    /// messages fail for good. Answers the slice's counts afterwards.
+    /// </summary>
+    [Alias("ChangeRelayState")]
+    Task<PartitionCounts> ChangeRelayStateAsync(RelayState state, DateTimeOffset at);
+
+    /// <summary>Whether a log of this slice may relay a retry now. Reads one field: safe to interleave.</summary>
+    [AlwaysInterleave, ReadOnly, Alias("GetRelayState")]
+    Task<RelayState> GetRelayStateAsync();
+
     /// <summary>A log of this partition moved. Only folds counters, never awaits: safe to interleave.</summary>
     [AlwaysInterleave, Alias("ReportTransition")]
     Task ReportTransitionAsync(LogTransition transition);
@@ -46,6 +57,14 @@ public interface IDeliveryPartitionGrain : IGrainWithStringKey
 public sealed record PartitionLogPage(
     [property: Id(0)] IReadOnlyList<SendingLog> Items,
     [property: Id(1)] int? NextAfter);
+
+[Alias("RelayState")]
+public enum RelayState
+{
+    Running,
+    Paused,
+    Stopped,
+}
 
 /// <summary>What a partition receives at preparation: its candidates in target order, already unique and valid.</summary>
 [GenerateSerializer, Immutable, Alias("PartitionPlan")]

@@ -25,6 +25,10 @@ public interface IRecipientLogGrain : IGrainWithStringKey
     [Alias("Expire")]
     Task<LogTransition> ExpireAsync(DateTimeOffset at);
 
+    /// <summary>R2 stop: a retry still due will never be relayed; the message fails for good.</summary>
+    [Alias("CancelRetry")]
+    Task<LogTransition> CancelRetryAsync(DateTimeOffset at);
+
     [Alias("GetLog")]
     Task<SendingLog?> GetLogAsync();
 }

@@ -21,12 +21,14 @@ public sealed partial class DeliveryGrain(
     ILogger<DeliveryGrain> logger) : Grain, IDeliveryGrain, IRemindable
 {
     private const string ValidityReminder = "validity";
+    private const string StartReminder = "start";
     private static readonly TimeSpan RetryAfterFailure = TimeSpan.FromSeconds(1);
 
     private StateWriter? _writer;
     private Task? _fanOut;
     private Task? _expiry;
     private IGrainTimer? _validityTimer;
+    private IGrainTimer? _startTimer;
     private bool _countsUnsaved;
 
     private DeliveryState S => state.State;
@@ -39,7 +41,9 @@ public sealed partial class DeliveryGrain(
 
     private DeliveryEngineOptions Options => options.Value;
 
-    private bool IsRunning => S.Status is DeliveryStatus.InProgress or DeliveryStatus.Sent;
+    /// <summary>Started and its validity period not yet processed; a stopped delivery's pending messages still expire.</summary>
+    private bool IsRunning => S.StartedAt is not null && !S.Expired
+        && S.Status is DeliveryStatus.InProgress or DeliveryStatus.Sent or DeliveryStatus.Paused or DeliveryStatus.Stopped;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -49,6 +53,10 @@ public sealed partial class DeliveryGrain(
         if (IsRunning)
         {
             Resume();
+        }
+        else if (S.Status == DeliveryStatus.Scheduled)
+        {
+            ScheduleStart();
         }
 
         return Task.CompletedTask;
@@ -175,14 +183,80 @@ public sealed partial class DeliveryGrain(
                 : $"Delivery '{Id}' is {S.Status}: the send was already confirmed.");
         }
 
-        var now = time.GetUtcNow();
-        S.Status = DeliveryStatus.InProgress;
-        S.StartedAt = now;
-        S.ValidUntil = now + Definition.ValidityPeriod;
+        LogConfirmed(Id, caller.Name);
+        if (Definition.SendAt is { } sendAt && sendAt > time.GetUtcNow())
+        {
+            // R3.1: the contact date is kept by a reminder too, so a restart does not lose it.
+            S.Status = DeliveryStatus.Scheduled;
+            await Writer.SaveAsync();
+            await this.RegisterOrUpdateReminder(StartReminder, sendAt - time.GetUtcNow(), TimeSpan.FromMinutes(1));
+            ScheduleStart();
+            return View();
+        }
+
+        await StartSendingAsync();
+        return View();
+    }
+
+    public async Task<DeliveryView> PauseAsync(Caller caller)
+    {
+        Require(caller, Roles.StartDeliveries, "Pausing a delivery");
+        _ = Definition;
+        if (S.Status is not (DeliveryStatus.InProgress or DeliveryStatus.Sent) || _expiry is not null)
+        {
+            throw new ConflictException($"Delivery '{Id}' is {S.Status}; only a delivery in progress can be paused.");
+        }
+
+        S.Status = DeliveryStatus.Paused;
         await Writer.SaveAsync();
-        LogStarted(Id, caller.Name, S.ValidUntil.Value);
-        await this.RegisterOrUpdateReminder(ValidityReminder, Definition.ValidityPeriod, TimeSpan.FromMinutes(1));
+        await ChangeRelayStateAsync(RelayState.Paused);
+        LogPaused(Id, caller.Name);
+        return View();
+    }
+
+    public async Task<DeliveryView> ResumeAsync(Caller caller)
+    {
+        Require(caller, Roles.StartDeliveries, "Resuming a delivery");
+        _ = Definition;
+        if (S.Status != DeliveryStatus.Paused || _expiry is not null)
+        {
+            throw new ConflictException(S.Status == DeliveryStatus.Stopped
+                ? $"Delivery '{Id}' was stopped for good; it cannot be resumed."
+                : $"Delivery '{Id}' is {S.Status}; only a paused delivery can be resumed.");
+        }
+
+        S.Status = S.Relayed.All(r => r) ? DeliveryStatus.Sent : DeliveryStatus.InProgress;
+        await Writer.SaveAsync();
+        await ChangeRelayStateAsync(RelayState.Running);
+        LogResumed(Id, caller.Name);
         Resume();
+        return View();
+    }
+
+    public async Task<DeliveryView> StopAsync(Caller caller)
+    {
+        Require(caller, Roles.StartDeliveries, "Stopping a delivery");
+        _ = Definition;
+        if (S.Status is not (DeliveryStatus.Scheduled or DeliveryStatus.InProgress or DeliveryStatus.Sent or DeliveryStatus.Paused)
+            || _expiry is not null)
+        {
+            throw new ConflictException($"Delivery '{Id}' is {S.Status}; only a scheduled, running or paused delivery can be stopped.");
+        }
+
+        var wasScheduled = S.Status == DeliveryStatus.Scheduled;
+        S.Status = DeliveryStatus.Stopped;
+        await Writer.SaveAsync();
+        if (wasScheduled)
+        {
+            _startTimer?.Dispose();
+            await UnregisterAsync(StartReminder);
+        }
+        else
+        {
+            await ChangeRelayStateAsync(RelayState.Stopped);
+        }
+
+        LogStopped(Id, caller.Name);
         return View();
     }
 
@@ -268,13 +342,46 @@ public sealed partial class DeliveryGrain(
 
     public Task ReceiveReminder(string reminderName, TickStatus status)
     {
-        // The reminder only wakes the grain after a deactivation or restart; activation resumes the work.
-        if (reminderName == ValidityReminder && !IsRunning)
+        // Reminders only wake the grain after a deactivation or restart; activation resumes the work
+        // with timers. A reminder whose work is done is dropped.
+        return reminderName switch
         {
-            return UnregisterValidityReminderAsync();
-        }
+            ValidityReminder when !IsRunning => UnregisterAsync(ValidityReminder),
+            StartReminder when S.Status != DeliveryStatus.Scheduled => UnregisterAsync(StartReminder),
+            _ => Task.CompletedTask,
+        };
+    }
 
-        return Task.CompletedTask;
+    /// <summary>R3.1: a timer for the contact date while the grain is active; the start reminder covers a restart.</summary>
+    private void ScheduleStart()
+    {
+        var untilStart = Definition.SendAt!.Value - time.GetUtcNow();
+        _startTimer?.Dispose();
+        _startTimer = this.RegisterGrainTimer(
+            _ => S.Status == DeliveryStatus.Scheduled ? StartSendingAsync() : Task.CompletedTask,
+            new GrainTimerCreationOptions(untilStart > TimeSpan.Zero ? untilStart : TimeSpan.Zero, Timeout.InfiniteTimeSpan) { KeepAlive = true });
+    }
+
+    /// <summary>Relaying starts; so does the validity period (R2.6).</summary>
+    private async Task StartSendingAsync()
+    {
+        var now = time.GetUtcNow();
+        S.Status = DeliveryStatus.InProgress;
+        S.StartedAt = now;
+        S.ValidUntil = now + Definition.ValidityPeriod;
+        await Writer.SaveAsync();
+        LogStarted(Id, S.ValidUntil.Value);
+        await this.RegisterOrUpdateReminder(ValidityReminder, Definition.ValidityPeriod, TimeSpan.FromMinutes(1));
+        _startTimer?.Dispose();
+        await UnregisterAsync(StartReminder);
+        Resume();
+    }
+
+    private async Task ChangeRelayStateAsync(RelayState relayState)
+    {
+        var at = time.GetUtcNow();
+        await Bounded.ForEachAsync(Enumerable.Range(0, S.PartitionCount), Options.PartitionsInFlight, async p =>
+            Take(p, await Partition(p).ChangeRelayStateAsync(relayState, at)));
     }
 
     /// <summary>Picks up a running delivery: the validity timer, and the fan-out where it stopped.</summary>
@@ -291,14 +398,35 @@ public sealed partial class DeliveryGrain(
         }
     }
 
+    private bool MayRelay => S.Status == DeliveryStatus.InProgress && _expiry is null;
+
     private async Task FanOutAsync()
     {
         var run = new DeliveryRun(Id, Definition.Channel, Definition.EmailFeedbackService, Definition.RetryPeriod,
             Definition.MaxRetries, S.ValidUntil!.Value, Definition.Mta);
+
+        // A pause that was resumed while a pass was ending leaves partitions behind: pass again.
+        while (MayRelay && !S.Relayed.All(r => r))
+        {
+            await RelayPassAsync(run);
+        }
+
+        if (MayRelay)
+        {
+            S.Status = DeliveryStatus.Sent;
+            await Writer.SaveAsync();
+            LogAllRelayed(Id);
+        }
+
+        _fanOut = null;
+    }
+
+    private async Task RelayPassAsync(DeliveryRun run)
+    {
         var pending = Enumerable.Range(0, S.PartitionCount).Where(p => !S.Relayed[p]).ToList();
         await Bounded.ForEachAsync(pending, Options.PartitionsInFlight, async p =>
         {
-            while (S.Status == DeliveryStatus.InProgress && _expiry is null)
+            while (MayRelay)
             {
                 try
                 {
@@ -315,15 +443,6 @@ public sealed partial class DeliveryGrain(
                 }
             }
         });
-
-        if (S.Status == DeliveryStatus.InProgress && _expiry is null && S.Relayed.All(r => r))
-        {
-            S.Status = DeliveryStatus.Sent;
-            await Writer.SaveAsync();
-            LogAllRelayed(Id);
-        }
-
-        _fanOut = null;
     }
 
     private Task EndValidityAsync() => _expiry ??= ExpireAsync();
@@ -339,12 +458,19 @@ public sealed partial class DeliveryGrain(
 
         await Bounded.ForEachAsync(Enumerable.Range(0, S.PartitionCount), Options.PartitionsInFlight, async p =>
             Take(p, await Partition(p).ExpireAsync(at)));
-        S.Status = DeliveryStatus.Finished;
+
+        // A stopped delivery stays Stopped; every other one is Finished with final KPIs (R7.3).
+        if (S.Status != DeliveryStatus.Stopped)
+        {
+            S.Status = DeliveryStatus.Finished;
+        }
+
+        S.Expired = true;
         PublishTracking();
         _countsUnsaved = false;
         await Writer.SaveAsync();
         _validityTimer?.Dispose();
-        await UnregisterValidityReminderAsync();
+        await UnregisterAsync(ValidityReminder);
         var final = Kpis();
         LogFinished(Id, final.Delivered, final.BouncesAndErrors);
     }
@@ -388,9 +514,9 @@ public sealed partial class DeliveryGrain(
         _countsUnsaved = true;
     }
 
-    private async Task UnregisterValidityReminderAsync()
+    private async Task UnregisterAsync(string reminderName)
     {
-        var reminder = await this.GetReminder(ValidityReminder);
+        var reminder = await this.GetReminder(reminderName);
         if (reminder is not null)
         {
             await this.UnregisterReminder(reminder);
@@ -470,8 +596,20 @@ public sealed partial class DeliveryGrain(
     [LoggerMessage(Level = LogLevel.Information, Message = "Delivery {DeliveryId} prepared: {ToDeliver} to deliver, {Excluded} excluded, {Partitions} partitions")]
     private partial void LogPrepared(string deliveryId, long toDeliver, int excluded, int partitions);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Delivery {DeliveryId} confirmed by {User}; valid until {ValidUntil:o}")]
-    private partial void LogStarted(string deliveryId, string user, DateTimeOffset validUntil);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Delivery {DeliveryId}: send confirmed by {User}")]
+    private partial void LogConfirmed(string deliveryId, string user);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Delivery {DeliveryId} started relaying; valid until {ValidUntil:o}")]
+    private partial void LogStarted(string deliveryId, DateTimeOffset validUntil);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Delivery {DeliveryId} paused by {User}")]
+    private partial void LogPaused(string deliveryId, string user);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Delivery {DeliveryId} resumed by {User}")]
+    private partial void LogResumed(string deliveryId, string user);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Delivery {DeliveryId} stopped by {User}")]
+    private partial void LogStopped(string deliveryId, string user);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Delivery {DeliveryId}: every message relayed")]
     private partial void LogAllRelayed(string deliveryId);

@@ -71,6 +71,7 @@ public sealed partial class DeliveryPartitionGrain(
         S.RelayCursor = 0;
         S.Version++;
         S.Prepared = true;
+        S.RelayState = RelayState.Running;
         await state.WriteStateAsync();
         _counts = MarkHistogram.Of(S.Marks);
         _indexByProfile = null;
@@ -81,6 +82,11 @@ public sealed partial class DeliveryPartitionGrain(
     public async Task<int> RelayNextAsync(DeliveryRun run, int max)
     {
         EnsurePrepared();
+        if (S.RelayState != RelayState.Running)
+        {
+            return S.Recipients.Count - S.RelayCursor;
+        }
+
         var (deliveryId, index) = Key;
         var start = S.RelayCursor;
         var end = Math.Min(S.Recipients.Count, start + max);
@@ -115,6 +121,31 @@ public sealed partial class DeliveryPartitionGrain(
 
         return S.Recipients.Count - S.RelayCursor;
     }
+
+    public async Task<PartitionCounts> ChangeRelayStateAsync(RelayState relayState, DateTimeOffset at)
+    {
+        EnsurePrepared();
+        if (S.RelayState == RelayState.Stopped)
+        {
+            return _counts.ToCounts(S.Version);
+        }
+
+        S.RelayState = relayState;
+        _marksDirty = false;
+        await state.WriteStateAsync();
+        if (relayState == RelayState.Stopped)
+        {
+            var (deliveryId, _) = Key;
+            var retrying = Enumerable.Range(0, S.Marks.Length).Where(i => new LogMark(S.Marks[i]).Phase == LogPhase.AwaitingRetry).ToList();
+            await Bounded.ForEachAsync(retrying, options.Value.RelayConcurrency, async i =>
+                Apply(await Log(deliveryId, i).CancelRetryAsync(at)));
+            await FlushAsync(CancellationToken.None);
+        }
+
+        return _counts.ToCounts(S.Version);
+    }
+
+    public Task<RelayState> GetRelayStateAsync() => Task.FromResult(S.RelayState);
 
     [NoProfiling]
     public Task ReportTransitionAsync(LogTransition transition)

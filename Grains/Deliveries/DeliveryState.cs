@@ -24,4 +24,7 @@ public sealed class DeliveryState
     [Id(12)] public long PublishedClicks { get; set; }
     [Id(13)] public DateTimeOffset? CountsAt { get; set; }
     [Id(14)] public List<string> Warnings { get; set; } = [];
+
+    /// <summary>The end of the validity period has been processed (R7.3).</summary>
+    [Id(15)] public bool Expired { get; set; }
 }

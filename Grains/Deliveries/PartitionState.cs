@@ -18,4 +18,7 @@ public sealed class PartitionState
     [Id(3)] public long Version { get; set; }
 
     [Id(4)] public bool Prepared { get; set; }
+
+    /// <summary>Whether the delivery lets this slice relay (first attempts and retries).</summary>
+    [Id(5)] public RelayState RelayState { get; set; }
 }

@@ -123,6 +123,21 @@ public sealed partial class RecipientLogGrain(
         return new LogTransition(S.RecipientIndex, before, S.Mark);
     }
 
+    public async Task<LogTransition> CancelRetryAsync(DateTimeOffset at)
+    {
+        var before = S.Mark;
+        if (S.Phase != LogPhase.AwaitingRetry)
+        {
+            return new LogTransition(S.RecipientIndex, before, before);
+        }
+
+        S.Phase = LogPhase.Failed;
+        S.LastEventAt = Max(S.LastEventAt, at);
+        await StoreAsync();
+        await UnregisterRetryAsync();
+        return new LogTransition(S.RecipientIndex, before, S.Mark);
+    }
+
     public Task<SendingLog?> GetLogAsync()
     {
         if (S.Run is null)
@@ -151,9 +166,17 @@ public sealed partial class RecipientLogGrain(
 
         var before = S.Mark;
         var now = time.GetUtcNow();
-        if (now >= S.Run.ValidUntil)
+        var relayState = await Partition.GetRelayStateAsync();
+        if (relayState == RelayState.Paused)
         {
-            // R7.3: nothing is retried once the validity period is over.
+            // R2: nothing is relayed while the delivery is paused; the retry waits one more period.
+            await this.RegisterOrUpdateReminder(RetryReminder, S.Run.RetryPeriod, Max(S.Run.RetryPeriod, TimeSpan.FromMinutes(1)));
+            return;
+        }
+
+        if (now >= S.Run.ValidUntil || relayState == RelayState.Stopped)
+        {
+            // R7.3 and R2 stop: nothing is retried once the validity period is over or the delivery stopped.
             S.Phase = LogPhase.Failed;
             S.LastEventAt = now;
         }
@@ -283,7 +306,7 @@ public sealed partial class RecipientLogGrain(
         }
 
         // One report per change of mark, carrying at most one address effect each.
-        var partition = GrainFactory.GetGrain<IDeliveryPartitionGrain>(GrainKeys.Partition(DeliveryId, S.Partition));
+        var partition = Partition;
         await partition.ReportTransitionAsync(new LogTransition(S.RecipientIndex, before, after, effects.Count > 0 ? effects[0] : null));
         for (var i = 1; i < effects.Count; i++)
         {
@@ -316,6 +339,11 @@ public sealed partial class RecipientLogGrain(
             await this.UnregisterReminder(reminder);
         }
     }
+
+    private IDeliveryPartitionGrain Partition =>
+        _partition ??= GrainFactory.GetGrain<IDeliveryPartitionGrain>(GrainKeys.Partition(DeliveryId, S.Partition));
+
+    private IDeliveryPartitionGrain? _partition;
 
     private OutboundMessage Message() =>
         new(DeliveryId, ProfileId, S.Address, S.Run!.Channel, S.Attempts, S.Run.EmailFeedbackService, S.Run.Mta);

@@ -29,10 +29,12 @@ public static class DeliveryEndpoints
         group.MapPost("/{id}/confirm", async (string id, ClaimsPrincipal user, IGrainFactory grains) =>
             TypedResults.Accepted($"/api/deliveries/{id}", await Delivery(grains, id).ConfirmSendAsync(user.ToCaller())))
             .RequireAuthorization(start);
-        foreach (var action in new[] { "pause", "resume", "stop" })
-        {
-            group.MapPost($"/{{id}}/{action}", (string id) => Problems.NotYet($"'{action}' of a delivery")).RequireAuthorization(start);
-        }
+        group.MapPost("/{id}/pause", async (string id, ClaimsPrincipal user, IGrainFactory grains) =>
+            TypedResults.Accepted($"/api/deliveries/{id}", await Delivery(grains, id).PauseAsync(user.ToCaller()))).RequireAuthorization(start);
+        group.MapPost("/{id}/resume", async (string id, ClaimsPrincipal user, IGrainFactory grains) =>
+            TypedResults.Accepted($"/api/deliveries/{id}", await Delivery(grains, id).ResumeAsync(user.ToCaller()))).RequireAuthorization(start);
+        group.MapPost("/{id}/stop", async (string id, ClaimsPrincipal user, IGrainFactory grains) =>
+            TypedResults.Accepted($"/api/deliveries/{id}", await Delivery(grains, id).StopAsync(user.ToCaller()))).RequireAuthorization(start);
 
         group.MapPost("/{id}/compute-stats", async (string id, ClaimsPrincipal user, IGrainFactory grains) =>
             TypedResults.Ok(await Delivery(grains, id).ComputeStatsAsync(user.ToCaller()))).RequireAuthorization(prepare);
@@ -53,11 +55,6 @@ public static class DeliveryEndpoints
             return Problems.NotYet("'recurrence' (recurring deliveries)");
         }
 
-        if (request.SendAt is not null)
-        {
-            return Problems.NotYet("'sendAt' (scheduled deliveries)");
-        }
-
         if (request.Channel == Channel.Sms)
         {
             return Problems.NotYet("The SMS channel");
@@ -75,14 +72,9 @@ public static class DeliveryEndpoints
         return TypedResults.Created($"/api/deliveries/{id}", view);
     }
 
-    private static async Task<Results<Ok<DeliveryView>, ValidationProblem, ProblemHttpResult>> ChangeAsync(
+    private static async Task<Results<Ok<DeliveryView>, ValidationProblem>> ChangeAsync(
         string id, ChangeDeliveryRequest request, ClaimsPrincipal user, IGrainFactory grains)
     {
-        if (request.SendAt is not null)
-        {
-            return Problems.NotYet("'sendAt' (scheduled deliveries)");
-        }
-
         var recipients = request.Recipients?.Select(DeliveryRequestMapping.ToRecipient).ToList();
         var generated = request.GeneratedTarget?.ToTarget();
         var errors = new Dictionary<string, List<string>>();
@@ -102,7 +94,7 @@ public static class DeliveryEndpoints
             return Problems.Invalid(errors.ToDictionary(e => e.Key, e => e.Value.ToArray()));
         }
 
-        var changes = new DeliveryChanges(request.Name, recipients, generated, null);
+        var changes = new DeliveryChanges(request.Name, recipients, generated, request.SendAt);
         return TypedResults.Ok(await Delivery(grains, id).ChangeAsync(changes, user.ToCaller()));
     }
 

@@ -167,18 +167,51 @@ public sealed class DeliveryApiTests(ApiHostFixture host)
     }
 
     [Fact]
-    [Trait("Rule", "R3")]
-    public async Task Features_of_a_later_release_answer_501_and_change_nothing()
+    [Trait("Rule", "R3.3")]
+    public async Task Recurring_deliveries_answer_501_and_create_nothing()
     {
         var id = await Admin.StartAsync(ApiTestKit.DeliveryBody());
 
-        await Admin.PostEmptyAsync($"/api/deliveries/{id}/pause").ExpectAsync(HttpStatusCode.NotImplemented);
-        await Admin.PostEmptyAsync($"/api/deliveries/{id}/stop").ExpectAsync(HttpStatusCode.NotImplemented);
         await Admin.GetAsync($"/api/deliveries/{id}/executions").ExpectAsync(HttpStatusCode.NotImplemented);
-        await Admin.PostJsonAsync("/api/deliveries", ApiTestKit.DeliveryBody(tweak: b => b["sendAt"] = DateTimeOffset.UtcNow.AddHours(1)))
+        var problem = await Admin.PostJsonAsync("/api/deliveries", ApiTestKit.DeliveryBody(tweak: b => b["recurrence"] = new JsonObject { ["every"] = "1.00:00:00", ["count"] = 3 }))
             .ExpectAsync(HttpStatusCode.NotImplemented);
-        await Admin.PostJsonAsync("/api/sms/inbound", new { from = "+15550001", text = "STOP" }).ExpectAsync(HttpStatusCode.NotImplemented);
-        Assert.Contains((await Admin.ViewAsync(id)).Status(), new[] { "InProgress", "Sent" });
+        Assert.Contains("nothing was changed", problem.GetProperty("detail").GetString());
+    }
+
+    [Fact]
+    [Trait("Rule", "R2")]
+    public async Task Pause_resume_and_stop_answer_202_with_the_view_and_409_where_the_status_does_not_allow_it()
+    {
+        var id = await Admin.StartAsync(ApiTestKit.DeliveryBody(tweak: b => b["emailFeedbackService"] = true));
+
+        var paused = await Admin.PostEmptyAsync($"/api/deliveries/{id}/pause").ExpectAsync(HttpStatusCode.Accepted);
+        Assert.Equal("Paused", paused.Status());
+        await Admin.PostEmptyAsync($"/api/deliveries/{id}/pause").ExpectAsync(HttpStatusCode.Conflict);
+        var resumed = await Admin.PostEmptyAsync($"/api/deliveries/{id}/resume").ExpectAsync(HttpStatusCode.Accepted);
+        Assert.Contains(resumed.Status(), new[] { "InProgress", "Sent" });
+        var forbidden = await host.Client(ApiHostFixture.MarketerKey).PostEmptyAsync($"/api/deliveries/{id}/stop").ExpectAsync(HttpStatusCode.Forbidden);
+        Assert.Contains("StartDeliveries", forbidden.GetProperty("detail").GetString());
+        var stopped = await Admin.PostEmptyAsync($"/api/deliveries/{id}/stop").ExpectAsync(HttpStatusCode.Accepted);
+        Assert.Equal("Stopped", stopped.Status());
+        var problem = await Admin.PostEmptyAsync($"/api/deliveries/{id}/resume").ExpectAsync(HttpStatusCode.Conflict);
+        Assert.Contains("stopped for good", problem.GetProperty("detail").GetString());
+    }
+
+    [Fact]
+    [Trait("Rule", "R3.1")]
+    public async Task A_delivery_with_sendAt_is_Scheduled_after_confirmation_and_starts_then()
+    {
+        var sendAt = DateTimeOffset.UtcNow.AddSeconds(2);
+        var id = await Admin.CreateAsync(ApiTestKit.DeliveryBody(tweak: b => b["sendAt"] = sendAt));
+        await Admin.PostEmptyAsync($"/api/deliveries/{id}/prepare").ExpectAsync(HttpStatusCode.OK);
+
+        var scheduled = await Admin.PostEmptyAsync($"/api/deliveries/{id}/confirm").ExpectAsync(HttpStatusCode.Accepted);
+
+        Assert.Equal("Scheduled", scheduled.Status());
+        Assert.Equal(0, scheduled.Kpi("sent"));
+        var started = await Admin.UntilAsync(id, v => v.Kpi("sent") == 3);
+        Assert.True(DateTimeOffset.UtcNow >= sendAt);
+        Assert.Contains(started.Status(), new[] { "InProgress", "Sent" });
     }
 
     [Fact]

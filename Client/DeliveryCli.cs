@@ -73,6 +73,12 @@ public static class DeliveryCli
                 .WithDescription("Resolve the target: sending logs to deliver and exclusions by reason (R2.1).");
             config.AddCommand<ConfirmCommand>("confirm")
                 .WithDescription("Confirm the send of a prepared delivery (needs StartDeliveries).");
+            config.AddCommand<PauseCommand>("pause")
+                .WithDescription("Pause a delivery: nothing more is relayed or retried until it is resumed (R2).");
+            config.AddCommand<ResumeCommand>("resume")
+                .WithDescription("Resume a paused delivery where it stopped (R2).");
+            config.AddCommand<StopCommand>("stop")
+                .WithDescription("Stop a delivery for good: nothing more is relayed or retried (R2).");
             config.AddCommand<WatchCommand>("watch")
                 .WithDescription("Follow the Deployment block until the delivery finishes (or settles).");
             config.AddCommand<ShowCommand>("show")

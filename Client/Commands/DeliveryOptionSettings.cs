@@ -28,6 +28,10 @@ public class DeliveryOptionSettings : ClientSettings
     [Description("Retries after a soft bounce (default 5).")]
     public int? MaxRetries { get; set; }
 
+    [CommandOption("--send-at <INSTANT>")]
+    [Description("Contact date (R3.1), e.g. 2026-12-01T09:00:00Z: confirmed, the delivery is Scheduled until then.")]
+    public DateTimeOffset? SendAt { get; set; }
+
     [CommandOption("--hard-bounce-rate <RATE>")]
     [Description("Simulated MTA: share of first attempts that hard bounce (0-1, default 0.02).")]
     public double? HardBounceRate { get; set; }
@@ -74,7 +78,7 @@ public class DeliveryOptionSettings : ClientSettings
         Validity ?? defaults.Validity,
         RetryPeriod ?? defaults.RetryPeriod,
         MaxRetries ?? DeliveryDefinition.DefaultMaxRetries,
-        SendAt: null,
+        SendAt,
         RequestConfirmation: true,
         recipients,
         generated,

@@ -18,7 +18,24 @@ internal sealed class DeliverySteps(IGrainFactory grains, IAnsiConsole console, 
     public async Task<DeliveryView> ConfirmAsync(string id)
     {
         var view = await grains.GetGrain<IDeliveryGrain>(id).ConfirmSendAsync(caller);
-        console.WriteUnwrappedLine($"Confirmed by {caller.Name}: delivery {id} is {view.Status}, valid until {Format.Instant(view.ValidUntil)}.");
+        console.WriteUnwrappedLine(view.Status == DeliveryStatus.Scheduled
+            ? $"Confirmed by {caller.Name}: delivery {id} is Scheduled; relaying starts at {Format.Instant(view.SendAt)}."
+            : $"Confirmed by {caller.Name}: delivery {id} is {view.Status}, valid until {Format.Instant(view.ValidUntil)}.");
+        return view;
+    }
+
+    /// <summary>R2: pause, resume or stop; prints the status the delivery is in afterwards.</summary>
+    public async Task<DeliveryView> ControlAsync(string id, DeliveryControl control)
+    {
+        var delivery = grains.GetGrain<IDeliveryGrain>(id);
+        var view = control switch
+        {
+            DeliveryControl.Pause => await delivery.PauseAsync(caller),
+            DeliveryControl.Resume => await delivery.ResumeAsync(caller),
+            DeliveryControl.Stop => await delivery.StopAsync(caller),
+            _ => throw new ArgumentOutOfRangeException(nameof(control), control, null),
+        };
+        console.WriteUnwrappedLine($"{control} by {caller.Name}: delivery {id} is {view.Status}; {DeploymentBlock.Summary(view)}");
         return view;
     }
 

@@ -30,6 +30,33 @@ public sealed class ConfirmCommand(IGrainFactory grains, IAnsiConsole console, C
     }
 }
 
+public enum DeliveryControl
+{
+    Pause,
+    Resume,
+    Stop,
+}
+
+/// <summary><c>pause ID</c> · <c>resume ID</c> · <c>stop ID</c> (R2; needs StartDeliveries).</summary>
+public abstract class ControlCommand(IGrainFactory grains, IAnsiConsole console, Caller caller, IClusterConnection connection, DeliveryControl control)
+    : ClientCommand<DeliverySettings>(connection)
+{
+    protected override async Task<int> RunAsync(DeliverySettings settings, CancellationToken cancellationToken)
+    {
+        await new DeliverySteps(grains, console, caller).ControlAsync(settings.Id, control);
+        return ExitCodes.Ok;
+    }
+}
+
+public sealed class PauseCommand(IGrainFactory grains, IAnsiConsole console, Caller caller, IClusterConnection connection)
+    : ControlCommand(grains, console, caller, connection, DeliveryControl.Pause);
+
+public sealed class ResumeCommand(IGrainFactory grains, IAnsiConsole console, Caller caller, IClusterConnection connection)
+    : ControlCommand(grains, console, caller, connection, DeliveryControl.Resume);
+
+public sealed class StopCommand(IGrainFactory grains, IAnsiConsole console, Caller caller, IClusterConnection connection)
+    : ControlCommand(grains, console, caller, connection, DeliveryControl.Stop);
+
 public sealed class WatchSettings : DeliverySettings
 {
     [CommandOption("--until-settled")]

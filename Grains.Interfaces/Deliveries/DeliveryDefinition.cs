@@ -30,6 +30,23 @@ public sealed record MtaSettings(
     public TimeSpan EffectiveFeedbackDelay => FeedbackDelay ?? DefaultFeedbackDelay;
 }
 
+[Alias("AggregationPeriod")]
+public enum AggregationPeriod
+{
+    Day,
+
+    /// <summary>ISO week, Monday to Sunday, in UTC.</summary>
+    Week,
+    Month,
+}
+
+/// <summary>R3.3: a recurring delivery runs <see cref="Count"/> times, one every <see cref="Every"/>.</summary>
+[GenerateSerializer, Immutable, Alias("Recurrence")]
+public sealed record Recurrence(
+    [property: Id(0)] TimeSpan Every,
+    [property: Id(1)] int Count,
+    [property: Id(2)] AggregationPeriod? AggregationPeriod);
+
 /// <summary>Everything a marketing user sets on a delivery before it is prepared.</summary>
 [GenerateSerializer, Immutable, Alias("DeliveryDefinition")]
 public sealed record DeliveryDefinition(
@@ -43,7 +60,8 @@ public sealed record DeliveryDefinition(
     [property: Id(7)] bool RequestConfirmation,
     [property: Id(8)] IReadOnlyList<Recipient>? Recipients,
     [property: Id(9)] GeneratedTarget? GeneratedTarget,
-    [property: Id(10)] MtaSettings Mta)
+    [property: Id(10)] MtaSettings Mta,
+    [property: Id(11)] Recurrence? Recurrence = null)
 {
     /// <summary>R7.2: the longest validity period, also the default.</summary>
     public static readonly TimeSpan MaxValidityPeriod = TimeSpan.FromDays(3.5);

@@ -6,6 +6,7 @@ namespace DeliveryGrains.Deliveries;
 public static class DeliveryRules
 {
     public const int MaxRetriesLimit = 20;
+    public const int MaxRuns = 1000;
 
     /// <summary>Every problem of a definition, keyed by its camelCase field path; empty when it is fine.</summary>
     public static Dictionary<string, string[]> Validate(DeliveryDefinition d)
@@ -35,6 +36,19 @@ public static class DeliveryRules
         if (d.MaxRetries is < 0 or > MaxRetriesLimit)
         {
             Add("maxRetries", $"Use 0 to {MaxRetriesLimit} retries.");
+        }
+
+        if (d.Recurrence is { } recurrence)
+        {
+            if (recurrence.Every < TimeSpan.FromSeconds(1))
+            {
+                Add("recurrence.every", "Runs must be at least one second apart, e.g. \"1.00:00:00\".");
+            }
+
+            if (recurrence.Count is < 1 or > MaxRuns)
+            {
+                Add("recurrence.count", $"Use 1 to {MaxRuns} runs.");
+            }
         }
 
         ValidateTarget(d.Recipients, d.GeneratedTarget, Add);

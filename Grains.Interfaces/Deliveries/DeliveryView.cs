@@ -40,7 +40,28 @@ public sealed record DeliveryView(
     [property: Id(12)] bool RequestConfirmation,
     [property: Id(13)] MtaSettings Mta,
     [property: Id(14)] string CreatedBy,
-    [property: Id(15)] int TargetSize);
+    [property: Id(15)] int TargetSize,
+    [property: Id(16)] Recurrence? Recurrence = null,
+    [property: Id(17)] string? TemplateId = null);
+
+/// <summary>One run of a recurring delivery, or one aggregation period's sum of runs (R3.3, R3.4).</summary>
+[GenerateSerializer, Immutable, Alias("Execution")]
+public sealed record Execution(
+    [property: Id(0)] string Id,
+    [property: Id(1)] DeliveryStatus Status,
+    [property: Id(2)] string Period,
+    [property: Id(3)] Kpis Kpis,
+    [property: Id(4)] IReadOnlyList<string> Runs);
+
+/// <summary>What a run tells its recurring template: its status and its summed counts, the latest version wins.</summary>
+[GenerateSerializer, Immutable, Alias("RunReport")]
+public sealed record RunReport(
+    [property: Id(0)] int Index,
+    [property: Id(1)] long Version,
+    [property: Id(2)] DeliveryStatus Status,
+    [property: Id(3)] PartitionCounts Counts,
+    [property: Id(4)] long PublishedOpens,
+    [property: Id(5)] long PublishedClicks);
 
 [GenerateSerializer, Immutable, Alias("PreparationResult")]
 public sealed record PreparationResult(

@@ -12,6 +12,10 @@ public interface IDeliveryGrain : IGrainWithStringKey
     [Alias("Create")]
     Task<DeliveryView> CreateAsync(DeliveryDefinition definition, Caller caller);
 
+    /// <summary>Creates run <paramref name="index"/> of the recurring delivery <paramref name="templateId"/>, in Draft.</summary>
+    [Alias("CreateRun")]
+    Task<DeliveryView> CreateRunAsync(DeliveryDefinition definition, Caller caller, string templateId, int index);
+
     /// <summary>Changes name, target or schedule of a delivery not yet confirmed; Ready goes back to Draft (R2.4).</summary>
     [Alias("Change")]
     Task<DeliveryView> ChangeAsync(DeliveryChanges changes, Caller caller);
@@ -55,6 +59,18 @@ public interface IDeliveryGrain : IGrainWithStringKey
     /// <summary>A partition's current absolute counts; the latest version of each partition wins.</summary>
     [AlwaysInterleave, Alias("ReportPartitionCounts")]
     Task ReportPartitionCountsAsync(int partition, PartitionCounts counts);
+
+    /// <summary>R3.3, R3.4: the runs of a recurring delivery, or its aggregation periods.</summary>
+    [Alias("ListExecutions")]
+    Task<IReadOnlyList<Execution>> ListExecutionsAsync();
+
+    /// <summary>The summed view of one aggregation period of a recurring delivery (R3.4).</summary>
+    [Alias("GetExecutionView")]
+    Task<DeliveryView> GetExecutionViewAsync(string executionId);
+
+    /// <summary>A run of this recurring delivery reports its status and counts. Only folds numbers: safe to interleave.</summary>
+    [AlwaysInterleave, Alias("ReportRun")]
+    Task ReportRunAsync(RunReport report);
 
     /// <summary>Where a profile's log lives, for the profile history (R10.1); null when it has none here.</summary>
     [Alias("FindProfileLog")]

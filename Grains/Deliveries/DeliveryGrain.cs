@@ -42,7 +42,7 @@ public sealed partial class DeliveryGrain(
     private DeliveryEngineOptions Options => options.Value;
 
     /// <summary>Started and its validity period not yet processed; a stopped delivery's pending messages still expire.</summary>
-    private bool IsRunning => S.StartedAt is not null && !S.Expired
+    private bool IsRunning => S.StartedAt is not null && !S.Expired && !IsTemplate
         && S.Status is DeliveryStatus.InProgress or DeliveryStatus.Sent or DeliveryStatus.Paused or DeliveryStatus.Stopped;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
@@ -57,6 +57,10 @@ public sealed partial class DeliveryGrain(
         else if (S.Status == DeliveryStatus.Scheduled)
         {
             ScheduleStart();
+        }
+        else if (IsTemplate && S.Status == DeliveryStatus.InProgress)
+        {
+            ScheduleNextRun();
         }
 
         return Task.CompletedTask;
@@ -146,6 +150,14 @@ public sealed partial class DeliveryGrain(
             throw new ConflictException($"Delivery '{Id}' is {S.Status}; only a Draft or Ready delivery can be prepared.");
         }
 
+        if (IsTemplate)
+        {
+            var check = CheckTemplate();
+            S.Status = DeliveryStatus.Ready;
+            await Writer.SaveAsync();
+            return check;
+        }
+
         var target = TargetResolution.Resolve(definition, Options.PartitionSize);
         var counts = new PartitionCounts[target.Partitions.Length];
         var exclusions = new List<ExclusionEntry>(target.Exclusions);
@@ -165,6 +177,7 @@ public sealed partial class DeliveryGrain(
         S.Excluded = exclusions.GroupBy(e => e.Reason).ToDictionary(g => g.Key, g => g.Count());
         S.CountsAt = time.GetUtcNow();
         S.Status = DeliveryStatus.Ready;
+        MarkRunReportDirty();
         await Writer.SaveAsync();
         var toDeliver = counts.Sum(c => c.Total);
         LogPrepared(Id, toDeliver, exclusions.Count, counts.Length);
@@ -184,6 +197,12 @@ public sealed partial class DeliveryGrain(
         }
 
         LogConfirmed(Id, caller.Name);
+        if (IsTemplate)
+        {
+            await StartScheduleAsync(caller);
+            return View();
+        }
+
         if (Definition.SendAt is { } sendAt && sendAt > time.GetUtcNow())
         {
             // R3.1: the contact date is kept by a reminder too, so a restart does not lose it.
@@ -202,12 +221,18 @@ public sealed partial class DeliveryGrain(
     {
         Require(caller, Roles.StartDeliveries, "Pausing a delivery");
         _ = Definition;
+        if (IsTemplate)
+        {
+            throw new ConflictException($"Delivery '{Id}' is a recurring delivery: pause its runs (see its executions), or stop it.");
+        }
+
         if (S.Status is not (DeliveryStatus.InProgress or DeliveryStatus.Sent) || _expiry is not null)
         {
             throw new ConflictException($"Delivery '{Id}' is {S.Status}; only a delivery in progress can be paused.");
         }
 
         S.Status = DeliveryStatus.Paused;
+        MarkRunReportDirty();
         await Writer.SaveAsync();
         await ChangeRelayStateAsync(RelayState.Paused);
         LogPaused(Id, caller.Name);
@@ -226,6 +251,7 @@ public sealed partial class DeliveryGrain(
         }
 
         S.Status = S.Relayed.All(r => r) ? DeliveryStatus.Sent : DeliveryStatus.InProgress;
+        MarkRunReportDirty();
         await Writer.SaveAsync();
         await ChangeRelayStateAsync(RelayState.Running);
         LogResumed(Id, caller.Name);
@@ -245,8 +271,26 @@ public sealed partial class DeliveryGrain(
 
         var wasScheduled = S.Status == DeliveryStatus.Scheduled;
         S.Status = DeliveryStatus.Stopped;
+        MarkRunReportDirty();
         await Writer.SaveAsync();
-        if (wasScheduled)
+        if (IsTemplate)
+        {
+            // No further run starts; the runs still going are stopped too.
+            _runTimer?.Dispose();
+            await UnregisterAsync(RecurrenceReminder);
+            foreach (var run in S.Runs.Where(r => r.Latest?.Status is not { } status || !IsFinal(status)))
+            {
+                try
+                {
+                    await GrainFactory.GetGrain<IDeliveryGrain>(run.DeliveryId).StopAsync(caller);
+                }
+                catch (ConflictException)
+                {
+                    // A run still in Draft or Ready never sends; nothing to stop.
+                }
+            }
+        }
+        else if (wasScheduled)
         {
             _startTimer?.Dispose();
             await UnregisterAsync(StartReminder);
@@ -270,6 +314,12 @@ public sealed partial class DeliveryGrain(
     {
         Require(caller, Roles.PrepareDeliveries, "Compute stats");
         _ = Definition;
+        foreach (var run in S.Runs)
+        {
+            // Each run recounts and reports to this template before answering.
+            await GrainFactory.GetGrain<IDeliveryGrain>(run.DeliveryId).ComputeStatsAsync(caller);
+        }
+
         if (S.PartitionCount > 0)
         {
             await Bounded.ForEachAsync(Enumerable.Range(0, S.PartitionCount), Options.PartitionsInFlight, async p =>
@@ -278,6 +328,7 @@ public sealed partial class DeliveryGrain(
 
         PublishTracking();
         await Writer.SaveAsync();
+        await ReportToTemplateAsync();
         return Kpis();
     }
 
@@ -348,6 +399,7 @@ public sealed partial class DeliveryGrain(
         {
             ValidityReminder when !IsRunning => UnregisterAsync(ValidityReminder),
             StartReminder when S.Status != DeliveryStatus.Scheduled => UnregisterAsync(StartReminder),
+            RecurrenceReminder when S.Status != DeliveryStatus.InProgress || S.Runs.Count >= Recurrence.Count => UnregisterAsync(RecurrenceReminder),
             _ => Task.CompletedTask,
         };
     }
@@ -369,6 +421,7 @@ public sealed partial class DeliveryGrain(
         S.Status = DeliveryStatus.InProgress;
         S.StartedAt = now;
         S.ValidUntil = now + Definition.ValidityPeriod;
+        MarkRunReportDirty();
         await Writer.SaveAsync();
         LogStarted(Id, S.ValidUntil.Value);
         await this.RegisterOrUpdateReminder(ValidityReminder, Definition.ValidityPeriod, TimeSpan.FromMinutes(1));
@@ -414,6 +467,7 @@ public sealed partial class DeliveryGrain(
         if (MayRelay)
         {
             S.Status = DeliveryStatus.Sent;
+            MarkRunReportDirty();
             await Writer.SaveAsync();
             LogAllRelayed(Id);
         }
@@ -467,6 +521,7 @@ public sealed partial class DeliveryGrain(
 
         S.Expired = true;
         PublishTracking();
+        MarkRunReportDirty();
         _countsUnsaved = false;
         await Writer.SaveAsync();
         _validityTimer?.Dispose();
@@ -482,6 +537,7 @@ public sealed partial class DeliveryGrain(
             S.Partitions[partition] = counts;
             S.CountsAt = time.GetUtcNow();
             _countsUnsaved = true;
+            MarkRunReportDirty();
         }
     }
 
@@ -491,6 +547,11 @@ public sealed partial class DeliveryGrain(
         {
             _countsUnsaved = false;
             await Writer.SaveAsync();
+        }
+
+        if (_runReportDirty)
+        {
+            await ReportToTemplateAsync();
         }
     }
 
@@ -525,6 +586,11 @@ public sealed partial class DeliveryGrain(
 
     private Kpis Kpis()
     {
+        if (IsTemplate)
+        {
+            return RunKpis(S.Runs);
+        }
+
         var tracked = Definition.Channel == Channel.Email;
         return PartitionCounts.Sum(S.Partitions).ToKpis(
             Definition.EmailFeedbackService,
@@ -537,7 +603,8 @@ public sealed partial class DeliveryGrain(
     {
         var d = Definition;
         return new DeliveryView(Id, d.Name, d.Channel, S.Status, d.EmailFeedbackService, d.ValidityPeriod, S.ValidUntil,
-            d.SendAt, S.Warnings, Kpis(), d.RetryPeriod, d.MaxRetries, d.RequestConfirmation, d.Mta, S.CreatedBy, d.TargetSize);
+            d.SendAt, S.Warnings, Kpis(), d.RetryPeriod, d.MaxRetries, d.RequestConfirmation, d.Mta, S.CreatedBy, d.TargetSize,
+            d.Recurrence, S.TemplateId);
     }
 
     private int PartitionOf(string profileId) => StableHash.Bucket(profileId, S.PartitionCount);
@@ -601,6 +668,9 @@ public sealed partial class DeliveryGrain(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Delivery {DeliveryId} started relaying; valid until {ValidUntil:o}")]
     private partial void LogStarted(string deliveryId, DateTimeOffset validUntil);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Recurring delivery {DeliveryId}: run {Run} of {Count} started")]
+    private partial void LogRunStarted(string deliveryId, int run, int count);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Delivery {DeliveryId} paused by {User}")]
     private partial void LogPaused(string deliveryId, string user);

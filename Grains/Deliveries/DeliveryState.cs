@@ -27,4 +27,21 @@ public sealed class DeliveryState
 
     /// <summary>The end of the validity period has been processed (R7.3).</summary>
     [Id(15)] public bool Expired { get; set; }
+
+    /// <summary>For a run of a recurring delivery: its template and place.</summary>
+    [Id(16)] public string? TemplateId { get; set; }
+    [Id(17)] public int RunIndex { get; set; }
+
+    /// <summary>For a recurring delivery (a template): its runs so far and who confirmed it.</summary>
+    [Id(18)] public List<RunEntry> Runs { get; set; } = [];
+    [Id(19)] public DateTimeOffset? FirstRunAt { get; set; }
+    [Id(20)] public string? ConfirmedBy { get; set; }
+}
+
+[GenerateSerializer, Alias("RunEntry")]
+public sealed class RunEntry
+{
+    [Id(0)] public string DeliveryId { get; set; } = "";
+    [Id(1)] public DateTimeOffset ScheduledAt { get; set; }
+    [Id(2)] public RunReport? Latest { get; set; }
 }

@@ -19,7 +19,7 @@ public static class DeliveryEndpoints
         var start = Policies.Role(Roles.StartDeliveries);
 
         group.MapPost("/", CreateAsync).RequireAuthorization(prepare);
-        group.MapGet("/{id}", async (string id, IGrainFactory grains) => TypedResults.Ok(await Delivery(grains, id).GetViewAsync()));
+        group.MapGet("/{id}", async (string id, IGrainFactory grains) => TypedResults.Ok(await ViewAsync(grains, id)));
         group.MapPatch("/{id}", ChangeAsync).RequireAuthorization(prepare);
         group.MapPost("/{id}/prepare", async (string id, ClaimsPrincipal user, IGrainFactory grains) =>
         {
@@ -43,18 +43,13 @@ public static class DeliveryEndpoints
             TypedResults.Ok(await Delivery(grains, id).GetLogAsync(profileId, user.ToCaller())));
         group.MapGet("/{id}/exclusions", async (string id, ClaimsPrincipal user, IGrainFactory grains) =>
             TypedResults.Ok(await Delivery(grains, id).ListExclusionsAsync(user.ToCaller())));
-        group.MapGet("/{id}/executions", (string id) => Problems.NotYet("Executions of recurring deliveries"));
+        group.MapGet("/{id}/executions", async (string id, IGrainFactory grains) => TypedResults.Ok(await Delivery(grains, id).ListExecutionsAsync()));
         return app;
     }
 
     private static async Task<Results<Created<DeliveryView>, ValidationProblem, ProblemHttpResult>> CreateAsync(
         CreateDeliveryRequest request, ClaimsPrincipal user, IGrainFactory grains, IOptions<MtaOptions> mta)
     {
-        if (request.Recurrence is not null)
-        {
-            return Problems.NotYet("'recurrence' (recurring deliveries)");
-        }
-
         if (request.Channel == Channel.Sms)
         {
             return Problems.NotYet("The SMS channel");
@@ -129,4 +124,11 @@ public static class DeliveryEndpoints
     }
 
     private static IDeliveryGrain Delivery(IGrainFactory grains, string id) => grains.GetGrain<IDeliveryGrain>(id);
+
+    /// <summary>An aggregated execution's id is "{templateId}~{period}" (R3.4): its summed view comes from the template.</summary>
+    private static Task<DeliveryView> ViewAsync(IGrainFactory grains, string id)
+    {
+        var tilde = id.IndexOf('~');
+        return tilde < 0 ? Delivery(grains, id).GetViewAsync() : Delivery(grains, id[..tilde]).GetExecutionViewAsync(id);
+    }
 }

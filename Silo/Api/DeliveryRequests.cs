@@ -31,7 +31,7 @@ public sealed record MtaDto(
     TimeSpan? FeedbackDelay,
     int? Seed);
 
-public sealed record RecurrenceDto(TimeSpan? Every, int? Count, string? AggregationPeriod);
+public sealed record RecurrenceDto(TimeSpan? Every, int? Count, AggregationPeriod? AggregationPeriod);
 
 /// <summary>The body of <c>PATCH /api/deliveries/{id}</c>: name, target or schedule.</summary>
 public sealed record ChangeDeliveryRequest(
@@ -55,7 +55,10 @@ public static class DeliveryRequestMapping
         RequestConfirmation: r.RequestConfirmation ?? true,
         Recipients: r.Recipients?.Select(ToRecipient).ToList(),
         GeneratedTarget: r.GeneratedTarget?.ToTarget(),
-        Mta: r.Mta.ToSettings(defaultMta));
+        Mta: r.Mta.ToSettings(defaultMta),
+        Recurrence: r.Recurrence is { } recurrence
+            ? new Recurrence(recurrence.Every ?? TimeSpan.Zero, recurrence.Count ?? 0, recurrence.AggregationPeriod)
+            : null);
 
     public static Recipient ToRecipient(RecipientDto? dto) => new(dto?.ProfileId ?? "", dto?.Address);
 

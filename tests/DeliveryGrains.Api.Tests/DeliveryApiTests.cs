@@ -168,14 +168,39 @@ public sealed class DeliveryApiTests(ApiHostFixture host)
 
     [Fact]
     [Trait("Rule", "R3.3")]
-    public async Task Recurring_deliveries_answer_501_and_create_nothing()
+    [Trait("Rule", "R3.4")]
+    public async Task A_recurring_delivery_lists_its_executions_and_an_aggregated_one_has_a_summed_view()
     {
-        var id = await Admin.StartAsync(ApiTestKit.DeliveryBody());
+        var id = await Admin.StartAsync(ApiTestKit.DeliveryBody(recipients: 2, tweak: b =>
+        {
+            b["validityPeriod"] = "00:00:05";
+            b["recurrence"] = new JsonObject { ["every"] = "00:00:01", ["count"] = 2, ["aggregationPeriod"] = "Day" };
+        }));
 
-        await Admin.GetAsync($"/api/deliveries/{id}/executions").ExpectAsync(HttpStatusCode.NotImplemented);
-        var problem = await Admin.PostJsonAsync("/api/deliveries", ApiTestKit.DeliveryBody(tweak: b => b["recurrence"] = new JsonObject { ["every"] = "1.00:00:00", ["count"] = 3 }))
-            .ExpectAsync(HttpStatusCode.NotImplemented);
-        Assert.Contains("nothing was changed", problem.GetProperty("detail").GetString());
+        var template = await Admin.ViewAsync(id);
+        Assert.Equal("InProgress", template.Status());
+        Assert.Equal("Day", template.GetProperty("recurrence").GetProperty("aggregationPeriod").GetString());
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        using var poll = new PeriodicTimer(TimeSpan.FromMilliseconds(50));
+        System.Text.Json.JsonElement executions;
+        do
+        {
+            executions = await Admin.GetAsync($"/api/deliveries/{id}/executions").ExpectAsync(HttpStatusCode.OK);
+        }
+        while (!(executions.GetArrayLength() == 1 && executions[0].GetProperty("kpis").GetProperty("sent").GetInt64() == 4)
+            && DateTime.UtcNow < deadline && await poll.WaitForNextTickAsync());
+
+        var period = Assert.Single(executions.EnumerateArray());
+        var periodId = period.GetProperty("id").GetString()!;
+        Assert.StartsWith(id + "~", periodId);
+        Assert.Equal(4, period.GetProperty("kpis").GetProperty("sent").GetInt64());
+        var summed = await Admin.ViewAsync(periodId);
+        Assert.Equal(4, summed.Kpi("toDeliver"));
+
+        var bad = await Admin.PostJsonAsync("/api/deliveries", ApiTestKit.DeliveryBody(tweak: b => b["recurrence"] = new JsonObject { ["every"] = "00:00:00", ["count"] = 0 }))
+            .ExpectAsync(HttpStatusCode.BadRequest);
+        Assert.True(bad.GetProperty("errors").TryGetProperty("recurrence.count", out _));
+        await Admin.GetAsync($"/api/deliveries/{await Admin.CreateAsync(ApiTestKit.DeliveryBody())}/executions").ExpectAsync(HttpStatusCode.Conflict);
     }
 
     [Fact]

@@ -73,6 +73,8 @@ public static class DeliveryCli
                 .WithDescription("Resolve the target: sending logs to deliver and exclusions by reason (R2.1).");
             config.AddCommand<ConfirmCommand>("confirm")
                 .WithDescription("Confirm the send of a prepared delivery (needs StartDeliveries).");
+            config.AddCommand<ExecutionsCommand>("executions")
+                .WithDescription("The runs of a recurring delivery, or its aggregation periods (R3.3, R3.4).");
             config.AddCommand<PauseCommand>("pause")
                 .WithDescription("Pause a delivery: nothing more is relayed or retried until it is resumed (R2).");
             config.AddCommand<ResumeCommand>("resume")

@@ -110,6 +110,8 @@ public static class OptionErrors
         ["mta.openRate"] = "--open-rate",
         ["mta.clickRate"] = "--click-rate",
         ["mta.feedbackDelay"] = "--feedback-delay",
+        ["recurrence.every"] = "--every",
+        ["recurrence.count"] = "--count",
     };
 
     /// <summary>The definition's problems keyed by option (and target entry), empty when it is fine.</summary>

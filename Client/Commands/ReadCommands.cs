@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.ComponentModel;
 using DeliveryGrains.Addresses;
 using DeliveryGrains.Client.Hosting;
@@ -90,6 +91,26 @@ public sealed class ExclusionsSettings : DeliverySettings
         return !basic.Successful ? basic
             : Limit < 1 ? ValidationResult.Error("--limit must be at least 1.")
             : ValidationResult.Success();
+    }
+}
+
+/// <summary><c>executions ID</c>: the runs of a recurring delivery, or its aggregation periods (R3.3, R3.4).</summary>
+public sealed class ExecutionsCommand(IGrainFactory grains, IAnsiConsole console, IClusterConnection connection)
+    : ClientCommand<DeliverySettings>(connection)
+{
+    protected override async Task<int> RunAsync(DeliverySettings settings, CancellationToken cancellationToken)
+    {
+        var executions = await grains.GetGrain<IDeliveryGrain>(settings.Id).ListExecutionsAsync();
+        var table = new Table().AddColumns("Execution", "Period", "Status", "Runs", "To deliver", "Sent", "Delivered %", "Bounces + errors %");
+        foreach (var e in executions)
+        {
+            table.AddRow(Markup.Escape(e.Id), Markup.Escape(e.Period), e.Status.ToString(), e.Runs.Count.ToString(CultureInfo.InvariantCulture),
+                Format.Count(e.Kpis.ToDeliver), Format.Count(e.Kpis.Sent), Format.Percent(e.Kpis.DeliveredRate), Format.Percent(e.Kpis.BouncesAndErrorsRate));
+        }
+
+        console.Write(table);
+        console.MarkupLineInterpolated($"{executions.Count} execution(s).");
+        return ExitCodes.Ok;
     }
 }
 

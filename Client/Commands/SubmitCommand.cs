@@ -57,16 +57,41 @@ public sealed class SubmitSettings : DeliveryOptionSettings
     [Description("With --watch: give up after this long.")]
     public TimeSpan? Timeout { get; set; }
 
+    [CommandOption("--every <DURATION>")]
+    [Description("Recurring delivery (R3.3): one run every DURATION, e.g. 1.00:00:00; needs --count.")]
+    public TimeSpan? Every { get; set; }
+
+    [CommandOption("--count <RUNS>")]
+    [Description("Recurring delivery: how many runs in all.")]
+    public int? Count { get; set; }
+
+    [CommandOption("--aggregation <PERIOD>")]
+    [Description("Recurring delivery: roll runs of the same Day, Week (ISO) or Month (UTC) into one execution (R3.4).")]
+    public AggregationPeriod? Aggregation { get; set; }
+
+    [CommandOption("--no-request-confirmation")]
+    [Description("Recurring delivery: runs send by themselves instead of waiting in Ready (R3.2).")]
+    public bool NoRequestConfirmation { get; set; }
+
     public GeneratedTarget? GeneratedTarget => Generate is { } count ? new GeneratedTarget(count, Seed, Domain) : null;
 
     public DeliveryDefinition Definition(IReadOnlyList<Recipient>? recipients) =>
-        Definition(Name, recipients, GeneratedTarget, MtaKind, DefinitionDefaults.Rules);
+        Definition(Name, recipients, GeneratedTarget, MtaKind, DefinitionDefaults.Rules) with
+        {
+            RequestConfirmation = !NoRequestConfirmation,
+            Recurrence = Every is null && Count is null ? null : new Recurrence(Every ?? TimeSpan.Zero, Count ?? 0, Aggregation),
+        };
 
     public override ValidationResult Validate()
     {
         if ((Target is null) == (Generate is null))
         {
             return ValidationResult.Error("Give exactly one of --target FILE or --generate COUNT.");
+        }
+
+        if ((Every is null) != (Count is null) || (Aggregation is not null && Every is null))
+        {
+            return ValidationResult.Error("A recurring delivery needs both --every and --count (and --aggregation only with them).");
         }
 
         if ((Watch || UntilSettled || Timeout is not null) && !Confirm)

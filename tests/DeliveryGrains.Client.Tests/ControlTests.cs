@@ -66,3 +66,39 @@ public sealed class ControlTests(ClusterFixture fixture)
         Assert.Equal(0, (await _cli.RunAsync("stop", result.DeliveryId)).ExitCode);
     }
 }
+
+/// <summary>The client's recurring deliveries (R3.3, R3.4).</summary>
+[Collection(ClusterCollection.Name)]
+public sealed class RecurrenceCommandTests(ClusterFixture fixture)
+{
+    private readonly Cli _cli = new(fixture);
+
+    [Fact]
+    [Trait("Rule", "R3.3")]
+    public async Task Submit_with_every_and_count_makes_a_template_whose_executions_list_its_runs()
+    {
+        var seed = Cli.UniqueSeed().ToString(CultureInfo.InvariantCulture);
+        var submitted = await _cli.RunAsync("submit", "--name", "Weekly", "--generate", "4", "--seed", seed, "--mta", "External",
+            "--every", "01:00:00", "--count", "3", "--confirm");
+        Assert.True(submitted.ExitCode == 0, submitted.ToString());
+
+        await Cli.EventuallyAsync(() => _cli.Grains.GetGrain<IDeliveryGrain>(submitted.DeliveryId).ListExecutionsAsync(),
+            e => e.Count == 1 && e[0].Status == DeliveryStatus.Ready, TimeSpan.FromSeconds(10), "the first run prepared");
+        var listed = await _cli.RunAsync("executions", submitted.DeliveryId);
+
+        Assert.True(listed.ExitCode == 0, listed.ToString());
+        Assert.Contains($"{submitted.DeliveryId}-r0", listed.Output);
+        Assert.Contains("1 execution(s).", listed.Output);
+        Assert.Equal(0, (await _cli.RunAsync("stop", submitted.DeliveryId)).ExitCode);
+    }
+
+    [Fact]
+    [Trait("Rule", "R3.3")]
+    public async Task Every_without_count_is_one_line_and_exit_2()
+    {
+        var result = await _cli.RunAsync("submit", "--name", "Half", "--generate", "4", "--every", "01:00:00");
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("--every and --count", Assert.Single(result.Lines));
+    }
+}

@@ -58,11 +58,6 @@ public static class DeliveryEndpoints
             return Problems.NotYet("'sendAt' (scheduled deliveries)");
         }
 
-        if (request.Channel == Channel.Sms)
-        {
-            return Problems.NotYet("The SMS channel");
-        }
-
         var definition = request.ToDefinition(mta.Value.Kind);
         var errors = DeliveryRules.Validate(definition);
         if (errors.Count > 0)

@@ -177,7 +177,6 @@ public sealed class DeliveryApiTests(ApiHostFixture host)
         await Admin.GetAsync($"/api/deliveries/{id}/executions").ExpectAsync(HttpStatusCode.NotImplemented);
         await Admin.PostJsonAsync("/api/deliveries", ApiTestKit.DeliveryBody(tweak: b => b["sendAt"] = DateTimeOffset.UtcNow.AddHours(1)))
             .ExpectAsync(HttpStatusCode.NotImplemented);
-        await Admin.PostJsonAsync("/api/sms/inbound", new { from = "+15550001", text = "STOP" }).ExpectAsync(HttpStatusCode.NotImplemented);
         Assert.Contains((await Admin.ViewAsync(id)).Status(), new[] { "InProgress", "Sent" });
     }
 

@@ -95,6 +95,9 @@ public static class DeliveryCli
                 .WithDescription("The deliveries sent to a profile (R10.1).");
             config.AddCommand<AddressCommand>("address")
                 .WithDescription("The quarantine status of an address (R9).");
+            config.AddCommand<ReleaseAddressCommand>("release-address")
+                .WithDescription("Release an address from quarantine or the denylist (needs Administration, R9.6).")
+                .WithExample("release-address", "ann@example.test");
             config.AddCommand<LoadCommand>("load")
                 .WithDescription("Load test: a generated delivery on the simulated MTA, timed from preparation until it settles.")
                 .WithExample("load", "--recipients", "100000", "--report", "load.json");

@@ -199,10 +199,26 @@ public sealed class AddressSettings : ClientSettings
     [Description("An email address or an E.164 phone number.")]
     public string Address { get; set; } = "";
 
+    /// <summary>Text rather than <see cref="Deliveries.Channel"/>, so that "not given" (guess from the address) and a bad value are both told apart.</summary>
     [CommandOption("--channel <CHANNEL>")]
-    [Description("Email (default) or Sms: how the address is normalized.")]
-    [DefaultValue(Channel.Email)]
-    public Channel Channel { get; set; } = Channel.Email;
+    [Description("Email or Sms: how the address is normalized (default: Sms when it starts with '+', else Email).")]
+    public string? ChannelName { get; set; }
+
+    /// <summary>The channel given, or the one the address itself suggests.</summary>
+    public Channel EffectiveChannel => ParseChannel(ChannelName) ?? AddressSyntax.ChannelOf(Address);
+
+    /// <summary>The address in the normal form the quarantine keys it by (R2.2: email domain lower-cased).</summary>
+    public string Normalized => AddressSyntax.Normalize(Address, EffectiveChannel);
+
+    public override ValidationResult Validate() =>
+        string.IsNullOrWhiteSpace(Address) ? ValidationResult.Error("Give an email address or an E.164 phone number.")
+        : ChannelName is not null && ParseChannel(ChannelName) is null ? ValidationResult.Error($"--channel must be {string.Join(" or ", Enum.GetNames<Channel>())}, not '{ChannelName}'.")
+        : ValidationResult.Success();
+
+    private static Channel? ParseChannel(string? name) =>
+        name is not null && !name.Any(char.IsAsciiDigit) && Enum.TryParse<Channel>(name, ignoreCase: true, out var channel) && Enum.IsDefined(channel)
+            ? channel
+            : null;
 }
 
 /// <summary><c>address ADDRESS</c>: its quarantine status (R9), from the shard that holds it.</summary>
@@ -212,13 +228,46 @@ public sealed class AddressCommand(IGrainFactory grains, IAnsiConsole console, C
     protected override async Task<int> RunAsync(AddressSettings settings, CancellationToken cancellationToken)
     {
         RoleChecks.RequireReader(caller, "Reading an address's status");
-        var normalized = AddressSyntax.Normalize(settings.Address, settings.Channel);
+        var normalized = settings.Normalized;
         var shard = AddressBook.ShardOf(normalized);
         var record = await grains.GetGrain<IAddressBookGrain>(shard).GetAsync(normalized);
         console.Write(Tables.Address(record, shard));
-        if (!AddressSyntax.IsValid(normalized, settings.Channel))
+        if (!AddressSyntax.IsValid(normalized, settings.EffectiveChannel))
         {
-            console.MarkupLineInterpolated($"[yellow]'{normalized}' is not a valid {settings.Channel} address; preparation excludes it as InvalidAddress.[/]");
+            console.MarkupLineInterpolated($"[yellow]'{normalized}' is not a valid {settings.EffectiveChannel} address; preparation excludes it as InvalidAddress.[/]");
+        }
+
+        return ExitCodes.Ok;
+    }
+}
+
+/// <summary>
+/// <c>release-address ADDRESS</c>: R9.6, an administrator releases an address from quarantine or
+/// the denylist; it becomes Valid with no errors and later preparations include it again.
+/// </summary>
+public sealed class ReleaseAddressCommand(IGrainFactory grains, IAnsiConsole console, Caller caller, IClusterConnection connection)
+    : ClientCommand<AddressSettings>(connection)
+{
+    protected override async Task<int> RunAsync(AddressSettings settings, CancellationToken cancellationToken)
+    {
+        if (!caller.Holds(Roles.Administration))
+        {
+            throw new MissingRoleException(Roles.Administration, "Releasing an address");
+        }
+
+        var normalized = settings.Normalized;
+        var shard = AddressBook.ShardOf(normalized);
+        var book = grains.GetGrain<IAddressBookGrain>(shard);
+        var before = await book.GetAsync(normalized);
+        var after = await book.ReleaseAsync(normalized);
+        console.Write(Tables.Address(after, shard));
+        if (before == AddressRecord.ValidAddress(normalized))
+        {
+            console.MarkupLineInterpolated($"{normalized} has no quarantine history; nothing to release.");
+        }
+        else
+        {
+            console.MarkupLineInterpolated($"Released {normalized}: {before.Status} → {after.Status}; later preparations include it again.");
         }
 
         return ExitCodes.Ok;

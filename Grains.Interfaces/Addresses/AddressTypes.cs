@@ -36,6 +36,9 @@ public enum AddressEventKind
     IgnoredFailure,
     Success,
     Complaint,
+
+    /// <summary>R9.5, R11.2: the recipient asked for no more messages (an inbound SMS STOP).</summary>
+    OptOut,
 }
 
 /// <summary>Something that happened to a message sent to an address, as the quarantine rules of R9 see it.</summary>
@@ -61,6 +64,13 @@ public static class AddressSyntax
         var at = trimmed.LastIndexOf('@');
         return at < 0 ? trimmed : string.Concat(trimmed.AsSpan(0, at + 1), trimmed[(at + 1)..].ToLowerInvariant());
     }
+
+    /// <summary>
+    /// The channel an address on its own belongs to, for callers that get an address without a
+    /// delivery (the address endpoints, the Client's <c>address</c> command): a phone number
+    /// starts with '+', anything else is an email address.
+    /// </summary>
+    public static Channel ChannelOf(string address) => address.TrimStart().StartsWith('+') ? Channel.Sms : Channel.Email;
 
     public static bool IsValid(string normalized, Channel channel) =>
         channel == Channel.Sms ? IsE164(normalized) : IsEmail(normalized);

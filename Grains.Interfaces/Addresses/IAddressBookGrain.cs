@@ -15,6 +15,15 @@ public interface IAddressBookGrain : IGrainWithIntegerKey
     [Alias("Record")]
     Task RecordAsync(IReadOnlyList<AddressEvent> events);
 
+    /// <summary>
+    /// R9.5, R11.2: the recipient of <paramref name="address"/> (normalized) opted out, e.g. by an
+    /// inbound SMS STOP. The address goes <see cref="AddressStatus.OnDenylist"/> with the reason
+    /// <c>Denylisted</c>, whatever its status was, and stays there until an administrator releases
+    /// it. Answers the address's record afterwards; opting out twice changes nothing more.
+    /// </summary>
+    [Alias("OptOut")]
+    Task<AddressRecord> OptOutAsync(string address, DateTimeOffset at);
+
     /// <summary>R9.6: an administrator releases an address; it becomes Valid with no errors.</summary>
     [Alias("Release")]
     Task<AddressRecord> ReleaseAsync(string address);

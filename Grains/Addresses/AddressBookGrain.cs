@@ -60,6 +60,15 @@ public sealed class AddressBookGrain(
         return changed ? Writer.SaveAsync() : Task.CompletedTask;
     }
 
+    public async Task<AddressRecord> OptOutAsync(string address, DateTimeOffset at)
+    {
+        // Read before the write is awaited: the answer is what this call did, whatever runs meanwhile.
+        var saved = RecordAsync([new AddressEvent(address, AddressEventKind.OptOut, FailureReason.Denylisted, at)]);
+        var record = Get(address);
+        await saved;
+        return record;
+    }
+
     public async Task<AddressRecord> ReleaseAsync(string address)
     {
         var released = AddressRecord.ValidAddress(address);
@@ -94,7 +103,8 @@ public static class QuarantineRules
 {
     public static AddressRecord Apply(AddressRecord record, AddressEvent e, QuarantineOptions options)
     {
-        if (record.Status is AddressStatus.OnDenylist or AddressStatus.OnAllowlist && e.Kind != AddressEventKind.Complaint)
+        // A recipient's own "no more" (complaint, opt-out) outranks an allowlist; nothing else moves a listed address.
+        if (record.Status is AddressStatus.OnDenylist or AddressStatus.OnAllowlist && e.Kind is not (AddressEventKind.Complaint or AddressEventKind.OptOut))
         {
             return record;
         }
@@ -118,7 +128,7 @@ public static class QuarantineRules
             case AddressEventKind.Success when record.Status == AddressStatus.Erroneous:
                 return AddressRecord.ValidAddress(record.Address);
 
-            case AddressEventKind.Complaint:
+            case AddressEventKind.Complaint or AddressEventKind.OptOut:
                 return record with { Status = AddressStatus.OnDenylist, Reason = FailureReason.Denylisted };
 
             default:

@@ -60,10 +60,19 @@ public sealed record TargetResolution(IReadOnlyList<ExclusionEntry> Exclusions, 
         }
 
         var generated = definition.GeneratedTarget!;
-        return Enumerable.Range(0, generated.Count).Select(i => GeneratedRecipient(generated, i));
+        return Enumerable.Range(0, generated.Count).Select(i => GeneratedRecipient(generated, i, definition.Channel));
     }
 
-    /// <summary>The i-th recipient of a generated target: the same for the same seed, so a rerun meets its own quarantine.</summary>
-    public static Recipient GeneratedRecipient(GeneratedTarget target, int i) =>
-        new($"g{target.Seed}-{i}", $"user{i}.s{target.Seed}@{target.Domain}");
+    /// <summary>
+    /// The i-th recipient of a generated target: the same for the same seed, so a rerun meets its own
+    /// quarantine. Email: <c>user{i}.s{seed}@{domain}</c>. SMS: a valid E.164 number (R2.2) in the
+    /// country code +999, which the ITU keeps in reserve, so it is no one's real phone: <c>+999</c>,
+    /// the seed's last five digits, then <c>i</c> in seven digits (15 digits in all, enough for the
+    /// 10,000,000 recipients a generated target may have); the domain is not used.
+    /// </summary>
+    public static Recipient GeneratedRecipient(GeneratedTarget target, int i, Channel channel = Channel.Email) => new(
+        $"g{target.Seed}-{i}",
+        channel == Channel.Sms
+            ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"+999{(uint)target.Seed % 100_000:D5}{i:D7}")
+            : $"user{i}.s{target.Seed}@{target.Domain}");
 }

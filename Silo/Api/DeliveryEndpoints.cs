@@ -47,14 +47,9 @@ public static class DeliveryEndpoints
         return app;
     }
 
-    private static async Task<Results<Created<DeliveryView>, ValidationProblem, ProblemHttpResult>> CreateAsync(
+    private static async Task<Results<Created<DeliveryView>, ValidationProblem>> CreateAsync(
         CreateDeliveryRequest request, ClaimsPrincipal user, IGrainFactory grains, IOptions<MtaOptions> mta)
     {
-        if (request.Channel == Channel.Sms)
-        {
-            return Problems.NotYet("The SMS channel");
-        }
-
         var definition = request.ToDefinition(mta.Value.Kind);
         var errors = DeliveryRules.Validate(definition);
         if (errors.Count > 0)

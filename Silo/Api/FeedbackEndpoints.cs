@@ -1,3 +1,4 @@
+using DeliveryGrains.Addresses;
 using DeliveryGrains.Deliveries;
 using DeliveryGrains.Feedback;
 using DeliveryGrains.Logs;
@@ -13,6 +14,22 @@ public sealed record FeedbackRejection(int Index, string Error);
 
 public sealed record FeedbackResponse(int Accepted, int Duplicates, IReadOnlyList<FeedbackRejection> Rejected);
 
+/// <summary>An inbound SMS as the MTA posts it: the sender's number and the text.</summary>
+public sealed record SmsInboundRequest(string? From, string? Text);
+
+/// <summary>What an inbound SMS did.</summary>
+public enum SmsInboundAction
+{
+    /// <summary>No opt-out keyword: accepted, nothing changed.</summary>
+    None,
+
+    /// <summary>An opt-out keyword: the number is now OnDenylist (R9.5, R11.2).</summary>
+    Denylisted,
+}
+
+/// <summary>The answer to an inbound SMS: the number (normalized) and what was done.</summary>
+public sealed record SmsInboundResponse(string From, SmsInboundAction Action);
+
 public static class FeedbackEndpoints
 {
     public const int MaxBatch = 10_000;
@@ -23,7 +40,7 @@ public static class FeedbackEndpoints
         app.MapPost("/api/mta/feedback", PostAsync)
             .WithTags("MTA")
             .RequireAuthorization(Policies.Role(Roles.MtaFeedback));
-        app.MapPost("/api/sms/inbound", () => Problems.NotYet("Inbound SMS (STOP)"))
+        app.MapPost("/api/sms/inbound", PostInboundSmsAsync)
             .WithTags("MTA")
             .RequireAuthorization(Policies.Role(Roles.MtaFeedback));
         return app;
@@ -70,6 +87,45 @@ public static class FeedbackEndpoints
             outcomes.Count(o => o.Outcome == FeedbackOutcome.Accepted),
             outcomes.Count(o => o.Outcome == FeedbackOutcome.Duplicate),
             rejected));
+    }
+
+    /// <summary>
+    /// R11.2: an SMS a recipient sent back. An opt-out keyword (<see cref="SmsOptOut"/>) puts the
+    /// number OnDenylist (R9.5), so later SMS deliveries exclude it at preparation; any other text is
+    /// accepted and changes nothing.
+    /// </summary>
+    private static async Task<Results<Accepted<SmsInboundResponse>, ValidationProblem>> PostInboundSmsAsync(
+        SmsInboundRequest? request, IGrainFactory grains, TimeProvider time)
+    {
+        var errors = new Dictionary<string, string[]>();
+        var from = request?.From is { } raw ? AddressSyntax.Normalize(raw, Channel.Sms) : null;
+        if (string.IsNullOrEmpty(from))
+        {
+            errors["from"] = ["Give the sender's number in E.164 form, e.g. \"+15550001\"."];
+        }
+        else if (!AddressSyntax.IsValid(from, Channel.Sms))
+        {
+            errors["from"] = [$"'{from}' is not an E.164 number: '+' then 8 to 15 digits, e.g. \"+15550001\"."];
+        }
+
+        if (request?.Text is null)
+        {
+            errors["text"] = ["Give the text of the message (it may be empty)."];
+        }
+
+        if (errors.Count > 0)
+        {
+            return Problems.Invalid(errors);
+        }
+
+        var action = SmsInboundAction.None;
+        if (SmsOptOut.IsOptOut(request!.Text))
+        {
+            await grains.GetGrain<IAddressBookGrain>(AddressBook.ShardOf(from!)).OptOutAsync(from!, time.GetUtcNow());
+            action = SmsInboundAction.Denylisted;
+        }
+
+        return TypedResults.Accepted((string?)null, new SmsInboundResponse(from!, action));
     }
 
     private static (FeedbackEvent? Event, string? Error) Parse(FeedbackEventDto? dto, TimeProvider time)

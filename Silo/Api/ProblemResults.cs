@@ -42,10 +42,4 @@ public static class Problems
     /// <summary>400 listing every bad field.</summary>
     public static ValidationProblem Invalid(IDictionary<string, string[]> errors) =>
         TypedResults.ValidationProblem(errors, detail: "Fix the fields listed in 'errors' and send the request again.");
-
-    /// <summary>501 for a part of the contract that a later release brings; never a fake success.</summary>
-    public static ProblemHttpResult NotYet(string feature) => TypedResults.Problem(
-        statusCode: StatusCodes.Status501NotImplemented,
-        title: "Not implemented yet",
-        detail: $"{feature} is part of the API contract but not available in this release; nothing was changed.");
 }

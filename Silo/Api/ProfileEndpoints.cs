@@ -29,9 +29,8 @@ public static class ProfileEndpoints
         return app;
     }
 
-    /// <summary>Phone numbers start with '+'; everything else is an email address.</summary>
-    private static string Normalize(string address) =>
-        AddressSyntax.Normalize(address, address.TrimStart().StartsWith('+') ? Channel.Sms : Channel.Email);
+    /// <summary>Phone numbers start with '+'; everything else is an email address (domain part lower-cased).</summary>
+    private static string Normalize(string address) => AddressSyntax.Normalize(address, AddressSyntax.ChannelOf(address));
 
     private static IAddressBookGrain Shard(IGrainFactory grains, string normalized) =>
         grains.GetGrain<IAddressBookGrain>(AddressBook.ShardOf(normalized));

@@ -23,6 +23,9 @@ public sealed class ApiHostFixture : IAsyncLifetime
     public const string SupervisorKey = "supervisor-key";
     public const string MtaKey = "mta-key";
 
+    /// <summary>The host's <c>Quarantine:MaxErrors</c>; its <c>SignificantErrorInterval</c> is zero.</summary>
+    public const int MaxErrors = 2;
+
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
 
     private WebApplication? _app;
@@ -57,6 +60,10 @@ public sealed class ApiHostFixture : IAsyncLifetime
             ["DeliveryGrains:PartitionSize"] = "16",
             ["DeliveryGrains:FlushPeriod"] = "00:00:00.100",
             ["Mta:Kind"] = "External",
+
+            // R9 end to end in few events: the second counted soft bounce quarantines, and every error counts.
+            ["Quarantine:MaxErrors"] = MaxErrors.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Quarantine:SignificantErrorInterval"] = "00:00:00",
             ["Security:Users:0:Name"] = "admin",
             ["Security:Users:0:ApiKey"] = AdminKey,
             ["Security:Users:0:Roles:0"] = "PrepareDeliveries",

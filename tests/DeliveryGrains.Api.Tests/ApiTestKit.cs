@@ -89,6 +89,39 @@ public static class ApiTestKit
         return view;
     }
 
+    /// <summary>An E.164 number no other test uses: '+8' and 14 random digits.</summary>
+    public static string Phone() =>
+        "+8" + Random.Shared.NextInt64(10_000_000_000_000, 100_000_000_000_000).ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>An inline target with the contract's names.</summary>
+    public static JsonArray Target(params (string ProfileId, string Address)[] recipients) =>
+        [.. recipients.Select(r => (JsonNode)new JsonObject { ["profileId"] = r.ProfileId, ["address"] = r.Address })];
+
+    public static Task<JsonElement> AddressAsync(this HttpClient client, string address) =>
+        client.GetAsync($"/api/addresses/{Uri.EscapeDataString(address)}").ExpectAsync(HttpStatusCode.OK);
+
+    /// <summary>Polls <c>GET /api/addresses/{address}</c> until <paramref name="condition"/> holds (address events reach the quarantine on a partition flush).</summary>
+    public static async Task<JsonElement> AddressUntilAsync(this HttpClient client, string address, Func<JsonElement, bool> condition, TimeSpan? within = null)
+    {
+        var deadline = DateTime.UtcNow + (within ?? TimeSpan.FromSeconds(10));
+        using var poll = new PeriodicTimer(TimeSpan.FromMilliseconds(25));
+        JsonElement record;
+        do
+        {
+            record = await client.AddressAsync(address);
+            if (condition(record))
+            {
+                return record;
+            }
+        }
+        while (DateTime.UtcNow < deadline && await poll.WaitForNextTickAsync());
+
+        Assert.Fail($"Condition not met within the bound; last record: {record}");
+        return record;
+    }
+
+    public static string Str(this JsonElement element, string name) => element.GetProperty(name).GetString()!;
+
     public static long Kpi(this JsonElement view, string name) => view.GetProperty("kpis").GetProperty(name).GetInt64();
 
     public static double Rate(this JsonElement view, string name) => view.GetProperty("kpis").GetProperty(name).GetDouble();

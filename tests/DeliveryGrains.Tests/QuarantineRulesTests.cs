@@ -126,6 +126,29 @@ public sealed class QuarantineRulesTests
     }
 
     [Fact]
+    [Trait("Rule", "R9.5")]
+    [Trait("Rule", "R11.2")]
+    public void An_opt_out_puts_any_address_on_the_denylist_even_an_allowlisted_one()
+    {
+        var erroneous = Apply(Valid, Event(AddressEventKind.SoftBounce, T0, FailureReason.MailboxFull));
+        var quarantined = Apply(Valid, Event(AddressEventKind.HardBounce, T0, FailureReason.UserUnknown));
+        var allowlisted = Valid with { Status = AddressStatus.OnAllowlist };
+
+        foreach (var before in new[] { Valid, erroneous, quarantined, allowlisted })
+        {
+            var after = Apply(before, Event(AddressEventKind.OptOut, T0.AddHours(1), FailureReason.Denylisted));
+            Assert.Equal((AddressStatus.OnDenylist, FailureReason.Denylisted, before.ErrorCount), (after.Status, after.Reason.GetValueOrDefault(), after.ErrorCount));
+            Assert.True(after.IsExcluded);
+        }
+
+        var denylisted = Apply(Valid, Event(AddressEventKind.OptOut, T0, FailureReason.Denylisted));
+        Assert.Equal(denylisted, Apply(denylisted,
+            Event(AddressEventKind.OptOut, T0.AddDays(1), FailureReason.Denylisted),
+            Event(AddressEventKind.Success, T0.AddDays(2)),
+            Event(AddressEventKind.HardBounce, T0.AddDays(3))));
+    }
+
+    [Fact]
     [Trait("Rule", "R9.7")]
     public void Ignored_failures_never_change_the_counter()
     {

@@ -2,7 +2,10 @@ using DeliveryGrains.Addresses;
 using DeliveryGrains.Deliveries;
 using DeliveryGrains.Feedback;
 using DeliveryGrains.Logs;
+using DeliveryGrains.Hosting;
 using DeliveryGrains.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace DeliveryGrains.Tests;
 
@@ -89,6 +92,39 @@ public sealed class QuarantineTests(ClusterFixture fixture) : ClusterTest(fixtur
         var delivery = await PrepareAsync(TestData.Definition([new("n", number)], channel: Channel.Sms));
 
         Assert.Equal(new ExclusionEntry("n", number, ExclusionReason.Denylisted), Assert.Single(await delivery.ListExclusionsAsync(TestData.Alice)));
+    }
+
+    [Fact]
+    [Trait("Rule", "R9.2")]
+    [Trait("Rule", "R9.3")]
+    [Trait("Rule", "R9.7")]
+    public async Task The_address_book_counts_errors_with_the_silo_settings_up_to_quarantine()
+    {
+        var options = Cluster.GetSiloServiceProvider().GetRequiredService<IOptions<QuarantineOptions>>().Value;
+        var interval = options.SignificantErrorInterval;
+        Assert.True(interval > TimeSpan.Zero && options.MaxErrors > 1, "the test silo runs with the default settings");
+        var address = TestData.Email("counted");
+        var book = AddressBookOf(address);
+        var t0 = DateTimeOffset.UtcNow;
+
+        // MaxErrors - 1 counted errors, each with a too-soon error and an ignored failure after it that do not count.
+        var events = new List<AddressEvent>();
+        for (var n = 0; n < options.MaxErrors - 1; n++)
+        {
+            var at = t0 + (n * interval);
+            events.Add(new AddressEvent(address, AddressEventKind.SoftBounce, FailureReason.MailboxFull, at));
+            events.Add(new AddressEvent(address, AddressEventKind.SoftBounce, FailureReason.MailboxFull, at + (interval / 2)));
+            events.Add(new AddressEvent(address, AddressEventKind.IgnoredFailure, FailureReason.NotConnected, at + (interval / 2)));
+        }
+
+        await book.RecordAsync(events);
+        var erroneous = await book.GetAsync(address);
+        Assert.Equal((AddressStatus.Erroneous, options.MaxErrors - 1), (erroneous.Status, erroneous.ErrorCount));
+
+        await book.RecordAsync([new AddressEvent(address, AddressEventKind.SoftBounce, FailureReason.Unreachable, t0 + ((options.MaxErrors - 1) * interval))]);
+        var quarantined = await book.GetAsync(address);
+        Assert.Equal((AddressStatus.Quarantine, options.MaxErrors, FailureReason.Unreachable), (quarantined.Status, quarantined.ErrorCount, quarantined.Reason.GetValueOrDefault()));
+        Assert.Contains(quarantined, await book.FindExcludedAsync([address]));
     }
 
     /// <summary>A fresh address in the same address-book shard as <paramref name="address"/>.</summary>

@@ -16,6 +16,7 @@ namespace DeliveryGrains.Deliveries;
 public sealed partial class DeliveryPartitionGrain(
     [PersistentState("partition", StorageNames.Deliveries)] IPersistentState<PartitionState> state,
     IOptions<DeliveryEngineOptions> options,
+    DeliveryMetrics metrics,
     ILogger<DeliveryPartitionGrain> logger) : Grain, IDeliveryPartitionGrain
 {
     private MarkHistogram _counts = new();
@@ -280,6 +281,7 @@ public sealed partial class DeliveryPartitionGrain(
             try
             {
                 await GrainFactory.GetGrain<IDeliveryGrain>(deliveryId).ReportPartitionCountsAsync(index, _counts.ToCounts(S.Version));
+                metrics.KpiFlushed();
             }
             catch (Exception ex)
             {

@@ -17,6 +17,8 @@ public static class SiloBuilderExtensions
         services.AddOptions<QuarantineOptions>().BindConfiguration(QuarantineOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<MtaOptions>().BindConfiguration(MtaOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
+        services.AddMetrics();
+        services.AddSingleton<DeliveryMetrics>();
         services.AddSingleton<SimulatedMta>();
         services.AddHostedService(sp => sp.GetRequiredService<SimulatedMta>());
         services.AddSingleton<IMessageRelay, MtaRouter>();

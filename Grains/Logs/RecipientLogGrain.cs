@@ -1,6 +1,7 @@
 using DeliveryGrains.Addresses;
 using DeliveryGrains.Deliveries;
 using DeliveryGrains.Feedback;
+using DeliveryGrains.Hosting;
 using DeliveryGrains.Mta;
 using Microsoft.Extensions.Logging;
 using Orleans.Dashboard;
@@ -19,6 +20,7 @@ namespace DeliveryGrains.Logs;
 public sealed partial class RecipientLogGrain(
     [PersistentState("log", StorageNames.Logs)] IPersistentState<RecipientLogState> log,
     IMessageRelay relay,
+    DeliveryMetrics metrics,
     TimeProvider time,
     ILogger<RecipientLogGrain> logger) : Grain, IRecipientLogGrain, IRemindable
 {
@@ -42,6 +44,7 @@ public sealed partial class RecipientLogGrain(
         var run = order.Run;
         await relay.RelayAsync(new OutboundMessage(
             DeliveryId, ProfileId, order.Address, run.Channel, Attempt: 1, run.EmailFeedbackService, run.Mta));
+        metrics.Relayed(retry: false);
         var now = time.GetUtcNow();
         S.Run = run;
         S.Partition = order.Partition;
@@ -76,10 +79,12 @@ public sealed partial class RecipientLogGrain(
             if (!S.SeenEvents.Add(e.EventId))
             {
                 outcomes[i] = FeedbackOutcome.Duplicate;
+                metrics.FeedbackDuplicate();
                 continue;
             }
 
             outcomes[i] = FeedbackOutcome.Accepted;
+            metrics.FeedbackApplied(e.Type);
             if (Apply(e) is { } effect)
             {
                 effects.Add(effect);
@@ -184,6 +189,7 @@ public sealed partial class RecipientLogGrain(
         {
             S.Attempts++;
             await relay.RelayAsync(Message());
+            metrics.Relayed(retry: true);
             S.RetryRelayed = true;
             LogRetryRelayed(DeliveryId, S.Attempts);
         }
@@ -266,6 +272,7 @@ public sealed partial class RecipientLogGrain(
         S.Phase = LogPhase.AwaitingRetry;
         S.RetryRelayed = false;
         _pendingRetry = run.RetryPeriod;
+        metrics.RetryScheduled();
     }
 
     private void Fail(FailureType type, FailureReason reason)

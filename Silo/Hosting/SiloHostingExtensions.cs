@@ -50,6 +50,7 @@ public static class SiloHostingExtensions
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
         services.AddOpenApi();
+        builder.AddMetricsExport();
         return builder;
     }
 
@@ -60,6 +61,7 @@ public static class SiloHostingExtensions
         app.UseAuthentication();
         app.UseAuthorization();
         app.MapOpenApi();
+        app.MapMetrics();
         app.MapOrleansDashboard(routePrefix: "/dashboard");
         app.MapDeliveries();
         app.MapMtaFeedback();

@@ -264,3 +264,33 @@ public sealed class DeliveryApiTests(ApiHostFixture host)
         Assert.Equal(HttpStatusCode.OK, dashboard.StatusCode);
     }
 }
+
+[Collection(ApiCollection.Name)]
+public sealed class MetricsTests(ApiHostFixture host)
+{
+    [Fact]
+    [Trait("Area", "Metrics")]
+    [Trait("Rule", "R8")]
+    public async Task The_silo_exports_its_counters_in_Prometheus_format()
+    {
+        var admin = host.Client(ApiHostFixture.AdminKey);
+        var id = await admin.StartAsync(ApiTestKit.DeliveryBody(recipients: 2));
+        await admin.UntilAsync(id, v => v.Kpi("sent") == 2);
+        await admin.PostJsonAsync("/api/mta/feedback", new[] { ApiTestKit.Event(id, "p-0", "Delivered") }).ExpectAsync(HttpStatusCode.Accepted);
+
+        // The exporter caches a scrape briefly: read until the counters of this run show up, with a bound.
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        using var poll = new PeriodicTimer(TimeSpan.FromMilliseconds(200));
+        string text;
+        do
+        {
+            text = await host.Client(null).GetStringAsync("/metrics");
+        }
+        while (!text.Contains("deliverygrains_feedback_applied") && DateTime.UtcNow < deadline && await poll.WaitForNextTickAsync());
+
+        Assert.Contains("deliverygrains_messages_relayed", text);
+        Assert.Contains("deliverygrains_feedback_applied", text);
+        Assert.Contains("type=\"Delivered\"", text);
+        Assert.Contains("# TYPE", text);
+    }
+}

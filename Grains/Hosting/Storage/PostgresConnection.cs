@@ -1,0 +1,35 @@
+using Npgsql;
+
+namespace DeliveryGrains.Hosting.Storage;
+
+/// <summary>Checks of the durable mode's connection string (<c>ConnectionStrings:Postgres</c>).</summary>
+public static class PostgresConnection
+{
+    public const string ConfigurationKey = "ConnectionStrings:Postgres";
+
+    /// <summary>Null when <paramref name="connectionString"/> is usable, else why not (naming the key).</summary>
+    public static string? Problem(string? connectionString)
+    {
+        if (string.IsNullOrWhiteSpace(connectionString))
+        {
+            return $"{ConfigurationKey} is required when DeliveryGrains:Storage is Postgres (e.g. \"Host=127.0.0.1;Port=5432;Database=deliverygrains;Username=postgres\").";
+        }
+
+        try
+        {
+            var builder = new NpgsqlConnectionStringBuilder(connectionString);
+            return string.IsNullOrWhiteSpace(builder.Host) ? $"{ConfigurationKey} names no Host." : null;
+        }
+        catch (ArgumentException ex)
+        {
+            return $"{ConfigurationKey} is not a valid Npgsql connection string: {ex.Message}";
+        }
+    }
+
+    /// <summary>Host, port and database, never the password.</summary>
+    public static string Describe(string connectionString)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        return $"{builder.Host}:{builder.Port}/{builder.Database}";
+    }
+}

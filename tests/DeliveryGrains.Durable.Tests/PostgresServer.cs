@@ -73,7 +73,11 @@ public sealed class PostgresServer : IAsyncLifetime
     private static string FindBinaries()
     {
         var path = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries);
-        foreach (var folder in BinaryFolders.Concat(path))
+        // PostgreSQL 15 first; another major version from the distribution's "postgresql" package works too.
+        var others = Directory.Exists("/usr/lib/postgresql")
+            ? Directory.GetDirectories("/usr/lib/postgresql").OrderDescending().Select(d => Path.Combine(d, "bin"))
+            : [];
+        foreach (var folder in BinaryFolders.Concat(others).Concat(path))
         {
             if (File.Exists(Path.Combine(folder, "initdb")) && File.Exists(Path.Combine(folder, "pg_ctl")))
             {

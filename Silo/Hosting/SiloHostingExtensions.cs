@@ -64,12 +64,12 @@ public static class SiloHostingExtensions
         silo.UseAdoNetClustering(o =>
         {
             o.Invariant = PostgresInvariant;
-            o.ConnectionString = connectionString;
+            o.ConnectionString = PostgresConnection.WithPoolCap(connectionString, 4);
         });
         silo.UseAdoNetReminderService(o =>
         {
             o.Invariant = PostgresInvariant;
-            o.ConnectionString = connectionString;
+            o.ConnectionString = PostgresConnection.WithPoolCap(connectionString, 16);
         });
         return silo.UsePostgresPersistence(connectionString);
     }

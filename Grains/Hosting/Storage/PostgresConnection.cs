@@ -26,6 +26,20 @@ public static class PostgresConnection
         }
     }
 
+    /// <summary>
+    /// The connection string with its pool capped at <paramref name="cap"/> connections (or the
+    /// string's own smaller maximum). Each user of the database (grain storage, reminders, clustering)
+    /// has its own pool; uncapped, their default of 100 each exceeds PostgreSQL's default
+    /// max_connections (100) under load. A caller over the cap waits for a free connection.
+    /// </summary>
+    public static string WithPoolCap(string connectionString, int cap)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        builder.MaxPoolSize = Math.Min(builder.MaxPoolSize, cap);
+        builder.MinPoolSize = Math.Min(builder.MinPoolSize, builder.MaxPoolSize);
+        return builder.ConnectionString;
+    }
+
     /// <summary>Host, port and database, never the password.</summary>
     public static string Describe(string connectionString)
     {

@@ -70,7 +70,7 @@ public sealed partial class PostgresGrainStorage : IGrainStorage, IAsyncDisposab
 
     public PostgresGrainStorage(IOptions<PostgresStorageOptions> options, IOptions<ClusterOptions> cluster, Serializer serializer, ILogger<PostgresGrainStorage> logger)
     {
-        _dataSource = NpgsqlDataSource.Create(options.Value.ConnectionString);
+        _dataSource = NpgsqlDataSource.Create(PostgresConnection.WithPoolCap(options.Value.ConnectionString, options.Value.MaxConnections));
         _serializer = serializer;
         _logger = logger;
         _serviceId = cluster.Value.ServiceId;

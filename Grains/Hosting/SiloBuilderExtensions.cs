@@ -35,4 +35,23 @@ public static class SiloBuilderExtensions
 
         return silo.UseInMemoryReminderService();
     }
+
+    /// <summary>
+    /// Durable mode's grain state: the three stores in PostgreSQL through <see cref="PostgresGrainStorage"/>
+    /// (group commit), with the project's schema migrated at the silo's first start stage. Clustering and
+    /// reminders are the host's choice (the ADO.NET providers read their queries from the same schema).
+    /// </summary>
+    public static ISiloBuilder UsePostgresPersistence(this ISiloBuilder silo, string connectionString)
+    {
+        var services = silo.Services;
+        services.AddOptions<PostgresStorageOptions>().Configure(o => o.ConnectionString = connectionString).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, PostgresSchemaParticipant>();
+        services.AddSingleton<PostgresGrainStorage>();
+        foreach (var name in new[] { StorageNames.Deliveries, StorageNames.Logs, StorageNames.Addresses })
+        {
+            services.AddGrainStorage(name, (sp, _) => sp.GetRequiredService<PostgresGrainStorage>());
+        }
+
+        return silo;
+    }
 }

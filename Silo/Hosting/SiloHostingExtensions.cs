@@ -1,6 +1,7 @@
 using Orleans.Dashboard;
 using System.Text.Json.Serialization;
 using DeliveryGrains.Hosting;
+using DeliveryGrains.Hosting.Storage;
 using DeliveryGrains.Silo.Api;
 using DeliveryGrains.Silo.Security;
 using Microsoft.AspNetCore.Authentication;
@@ -17,23 +18,63 @@ public static class SiloHostingExtensions
     {
         var orleans = builder.Configuration.GetSection(OrleansHostingOptions.Section).Get<OrleansHostingOptions>() ?? new();
         var storage = builder.Configuration.GetValue($"{DeliveryEngineOptions.Section}:Storage", StorageMode.Memory);
-        if (storage != StorageMode.Memory)
+        string? postgres = null;
+        if (storage == StorageMode.Postgres)
         {
-            throw new OptionsValidationException(DeliveryEngineOptions.Section, typeof(StorageMode),
-                [$"DeliveryGrains:Storage '{storage}' is not available in this release; use Memory."]);
+            postgres = builder.Configuration.GetConnectionString("Postgres");
+            if (PostgresConnection.Problem(postgres) is { } problem)
+            {
+                throw new OptionsValidationException(PostgresConnection.ConfigurationKey, typeof(string), [problem]);
+            }
         }
 
         builder.Services.AddOptions<OrleansHostingOptions>().BindConfiguration(OrleansHostingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.UseOrleans(silo =>
         {
-            silo.UseLocalhostClustering(orleans.SiloPort, orleans.GatewayPort, serviceId: orleans.ServiceId, clusterId: orleans.ClusterId)
-                .UseInMemoryPersistence()
-                .AddDeliveryEngine()
+            if (postgres is null)
+            {
+                silo.UseLocalhostClustering(orleans.SiloPort, orleans.GatewayPort, serviceId: orleans.ServiceId, clusterId: orleans.ClusterId)
+                    .UseInMemoryPersistence();
+            }
+            else
+            {
+                silo.UsePostgresCluster(orleans, postgres);
+            }
+
+            silo.AddDeliveryEngine()
                 .AddDashboard();
             silo.Services.Configure<GrainCollectionOptions>(o => o.CollectionAge = TimeSpan.FromMinutes(2));
         });
         return builder;
     }
+
+    /// <summary>
+    /// Durable mode: membership and reminders through Orleans' ADO.NET providers (invariant Npgsql,
+    /// queries from the project's <c>OrleansQuery</c> rows) and grain state in the project's own
+    /// PostgreSQL storage; the schema is migrated before clustering starts.
+    /// </summary>
+    private static ISiloBuilder UsePostgresCluster(this ISiloBuilder silo, OrleansHostingOptions orleans, string connectionString)
+    {
+        silo.Configure<ClusterOptions>(o =>
+        {
+            o.ClusterId = orleans.ClusterId;
+            o.ServiceId = orleans.ServiceId;
+        });
+        silo.ConfigureEndpoints(orleans.SiloPort, orleans.GatewayPort);
+        silo.UseAdoNetClustering(o =>
+        {
+            o.Invariant = PostgresInvariant;
+            o.ConnectionString = PostgresConnection.WithPoolCap(connectionString, 4);
+        });
+        silo.UseAdoNetReminderService(o =>
+        {
+            o.Invariant = PostgresInvariant;
+            o.ConnectionString = PostgresConnection.WithPoolCap(connectionString, 16);
+        });
+        return silo.UsePostgresPersistence(connectionString);
+    }
+
+    private const string PostgresInvariant = "Npgsql";
 
     /// <summary>The HTTP API: API-key users, role policies, problem details, OpenAPI.</summary>
     public static WebApplicationBuilder AddDeliveryApi(this WebApplicationBuilder builder)

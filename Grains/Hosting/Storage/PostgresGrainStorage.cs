@@ -1,0 +1,281 @@
+using System.Globalization;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using NpgsqlTypes;
+using Orleans.Configuration;
+using Orleans.Serialization;
+using Orleans.Storage;
+
+namespace DeliveryGrains.Hosting.Storage;
+
+/// <summary>
+/// Durable mode's grain storage: one row of <c>grain_state</c> per grain and state name, the state in
+/// Orleans' binary serialization, the row's version as the ETag (a write names the version it read;
+/// a stale one raises <see cref="InconsistentStateException"/>).
+/// <para>
+/// Writes use group commit: every <see cref="WriteStateAsync{T}"/> queues its row and a single
+/// writer stores all the rows waiting at that moment in one multi-row statement (one transaction,
+/// one WAL flush), then completes each caller with its own verdict. While a statement runs, the next
+/// batch gathers, so the batch grows with the load and a lone write costs one round trip. A grain's
+/// write completes only once its row is committed.
+/// </para>
+/// </summary>
+public sealed partial class PostgresGrainStorage : IGrainStorage, IAsyncDisposable
+{
+    private const string ReadSql = "SELECT version, payload FROM grain_state WHERE service_id = $1 AND state_name = $2 AND grain_id = $3";
+
+    // One statement for the whole batch: the rows that name a version update it only if it still
+    // matches; the rows that name none insert only if no row exists. A row that comes back is stored;
+    // one that does not lost a race (stale ETag) and its caller gets InconsistentStateException.
+    private const string WriteSql = """
+        WITH input AS (
+            SELECT * FROM unnest($2::text[], $3::text[], $4::bigint[], $5::bytea[])
+                WITH ORDINALITY AS t(state_name, grain_id, expected, payload, ord)),
+        updated AS (
+            UPDATE grain_state g SET version = g.version + 1, payload = i.payload, written_at = now()
+            FROM input i
+            WHERE i.expected IS NOT NULL AND g.service_id = $1
+              AND g.state_name = i.state_name AND g.grain_id = i.grain_id AND g.version = i.expected
+            RETURNING i.ord, g.version),
+        inserted AS (
+            INSERT INTO grain_state (service_id, state_name, grain_id, version, payload)
+            SELECT $1, i.state_name, i.grain_id, 1, i.payload FROM input i
+            WHERE i.expected IS NULL
+            ORDER BY i.state_name, i.grain_id
+            ON CONFLICT DO NOTHING
+            RETURNING state_name, grain_id, version)
+        SELECT ord, version FROM updated
+        UNION ALL
+        SELECT i.ord, n.version FROM inserted n
+        JOIN input i ON i.expected IS NULL AND i.state_name = n.state_name AND i.grain_id = n.grain_id
+        """;
+
+    private const string ClearSql = """
+        UPDATE grain_state SET version = version + 1, payload = NULL, written_at = now()
+        WHERE service_id = $1 AND state_name = $2 AND grain_id = $3 AND version = $4
+        RETURNING version
+        """;
+
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly Serializer _serializer;
+    private readonly ILogger<PostgresGrainStorage> _logger;
+    private readonly string _serviceId;
+    private readonly int _maxBatch;
+    private readonly Channel<PendingWrite> _queue = Channel.CreateUnbounded<PendingWrite>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Task _writer;
+    private long _statements;
+    private long _rows;
+
+    public PostgresGrainStorage(IOptions<PostgresStorageOptions> options, IOptions<ClusterOptions> cluster, Serializer serializer, ILogger<PostgresGrainStorage> logger)
+    {
+        _dataSource = NpgsqlDataSource.Create(PostgresConnection.WithPoolCap(options.Value.ConnectionString, options.Value.MaxConnections));
+        _serializer = serializer;
+        _logger = logger;
+        _serviceId = cluster.Value.ServiceId;
+        _maxBatch = options.Value.MaxBatchSize;
+        _writer = Task.Run(WriteLoopAsync);
+    }
+
+    /// <summary>Write statements executed so far (each stores a whole batch).</summary>
+    public long WriteStatements => Interlocked.Read(ref _statements);
+
+    /// <summary>Rows those statements carried.</summary>
+    public long RowsWritten => Interlocked.Read(ref _rows);
+
+    public async Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+    {
+        await using var command = _dataSource.CreateCommand(ReadSql);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = _serviceId });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = stateName });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = grainId.ToString() });
+        await using var reader = await command.ExecuteReaderAsync();
+        if (!await reader.ReadAsync())
+        {
+            grainState.ETag = null;
+            grainState.RecordExists = false;
+            return;
+        }
+
+        grainState.ETag = reader.GetInt64(0).ToString(CultureInfo.InvariantCulture);
+        if (reader.IsDBNull(1))
+        {
+            grainState.RecordExists = false;
+            grainState.State = Activator.CreateInstance<T>();
+            return;
+        }
+
+        grainState.State = _serializer.Deserialize<T>(reader.GetFieldValue<byte[]>(1));
+        grainState.RecordExists = true;
+    }
+
+    public async Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+    {
+        var expected = ParseETag(grainState.ETag);
+        var write = new PendingWrite(stateName, grainId.ToString(), expected, _serializer.SerializeToArray(grainState.State));
+        if (!_queue.Writer.TryWrite(write))
+        {
+            throw new ObjectDisposedException(nameof(PostgresGrainStorage), "The grain storage is shutting down.");
+        }
+
+        var version = await write.Completion.Task;
+        if (version is null)
+        {
+            throw Inconsistent(grainState.ETag);
+        }
+
+        grainState.ETag = version.Value.ToString(CultureInfo.InvariantCulture);
+        grainState.RecordExists = true;
+    }
+
+    public async Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+    {
+        if (grainState.ETag is not null)
+        {
+            await using var command = _dataSource.CreateCommand(ClearSql);
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = _serviceId });
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = stateName });
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = grainId.ToString() });
+            command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = ParseETag(grainState.ETag)!.Value });
+            var version = await command.ExecuteScalarAsync();
+            if (version is not long stored)
+            {
+                throw Inconsistent(grainState.ETag);
+            }
+
+            grainState.ETag = stored.ToString(CultureInfo.InvariantCulture);
+        }
+
+        grainState.RecordExists = false;
+        grainState.State = Activator.CreateInstance<T>();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _queue.Writer.TryComplete();
+        await _writer;
+        await _dataSource.DisposeAsync();
+    }
+
+    private async Task WriteLoopAsync()
+    {
+        var reader = _queue.Reader;
+        var batch = new List<PendingWrite>(_maxBatch);
+        var keys = new HashSet<(string, string)>();
+        var deferred = new Queue<PendingWrite>();
+        while (deferred.Count > 0 || await reader.WaitToReadAsync())
+        {
+            // A row appears once per statement; a second write of the same grain (two activations
+            // racing) waits for the next statement, so each verdict is about one version.
+            for (var i = deferred.Count; i > 0 && batch.Count < _maxBatch; i--)
+            {
+                var write = deferred.Dequeue();
+                if (keys.Add((write.StateName, write.GrainId)))
+                {
+                    batch.Add(write);
+                }
+                else
+                {
+                    deferred.Enqueue(write);
+                }
+            }
+
+            while (batch.Count < _maxBatch && reader.TryRead(out var write))
+            {
+                if (keys.Add((write.StateName, write.GrainId)))
+                {
+                    batch.Add(write);
+                }
+                else
+                {
+                    deferred.Enqueue(write);
+                }
+            }
+
+            if (batch.Count > 0)
+            {
+                await StoreAsync(batch);
+            }
+
+            batch.Clear();
+            keys.Clear();
+        }
+    }
+
+    private async Task StoreAsync(List<PendingWrite> batch)
+    {
+        var names = new string[batch.Count];
+        var ids = new string[batch.Count];
+        var expected = new long?[batch.Count];
+        var payloads = new byte[batch.Count][];
+        for (var i = 0; i < batch.Count; i++)
+        {
+            (names[i], ids[i], expected[i], payloads[i]) = (batch[i].StateName, batch[i].GrainId, batch[i].Expected, batch[i].Payload);
+        }
+
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                var stored = new long?[batch.Count];
+                await using (var command = _dataSource.CreateCommand(WriteSql))
+                {
+                    command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = _serviceId });
+                    command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = names, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+                    command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = ids, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+                    command.Parameters.Add(new NpgsqlParameter<long?[]> { TypedValue = expected, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint });
+                    command.Parameters.Add(new NpgsqlParameter<byte[][]> { TypedValue = payloads, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bytea });
+                    await using var reader = await command.ExecuteReaderAsync();
+                    while (await reader.ReadAsync())
+                    {
+                        stored[reader.GetInt64(0) - 1] = reader.GetInt64(1);
+                    }
+                }
+
+                Interlocked.Increment(ref _statements);
+                Interlocked.Add(ref _rows, batch.Count);
+                for (var i = 0; i < batch.Count; i++)
+                {
+                    batch[i].Completion.TrySetResult(stored[i]);
+                }
+
+                return;
+            }
+            catch (PostgresException ex) when (attempt < 3 && ex.SqlState is PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure)
+            {
+                // The statement is atomic: nothing of it was stored, so running it again is safe.
+                LogRetry(ex.SqlState, batch.Count);
+            }
+            catch (Exception ex)
+            {
+                LogBatchFailed(ex, batch.Count);
+                foreach (var write in batch)
+                {
+                    write.Completion.TrySetException(ex);
+                }
+
+                return;
+            }
+        }
+    }
+
+    private static long? ParseETag(string? etag) =>
+        etag is null ? null
+        : long.TryParse(etag, NumberStyles.None, CultureInfo.InvariantCulture, out var version) ? version
+        : throw Inconsistent(etag);
+
+    private static InconsistentStateException Inconsistent(string? expected) =>
+        new($"The stored version is not the one this activation read ({expected ?? "none"}).", "unknown", expected ?? "none");
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Grain state batch of {Count} rows hit {SqlState}; running it again.")]
+    private partial void LogRetry(string sqlState, int count);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Grain state batch of {Count} rows failed.")]
+    private partial void LogBatchFailed(Exception exception, int count);
+
+    private sealed record PendingWrite(string StateName, string GrainId, long? Expected, byte[] Payload)
+    {
+        public TaskCompletionSource<long?> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+}

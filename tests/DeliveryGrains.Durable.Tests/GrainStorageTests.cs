@@ -1,0 +1,131 @@
+using System.Diagnostics;
+using DeliveryGrains.Hosting.Storage;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Orleans.Configuration;
+using Orleans.Serialization;
+using Orleans.Storage;
+using Xunit.Abstractions;
+
+namespace DeliveryGrains.Durable.Tests;
+
+[Collection(DurableCollection.Name)]
+public sealed class GrainStorageTests(PostgresServer server, ITestOutputHelper output) : IAsyncLifetime
+{
+    private ServiceProvider _services = null!;
+    private PostgresGrainStorage _storage = null!;
+
+    public async Task InitializeAsync()
+    {
+        var connectionString = await server.CreateDatabaseAsync("storage");
+        await new SchemaMigrator(connectionString, NullLogger.Instance).MigrateAsync();
+        _services = new ServiceCollection().AddSerializer().BuildServiceProvider();
+        _storage = new PostgresGrainStorage(
+            Options.Create(new PostgresStorageOptions { ConnectionString = connectionString }),
+            Options.Create(new ClusterOptions { ServiceId = "storage-tests" }),
+            _services.GetRequiredService<Serializer>(),
+            NullLogger<PostgresGrainStorage>.Instance);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _storage.DisposeAsync();
+        await _services.DisposeAsync();
+    }
+
+    [Fact]
+    [Trait("Area", "Durable")]
+    [Trait("Rule", "State round-trips through PostgreSQL")]
+    public async Task A_written_state_reads_back_equal_with_its_version_as_ETag()
+    {
+        var grain = NewGrain();
+        var written = new GrainState<List<string>>(["a", "b"]);
+
+        await _storage.WriteStateAsync("state", grain, written);
+        written.State!.Add("c");
+        await _storage.WriteStateAsync("state", grain, written);
+        var read = new GrainState<List<string>>([]);
+        await _storage.ReadStateAsync("state", grain, read);
+
+        Assert.Equal("2", written.ETag);
+        Assert.Equal(["a", "b", "c"], read.State);
+        Assert.Equal("2", read.ETag);
+        Assert.True(read.RecordExists);
+
+        var missing = new GrainState<List<string>>([]);
+        await _storage.ReadStateAsync("state", NewGrain(), missing);
+        Assert.False(missing.RecordExists);
+        Assert.Null(missing.ETag);
+    }
+
+    [Fact]
+    [Trait("Area", "Durable")]
+    [Trait("Rule", "Optimistic concurrency: a stale ETag is rejected")]
+    public async Task A_write_naming_a_stale_version_throws_InconsistentStateException_and_stores_nothing()
+    {
+        var grain = NewGrain();
+        await _storage.WriteStateAsync("state", grain, new GrainState<int>(1));
+        var first = new GrainState<int>();
+        var second = new GrainState<int>();
+        await _storage.ReadStateAsync("state", grain, first);
+        await _storage.ReadStateAsync("state", grain, second);
+
+        first.State = 2;
+        await _storage.WriteStateAsync("state", grain, first);
+        second.State = 3;
+        await Assert.ThrowsAsync<InconsistentStateException>(() => _storage.WriteStateAsync("state", grain, second));
+        await Assert.ThrowsAsync<InconsistentStateException>(() => _storage.WriteStateAsync("state", grain, new GrainState<int>(4)));
+
+        var read = new GrainState<int>();
+        await _storage.ReadStateAsync("state", grain, read);
+        Assert.Equal(2, read.State);
+    }
+
+    [Fact]
+    [Trait("Area", "Durable")]
+    [Trait("Rule", "A cleared state keeps counting versions")]
+    public async Task A_cleared_state_reads_as_missing_and_can_be_written_again_with_its_ETag()
+    {
+        var grain = NewGrain();
+        var state = new GrainState<int>(7);
+        await _storage.WriteStateAsync("state", grain, state);
+
+        await _storage.ClearStateAsync("state", grain, state);
+        var read = new GrainState<int>();
+        await _storage.ReadStateAsync("state", grain, read);
+        Assert.False(read.RecordExists);
+        Assert.Equal(0, read.State);
+
+        read.State = 8;
+        await _storage.WriteStateAsync("state", grain, read);
+        Assert.Equal("3", read.ETag);
+    }
+
+    [Fact]
+    [Trait("Area", "Durable")]
+    [Trait("Rule", "Group commit: concurrent writes share statements")]
+    public async Task Concurrent_writes_from_many_grains_are_stored_in_fewer_statements_than_writes()
+    {
+        // DG_WRITES scales the run into a throughput check (README's durable section has the command).
+        var grains = int.TryParse(Environment.GetEnvironmentVariable("DG_WRITES"), out var n) && n > 0 ? n : 2_000;
+        var states = Enumerable.Range(0, grains).Select(i => (Grain: NewGrain(), State: new GrainState<int>(i))).ToArray();
+        var statements = _storage.WriteStatements;
+        var rows = _storage.RowsWritten;
+
+        var clock = Stopwatch.StartNew();
+        await Task.WhenAll(states.Select(s => Task.Run(() => _storage.WriteStateAsync("state", s.Grain, s.State))));
+        var inserted = clock.Elapsed;
+        await Task.WhenAll(states.Select(s => Task.Run(() => _storage.WriteStateAsync("state", s.Grain, s.State))));
+        clock.Stop();
+        var updated = clock.Elapsed - inserted;
+
+        var used = _storage.WriteStatements - statements;
+        Assert.Equal(2 * grains, _storage.RowsWritten - rows);
+        Assert.True(used < 2 * grains / 10, $"{used} statements for {2 * grains} writes");
+        Assert.All(states, s => Assert.Equal("2", s.State.ETag));
+        output.WriteLine($"{2 * grains} writes in {used} statements: {grains} new rows at {grains / inserted.TotalSeconds:F0}/s, {grains} updates at {grains / updated.TotalSeconds:F0}/s");
+    }
+
+    private static GrainId NewGrain() => GrainId.Create("storagetest", Guid.NewGuid().ToString("N"));
+}

@@ -105,7 +105,8 @@ public static class Api
         client.PostAsync(path, JsonContent.Create(body, options: DurableHost.Json));
 
     /// <summary>Creates, prepares and confirms a delivery to <paramref name="recipients"/> profiles p-0…; answers its id.</summary>
-    public static async Task<string> StartDeliveryAsync(this HttpClient admin, int recipients, string validity, bool emailFeedbackService)
+    public static async Task<string> StartDeliveryAsync(
+        this HttpClient admin, int recipients, string validity, bool emailFeedbackService, DateTimeOffset? sendAt = null, string retryPeriod = "01:00:00")
     {
         var body = new
         {
@@ -113,7 +114,8 @@ public static class Api
             channel = "Email",
             emailFeedbackService,
             validityPeriod = validity,
-            retryPeriod = "01:00:00",
+            retryPeriod,
+            sendAt,
             maxRetries = 5,
             recipients = Enumerable.Range(0, recipients).Select(i => new { profileId = $"p-{i}", address = $"p{i}.{Guid.NewGuid():N}@example.test" }).ToArray(),
             mta = new { kind = "External" },

@@ -11,7 +11,8 @@ public sealed class RestartTests(PostgresServer server)
 {
     [Fact]
     [Trait("Area", "Durable")]
-    [Trait("Rule", "A delivery, its logs and KPIs survive a silo restart")]
+    [Trait("Rule", "R4")]
+    [Trait("Rule", "R8")]
     public async Task A_delivery_its_logs_and_KPIs_read_back_the_same_from_a_new_silo_on_the_same_database()
     {
         var database = await server.CreateDatabaseAsync("restart");
@@ -47,7 +48,6 @@ public sealed class RestartTests(PostgresServer server)
     [Fact]
     [Trait("Area", "Durable")]
     [Trait("Rule", "R7.3")]
-    [Trait("Rule", "The validity reminder fires after a silo restart")]
     public async Task The_validity_reminder_ends_the_delivery_on_a_new_silo_without_any_call_waking_it()
     {
         var database = await server.CreateDatabaseAsync("reminder");
@@ -60,16 +60,11 @@ public sealed class RestartTests(PostgresServer server)
             await first.StopAsync();
         }
 
-        Assert.Equal(1, await ValidityRemindersAsync(database, id));
+        Assert.Equal(1, await RemindersAsync(database, id, "validity"));
         await using var second = await DurableHost.StartAsync(database);
 
         // Nothing calls the delivery: only its reminder can wake it, and finishing drops the reminder.
-        var clock = Stopwatch.StartNew();
-        while (await ValidityRemindersAsync(database, id) > 0)
-        {
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), "The validity reminder did not end the delivery within 30 s of the restart.");
-            await Task.Delay(100);
-        }
+        await UntilNoReminderAsync(database, id, "validity", "The validity reminder did not end the delivery within 30 s of the restart.");
 
         using var again = second.Admin();
         var finished = await again.UntilAsync(id, v => v.Status() == "Finished");
@@ -77,12 +72,81 @@ public sealed class RestartTests(PostgresServer server)
         Assert.Equal(3, finished.Kpi("bouncesAndErrors"));
     }
 
-    private static async Task<long> ValidityRemindersAsync(string connectionString, string deliveryId)
+    [Fact]
+    [Trait("Area", "Durable")]
+    [Trait("Rule", "R3.1")]
+    public async Task A_scheduled_delivery_starts_at_its_contact_date_on_a_new_silo()
+    {
+        var database = await server.CreateDatabaseAsync("schedule");
+        var sendAt = DateTimeOffset.UtcNow.AddSeconds(6);
+        string id;
+        await using (var first = await DurableHost.StartAsync(database))
+        {
+            using var admin = first.Admin();
+            id = await admin.StartDeliveryAsync(recipients: 3, validity: "3.12:00:00", emailFeedbackService: false, sendAt: sendAt);
+            var scheduled = await admin.ViewAsync(id);
+            Assert.Equal("Scheduled", scheduled.Status());
+            await first.StopAsync();
+        }
+
+        Assert.Equal(1, await RemindersAsync(database, id, "start"));
+        await using var second = await DurableHost.StartAsync(database);
+
+        // Only the start reminder can wake the delivery on the new silo; starting drops it.
+        await UntilNoReminderAsync(database, id, "start", "The start reminder did not start the delivery within 30 s of the restart.");
+        using var again = second.Admin();
+        var started = await again.UntilAsync(id, v => v.Kpi("sent") == 3);
+        Assert.True(DateTimeOffset.UtcNow >= sendAt, "relaying started before the contact date");
+        Assert.Contains(started.Status(), new[] { "InProgress", "Sent" });
+    }
+
+    [Fact]
+    [Trait("Area", "Durable")]
+    [Trait("Rule", "R7.1")]
+    public async Task A_scheduled_retry_is_relayed_after_a_silo_restart()
+    {
+        var database = await server.CreateDatabaseAsync("retry");
+        string id;
+        await using (var first = await DurableHost.StartAsync(database))
+        {
+            using var admin = first.Admin();
+            id = await admin.StartDeliveryAsync(recipients: 2, validity: "3.12:00:00", emailFeedbackService: true, retryPeriod: "00:00:04");
+            await admin.UntilAsync(id, v => v.Kpi("sent") == 2);
+            await admin.PostJsonAsync("/api/mta/feedback", new[] { Api.Event(id, "p-0", "SoftBounce", "MailboxFull") }).ExpectAsync(HttpStatusCode.Accepted);
+            await admin.UntilAsync(id, v => v.Kpi("awaitingRetry") == 1);
+            await first.StopAsync();
+        }
+
+        Assert.Equal(1, await RemindersAsync(database, $"{id}/p-0", "retry"));
+        await using var second = await DurableHost.StartAsync(database);
+
+        await UntilNoReminderAsync(database, $"{id}/p-0", "retry", "The retry reminder did not relay the retry within 30 s of the restart.");
+        using var again = second.Admin();
+        var log = await again.GetAsync($"/api/deliveries/{id}/logs/p-0").ExpectAsync(HttpStatusCode.OK);
+        Assert.Equal(2, log.GetProperty("attempts").GetInt32());
+        await again.PostJsonAsync("/api/mta/feedback", new[] { Api.Event(id, "p-0", "Delivered") }).ExpectAsync(HttpStatusCode.Accepted);
+        var view = await again.UntilAsync(id, v => v.Kpi("awaitingRetry") == 0 && v.Kpi("delivered") == 1);
+        Assert.Equal(0, view.Kpi("bouncesAndErrors"));
+    }
+
+    private static async Task UntilNoReminderAsync(string connectionString, string grainKeyEnd, string reminderName, string failure)
+    {
+        var clock = Stopwatch.StartNew();
+        using var poll = new PeriodicTimer(TimeSpan.FromMilliseconds(100));
+        while (await RemindersAsync(connectionString, grainKeyEnd, reminderName) > 0)
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), failure);
+            await poll.WaitForNextTickAsync();
+        }
+    }
+
+    private static async Task<long> RemindersAsync(string connectionString, string grainKeyEnd, string reminderName)
     {
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync();
-        await using var command = new NpgsqlCommand("SELECT count(*) FROM reminder WHERE reminder_name = 'validity' AND grain_id LIKE '%' || $1", connection);
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = deliveryId });
+        await using var command = new NpgsqlCommand("SELECT count(*) FROM reminder WHERE reminder_name = $1 AND grain_id LIKE '%' || $2", connection);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = reminderName });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = grainKeyEnd });
         return (long)(await command.ExecuteScalarAsync())!;
     }
 }

@@ -14,7 +14,7 @@ public static class ClientHostingExtensions
 {
     /// <summary>
     /// The client app's host: validated connection and identity options, an Orleans client on
-    /// localhost clustering (started on a command's first need, see <see cref="HostedClusterConnection"/>),
+    /// localhost clustering (or, with <c>DeliveryGrains:Storage=Postgres</c>, the cluster found through the database) (started on a command's first need, see <see cref="HostedClusterConnection"/>),
     /// quiet logging (raise it with <c>Logging__LogLevel__Default=Information</c>; it goes to stderr).
     /// </summary>
     public static IHostApplicationBuilder AddDeliveryClient(this IHostApplicationBuilder builder)
@@ -36,8 +36,27 @@ public static class ClientHostingExtensions
                 cluster.ClusterId = connection.Value.ClusterId;
                 cluster.ServiceId = connection.Value.ServiceId;
             });
-            client.UseStaticClustering(gateways => gateways.Configure<IOptions<OrleansConnectionOptions>>((list, connection) =>
-                list.Gateways = [new IPEndPoint(IPAddress.Loopback, connection.Value.GatewayPort).ToGatewayUri()]));
+            // Durable mode: the silos' gateways are read from the membership table, as the silos write it.
+            if (string.Equals(builder.Configuration["DeliveryGrains:Storage"], "Postgres", StringComparison.OrdinalIgnoreCase))
+            {
+                var connectionString = builder.Configuration.GetConnectionString("Postgres");
+                if (string.IsNullOrWhiteSpace(connectionString))
+                {
+                    throw new OptionsValidationException("ConnectionStrings:Postgres", typeof(string),
+                        ["DeliveryGrains:Storage is Postgres but ConnectionStrings:Postgres is empty; give the Npgsql connection string the silos use."]);
+                }
+
+                client.UseAdoNetClustering(o =>
+                {
+                    o.Invariant = "Npgsql";
+                    o.ConnectionString = connectionString;
+                });
+            }
+            else
+            {
+                client.UseStaticClustering(gateways => gateways.Configure<IOptions<OrleansConnectionOptions>>((list, connection) =>
+                    list.Gateways = [new IPEndPoint(IPAddress.Loopback, connection.Value.GatewayPort).ToGatewayUri()]));
+            }
         });
 
         builder.Logging.ClearProviders();

@@ -50,8 +50,10 @@ public sealed class CrashTests(PostgresServer server, ITestOutputHelper output)
         siloB.Kill();
         var clock = Stopwatch.StartNew();
 
-        var finished = await UntilFinishedAsync(admin, id, siloA);
-        output.WriteLine($"Killed silo B at sent {killedAt.Kpi("sent")}/{Recipients}; Finished {clock.Elapsed.TotalSeconds:F1} s later; kpis {finished.GetProperty("kpis")}");
+        var (finished, failures) = await UntilFinishedAsync(admin, id, siloA);
+        var lostFeedback = siloA.Output.Split('\n').Count(l => l.Contains("could not deliver", StringComparison.Ordinal));
+        output.WriteLine($"Killed silo B at sent {killedAt.Kpi("sent")}/{Recipients}; Finished {clock.Elapsed.TotalSeconds:F1} s later; " +
+            $"{failures} view calls failed during failover; silo A dropped {lostFeedback} simulated feedback batches; kpis {finished.GetProperty("kpis")}");
         var kpis = await admin.PostAsync($"/api/deliveries/{id}/compute-stats", null).ExpectAsync(HttpStatusCode.OK);
         var recount = kpis.TryGetProperty("kpis", out var inner) ? inner : kpis;
         long Recounted(string name) => recount.GetProperty(name).GetInt64();
@@ -93,8 +95,9 @@ public sealed class CrashTests(PostgresServer server, ITestOutputHelper output)
     /// Polls the view through silo A until Finished; until the membership declares B dead, calls that
     /// reach grains B held fail (500), so failures are tolerated until the deadline.
     /// </summary>
-    private static async Task<JsonElement> UntilFinishedAsync(HttpClient admin, string id, SiloProcess silo)
+    private static async Task<(JsonElement View, int Failures)> UntilFinishedAsync(HttpClient admin, string id, SiloProcess silo)
     {
+        var failures = 0;
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
         using var poll = new PeriodicTimer(TimeSpan.FromMilliseconds(200));
         var last = "";
@@ -109,19 +112,24 @@ public sealed class CrashTests(PostgresServer server, ITestOutputHelper output)
                     var view = JsonDocument.Parse(last).RootElement.Clone();
                     if (view.Status() == "Finished")
                     {
-                        return view;
+                        return (view, failures);
                     }
+                }
+                else
+                {
+                    failures++;
                 }
             }
             catch (TaskCanceledException)
             {
                 last = "timed out";
+                failures++;
             }
         }
         while (DateTime.UtcNow < deadline && await poll.WaitForNextTickAsync());
 
         Assert.Fail($"Not Finished within 90 s of the crash; last answer: {last}. {silo.Output}");
-        return default;
+        return (default, failures);
     }
 
     private static async Task UntilActiveSilosAsync(string connectionString, string clusterId, int count, params SiloProcess[] silos)

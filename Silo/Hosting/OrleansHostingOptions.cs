@@ -18,6 +18,12 @@ public sealed class OrleansHostingOptions
 
     [Range(1, 65535)]
     public int GatewayPort { get; set; } = 30000;
+
+    /// <summary>
+    /// The address the silo advertises to other silos and clients in durable mode (e.g. 127.0.0.1
+    /// for several silos on one machine); unset, Orleans picks the machine's first non-loopback address.
+    /// </summary>
+    public string? AdvertisedIPAddress { get; set; }
 }
 
 /// <summary>Where state lives (<c>DeliveryGrains:Storage</c>).</summary>

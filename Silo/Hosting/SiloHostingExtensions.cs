@@ -1,4 +1,5 @@
 using Orleans.Dashboard;
+using System.Net;
 using System.Text.Json.Serialization;
 using DeliveryGrains.Hosting;
 using DeliveryGrains.Hosting.Storage;
@@ -44,6 +45,9 @@ public static class SiloHostingExtensions
             silo.AddDeliveryEngine()
                 .AddDashboard();
             silo.Services.Configure<GrainCollectionOptions>(o => o.CollectionAge = TimeSpan.FromMinutes(2));
+            // Failure detection (probe timeout, missed probes, votes…) stays at Orleans' defaults unless
+            // configured under Orleans:Membership, e.g. for tests that kill a silo.
+            silo.Services.AddOptions<ClusterMembershipOptions>().BindConfiguration($"{OrleansHostingOptions.Section}:Membership");
         });
         return builder;
     }
@@ -60,7 +64,20 @@ public static class SiloHostingExtensions
             o.ClusterId = orleans.ClusterId;
             o.ServiceId = orleans.ServiceId;
         });
-        silo.ConfigureEndpoints(orleans.SiloPort, orleans.GatewayPort);
+        if (string.IsNullOrWhiteSpace(orleans.AdvertisedIPAddress))
+        {
+            silo.ConfigureEndpoints(orleans.SiloPort, orleans.GatewayPort);
+        }
+        else if (IPAddress.TryParse(orleans.AdvertisedIPAddress, out var advertised))
+        {
+            silo.ConfigureEndpoints(advertised, orleans.SiloPort, orleans.GatewayPort);
+        }
+        else
+        {
+            throw new OptionsValidationException($"{OrleansHostingOptions.Section}:{nameof(OrleansHostingOptions.AdvertisedIPAddress)}", typeof(string),
+                [$"{OrleansHostingOptions.Section}:{nameof(OrleansHostingOptions.AdvertisedIPAddress)} '{orleans.AdvertisedIPAddress}' is not an IP address."]);
+        }
+
         silo.UseAdoNetClustering(o =>
         {
             o.Invariant = PostgresInvariant;

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -27,7 +28,7 @@ public sealed class ClusterUnavailableException(string message, Exception inner)
 
 /// <summary>Starts the generic host that runs the Orleans client, once, and stops it at the end.</summary>
 public sealed partial class HostedClusterConnection(
-    IHost host, IOptions<OrleansConnectionOptions> options, ILogger<HostedClusterConnection> logger) : IClusterConnection
+    IHost host, IOptions<OrleansConnectionOptions> options, IConfiguration configuration, ILogger<HostedClusterConnection> logger) : IClusterConnection
 {
     private Task? _starting;
 
@@ -45,6 +46,11 @@ public sealed partial class HostedClusterConnection(
         }
     }
 
+    private string Unreachable() =>
+        string.Equals(configuration["DeliveryGrains:Storage"], "Postgres", StringComparison.OrdinalIgnoreCase)
+            ? $"Cannot reach a DeliveryGrains silo of cluster '{options.Value.ClusterId}' listed in the database of ConnectionStrings:Postgres: start one in durable mode (DeliveryGrains__Storage=Postgres)"
+            : $"Cannot reach the DeliveryGrains silo at localhost:{options.Value.GatewayPort}: start it with `dotnet run --project Silo`";
+
     private async Task StartAsync(CancellationToken cancellationToken)
     {
         // The Orleans client keeps retrying a refused gateway for minutes; a command gives up sooner.
@@ -59,9 +65,7 @@ public sealed partial class HostedClusterConnection(
         {
             // The user sees one line; the cause is in the log (Logging__LogLevel__Default=Warning).
             LogUnreachable(ex, options.Value.GatewayPort, options.Value.ConnectTimeout);
-            throw new ClusterUnavailableException(
-                $"Cannot reach the DeliveryGrains silo at localhost:{options.Value.GatewayPort}: start it with `dotnet run --project Silo`",
-                ex);
+            throw new ClusterUnavailableException(Unreachable(), ex);
         }
     }
 

@@ -40,7 +40,8 @@ public interface IDeliveryGrain : IGrainWithStringKey
     [Alias("Stop")]
     Task<DeliveryView> StopAsync(Caller caller);
 
-    [Alias("GetView")]
+    /// <summary>The delivery as it stands. Reads state only, never awaits: answers even while a long call (Compute stats) runs.</summary>
+    [AlwaysInterleave, Alias("GetView")]
     Task<DeliveryView> GetViewAsync();
 
     /// <summary>R8.7: recounts every KPI from the logs, publishes it and repairs drift.</summary>

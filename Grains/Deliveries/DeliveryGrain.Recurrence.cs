@@ -1,3 +1,4 @@
+using DeliveryGrains.Hosting;
 using System.Globalization;
 
 namespace DeliveryGrains.Deliveries;
@@ -81,7 +82,7 @@ public sealed partial class DeliveryGrain
         S.FirstRunAt = Definition.SendAt is { } sendAt && sendAt > now ? sendAt : now;
         S.ConfirmedBy = caller.Name;
         await Writer.SaveAsync();
-        await this.RegisterOrUpdateReminder(RecurrenceReminder, Max(S.FirstRunAt.Value - now, TimeSpan.Zero), Max(Recurrence.Every, TimeSpan.FromMinutes(1)));
+        await this.RegisterOrUpdateReminder(RecurrenceReminder, S.FirstRunAt.Value > now ? S.FirstRunAt.Value - now : TimeSpan.Zero, ReminderPeriods.Backstop(Recurrence.Every));
         ScheduleNextRun();
     }
 
@@ -98,7 +99,7 @@ public sealed partial class DeliveryGrain
         var due = RunAt(S.Runs.Count) - time.GetUtcNow();
         _runTimer = this.RegisterGrainTimer(
             _ => RunDueAsync(),
-            new GrainTimerCreationOptions(Max(due, TimeSpan.Zero), Timeout.InfiniteTimeSpan) { KeepAlive = true });
+            new GrainTimerCreationOptions(due > TimeSpan.Zero ? due : TimeSpan.Zero, Timeout.InfiniteTimeSpan) { KeepAlive = true });
     }
 
     /// <summary>Creates every run whose time has come (after a restart there may be several), then waits for the next.</summary>
@@ -199,6 +200,4 @@ public sealed partial class DeliveryGrain
     }
 
     private static bool IsFinal(DeliveryStatus status) => status is DeliveryStatus.Finished or DeliveryStatus.Stopped or DeliveryStatus.Failed;
-
-    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 }

@@ -208,7 +208,7 @@ public sealed partial class DeliveryGrain(
             // R3.1: the contact date is kept by a reminder too, so a restart does not lose it.
             S.Status = DeliveryStatus.Scheduled;
             await Writer.SaveAsync();
-            await this.RegisterOrUpdateReminder(StartReminder, sendAt - time.GetUtcNow(), TimeSpan.FromMinutes(1));
+            await this.RegisterOrUpdateReminder(StartReminder, sendAt - time.GetUtcNow(), ReminderPeriods.Minimum);
             ScheduleStart();
             return View();
         }
@@ -424,7 +424,7 @@ public sealed partial class DeliveryGrain(
         MarkRunReportDirty();
         await Writer.SaveAsync();
         LogStarted(Id, S.ValidUntil.Value);
-        await this.RegisterOrUpdateReminder(ValidityReminder, Definition.ValidityPeriod, TimeSpan.FromMinutes(1));
+        await this.RegisterOrUpdateReminder(ValidityReminder, Definition.ValidityPeriod, ReminderPeriods.Minimum);
         _startTimer?.Dispose();
         await UnregisterAsync(StartReminder);
         Resume();

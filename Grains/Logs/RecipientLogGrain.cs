@@ -175,7 +175,7 @@ public sealed partial class RecipientLogGrain(
         if (relayState == RelayState.Paused)
         {
             // R2: nothing is relayed while the delivery is paused; the retry waits one more period.
-            await this.RegisterOrUpdateReminder(RetryReminder, S.Run.RetryPeriod, Max(S.Run.RetryPeriod, TimeSpan.FromMinutes(1)));
+            await this.RegisterOrUpdateReminder(RetryReminder, S.Run.RetryPeriod, ReminderPeriods.Backstop(S.Run.RetryPeriod));
             return;
         }
 
@@ -298,7 +298,7 @@ public sealed partial class RecipientLogGrain(
         {
             _pendingRetry = null;
             _pendingCancel = false;
-            await this.RegisterOrUpdateReminder(RetryReminder, due, Max(due, TimeSpan.FromMinutes(1)));
+            await this.RegisterOrUpdateReminder(RetryReminder, due, ReminderPeriods.Backstop(due));
         }
         else if (_pendingCancel)
         {
@@ -356,8 +356,6 @@ public sealed partial class RecipientLogGrain(
         new(DeliveryId, ProfileId, S.Address, S.Run!.Channel, S.Attempts, S.Run.EmailFeedbackService, S.Run.Mta);
 
     private static DateTimeOffset Max(DateTimeOffset? a, DateTimeOffset b) => a is { } x && x > b ? x : b;
-
-    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Delivery {DeliveryId}: retry attempt {Attempt} relayed")]
     private partial void LogRetryRelayed(string deliveryId, int attempt);

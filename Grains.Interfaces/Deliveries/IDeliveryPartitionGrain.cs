@@ -1,6 +1,6 @@
-using Orleans.Concurrency;
-
+using DeliveryGrains.Feedback;
 using DeliveryGrains.Logs;
+using Orleans.Concurrency;
 
 namespace DeliveryGrains.Deliveries;
 
@@ -35,6 +35,15 @@ public interface IDeliveryPartitionGrain : IGrainWithStringKey
     [AlwaysInterleave, Alias("ReportTransition")]
     Task ReportTransitionAsync(LogTransition transition);
 
+    /// <summary>
+    /// MTA feedback for several logs of this slice, one entry per log, handed to each log and folded
+    /// from the transitions the logs answer. Answers the recipient indices whose log could not take
+    /// its feedback (the caller may send them again: event ids make a repeat harmless). Between its
+    /// awaits it only folds marks, as relaying does, so it interleaves with the slice's other work.
+    /// </summary>
+    [AlwaysInterleave, Alias("ApplyFeedback")]
+    Task<IReadOnlyList<int>> ApplyFeedbackAsync(IReadOnlyList<LogFeedback> feedback);
+
     /// <summary>R7.3: the validity period is over; every log still waiting settles for good. Answers the final counts.</summary>
     [Alias("Expire")]
     Task<PartitionCounts> ExpireAsync(DateTimeOffset at);
@@ -51,6 +60,12 @@ public interface IDeliveryPartitionGrain : IGrainWithStringKey
     [Alias("FindLog")]
     Task<SendingLog?> FindLogAsync(string profileId, bool emailFeedbackService);
 }
+
+/// <summary>Feedback events about one log of a partition, by its recipient index.</summary>
+[GenerateSerializer, Immutable, Alias("LogFeedback")]
+public sealed record LogFeedback(
+    [property: Id(0)] int RecipientIndex,
+    [property: Id(1)] IReadOnlyList<FeedbackEvent> Events);
 
 /// <summary>A page of one partition's logs; <see cref="NextAfter"/> is where to go on, null at the end of the slice.</summary>
 [GenerateSerializer, Immutable, Alias("PartitionLogPage")]

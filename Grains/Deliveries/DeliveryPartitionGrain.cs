@@ -160,6 +160,30 @@ public sealed partial class DeliveryPartitionGrain(
         return Task.CompletedTask;
     }
 
+    [NoProfiling]
+    public async Task<IReadOnlyList<int>> ApplyFeedbackAsync(IReadOnlyList<LogFeedback> feedback)
+    {
+        EnsurePrepared();
+        var (deliveryId, index) = Key;
+        List<int>? failed = null;
+        await Bounded.ForEachAsync(feedback, options.Value.RelayConcurrency, async item =>
+        {
+            try
+            {
+                foreach (var transition in await Log(deliveryId, item.RecipientIndex).TakeFeedbackFromPartitionAsync(item.Events))
+                {
+                    Apply(transition);
+                }
+            }
+            catch (Exception ex)
+            {
+                (failed ??= []).Add(item.RecipientIndex);
+                LogFeedbackFailed(ex, deliveryId, index, item.RecipientIndex);
+            }
+        });
+        return (IReadOnlyList<int>?)failed ?? [];
+    }
+
     public async Task<PartitionCounts> ExpireAsync(DateTimeOffset at)
     {
         var (deliveryId, _) = Key;
@@ -343,6 +367,9 @@ public sealed partial class DeliveryPartitionGrain(
             throw new ConflictException($"Partition {this.GetPrimaryKeyString()} was never prepared.");
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Delivery {DeliveryId} partition {Partition}: the log of recipient {RecipientIndex} could not take its feedback")]
+    private partial void LogFeedbackFailed(Exception ex, string deliveryId, int partition, int recipientIndex);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Delivery {DeliveryId} partition {Partition}: flush failed, kept for the next one")]
     private partial void LogFlushFailed(Exception ex, string deliveryId, int partition);

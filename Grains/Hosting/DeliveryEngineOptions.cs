@@ -51,7 +51,11 @@ public sealed class MtaOptions
 
     public Deliveries.MtaKind Kind { get; set; } = Deliveries.MtaKind.Simulated;
 
-    /// <summary>Feedback events the simulator delivers at once.</summary>
+    /// <summary>Feedback batches (one partition's logs each) the simulator has in flight at once.</summary>
+    [Range(1, 10_000)]
+    public int SimulatorConcurrency { get; set; } = 8;
+
+    /// <summary>Logs of one partition whose feedback the simulator hands over in one call.</summary>
     [Range(1, 100_000)]
-    public int SimulatorConcurrency { get; set; } = 256;
+    public int SimulatorBatchSize { get; set; } = 256;
 }

@@ -43,7 +43,7 @@ public sealed partial class RecipientLogGrain(
         // same message id, which the MTA can drop; the reverse order could lose the message.
         var run = order.Run;
         await relay.RelayAsync(new OutboundMessage(
-            DeliveryId, ProfileId, order.Address, run.Channel, Attempt: 1, run.EmailFeedbackService, run.Mta));
+            DeliveryId, order.Partition, order.RecipientIndex, ProfileId, order.Address, run.Channel, Attempt: 1, run.EmailFeedbackService, run.Mta));
         metrics.Relayed(retry: false);
         var now = time.GetUtcNow();
         S.Run = run;
@@ -63,6 +63,28 @@ public sealed partial class RecipientLogGrain(
 
     public async Task<IReadOnlyList<FeedbackOutcome>> ApplyFeedbackBatchAsync(IReadOnlyList<FeedbackEvent> feedback)
     {
+        var (outcomes, before, effects) = await ApplyAndStoreAsync(feedback);
+        await ReportAsync(Transitions(before, effects));
+        return outcomes;
+    }
+
+    public async Task<IReadOnlyList<LogTransition>> TakeFeedbackFromPartitionAsync(IReadOnlyList<FeedbackEvent> feedback)
+    {
+        var (_, before, effects) = await ApplyAndStoreAsync(feedback);
+        var transitions = Transitions(before, effects);
+        if (transitions.Count == 0)
+        {
+            // A repeat of feedback whose answer was lost: the current mark heals the partition's mirror.
+            transitions.Add(new LogTransition(S.RecipientIndex, S.Mark, S.Mark));
+        }
+
+        return transitions;
+    }
+
+    /// <summary>Applies new events in order, stores the result once and carries out the retry reminder it calls for.</summary>
+    private async Task<(FeedbackOutcome[] Outcomes, LogMark Before, List<AddressEffect> Effects)> ApplyAndStoreAsync(
+        IReadOnlyList<FeedbackEvent> feedback)
+    {
         if (S.Run is null)
         {
             DeactivateOnIdle();
@@ -73,6 +95,7 @@ public sealed partial class RecipientLogGrain(
         var before = S.Mark;
         var outcomes = new FeedbackOutcome[feedback.Count];
         var effects = new List<AddressEffect>();
+        var accepted = false;
         for (var i = 0; i < feedback.Count; i++)
         {
             var e = feedback[i];
@@ -84,6 +107,7 @@ public sealed partial class RecipientLogGrain(
             }
 
             outcomes[i] = FeedbackOutcome.Accepted;
+            accepted = true;
             metrics.FeedbackApplied(e.Type);
             if (Apply(e) is { } effect)
             {
@@ -93,13 +117,20 @@ public sealed partial class RecipientLogGrain(
             S.LastEventAt = Max(S.LastEventAt, e.At);
         }
 
-        if (outcomes.Any(o => o == FeedbackOutcome.Accepted))
+        if (accepted)
         {
             await StoreAsync();
-            await ReportAsync(before, effects);
+            await SyncRetryReminderAsync();
         }
 
-        return outcomes;
+        if (S.Phase.IsFinal())
+        {
+            // A final log only changes again if late tracking events come (rarely, and a reactivation
+            // serves them): giving the activation back now keeps a large delivery's memory flat.
+            DeactivateOnIdle();
+        }
+
+        return (outcomes, before, effects);
     }
 
     public async Task<LogTransition> ExpireAsync(DateTimeOffset at)
@@ -196,7 +227,7 @@ public sealed partial class RecipientLogGrain(
 
         await StoreAsync();
         await UnregisterRetryAsync();
-        await ReportAsync(before, []);
+        await ReportAsync(Transitions(before, []));
     }
 
     /// <summary>Moves the state for one new event and answers what it means for the address.</summary>
@@ -292,7 +323,7 @@ public sealed partial class RecipientLogGrain(
         _pendingRetry = null;
     }
 
-    private async Task ReportAsync(LogMark before, IReadOnlyList<AddressEffect> effects)
+    private async Task SyncRetryReminderAsync()
     {
         if (_pendingRetry is { } due)
         {
@@ -305,19 +336,32 @@ public sealed partial class RecipientLogGrain(
             _pendingCancel = false;
             await UnregisterRetryAsync();
         }
+    }
 
+    /// <summary>What the partition must fold for a change from <paramref name="before"/>: one transition per change of mark, at most one address effect each.</summary>
+    private List<LogTransition> Transitions(LogMark before, IReadOnlyList<AddressEffect> effects)
+    {
         var after = S.Mark;
+        var transitions = new List<LogTransition>(Math.Max(1, effects.Count));
         if (after == before && effects.Count == 0)
         {
-            return;
+            return transitions;
         }
 
-        // One report per change of mark, carrying at most one address effect each.
-        var partition = Partition;
-        await partition.ReportTransitionAsync(new LogTransition(S.RecipientIndex, before, after, effects.Count > 0 ? effects[0] : null));
+        transitions.Add(new LogTransition(S.RecipientIndex, before, after, effects.Count > 0 ? effects[0] : null));
         for (var i = 1; i < effects.Count; i++)
         {
-            await partition.ReportTransitionAsync(new LogTransition(S.RecipientIndex, after, after, effects[i]));
+            transitions.Add(new LogTransition(S.RecipientIndex, after, after, effects[i]));
+        }
+
+        return transitions;
+    }
+
+    private async Task ReportAsync(List<LogTransition> transitions)
+    {
+        foreach (var transition in transitions)
+        {
+            await Partition.ReportTransitionAsync(transition);
         }
     }
 
@@ -353,7 +397,7 @@ public sealed partial class RecipientLogGrain(
     private IDeliveryPartitionGrain? _partition;
 
     private OutboundMessage Message() =>
-        new(DeliveryId, ProfileId, S.Address, S.Run!.Channel, S.Attempts, S.Run.EmailFeedbackService, S.Run.Mta);
+        new(DeliveryId, S.Partition, S.RecipientIndex, ProfileId, S.Address, S.Run!.Channel, S.Attempts, S.Run.EmailFeedbackService, S.Run.Mta);
 
     private static DateTimeOffset Max(DateTimeOffset? a, DateTimeOffset b) => a is { } x && x > b ? x : b;
 

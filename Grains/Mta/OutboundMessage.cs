@@ -4,10 +4,13 @@ namespace DeliveryGrains.Mta;
 
 /// <summary>
 /// One attempt of one message handed to an MTA. <see cref="MessageId"/> is stable per attempt, so an
-/// MTA can drop a re-relay of the same attempt after a crash.
+/// MTA can drop a re-relay of the same attempt after a crash. <see cref="Partition"/> and
+/// <see cref="RecipientIndex"/> say where the log sits, so feedback can go back in one batch per partition.
 /// </summary>
 public sealed record OutboundMessage(
     string DeliveryId,
+    int Partition,
+    int RecipientIndex,
     string ProfileId,
     string Address,
     Channel Channel,

@@ -1,3 +1,4 @@
+using DeliveryGrains.Deliveries;
 using DeliveryGrains.Feedback;
 using DeliveryGrains.Hosting;
 using DeliveryGrains.Logs;
@@ -9,8 +10,10 @@ namespace DeliveryGrains.Mta;
 
 /// <summary>
 /// The simulated Enhanced MTA: takes relayed messages, decides their outcomes with
-/// <see cref="SimulatedOutcomes"/> and, after the feedback delay, posts the events back to the
-/// sending logs through the same feedback path a real MTA's feedback takes (one batch per attempt). Events not yet due live only in this process, as in a real MTA's queue.
+/// <see cref="SimulatedOutcomes"/> and, after the feedback delay, posts the events back. Feedback
+/// that falls due together goes to each partition in one batch (the partition hands each log its
+/// events), so a million messages cost thousands of calls from here, not a million. Events not yet
+/// due live only in this process, as in a real MTA's queue.
 /// </summary>
 public sealed partial class SimulatedMta(
     IGrainFactory grains,
@@ -18,26 +21,20 @@ public sealed partial class SimulatedMta(
     IOptions<MtaOptions> options,
     ILogger<SimulatedMta> logger) : BackgroundService
 {
-    private readonly PriorityQueue<IReadOnlyList<FeedbackEvent>, DateTimeOffset> _due = new();
+    /// <summary>A batch that failed (say its partition's silo died) is offered again this often, this many times.</summary>
+    private static readonly TimeSpan RedeliveryDelay = TimeSpan.FromSeconds(1);
+    private const int MaxTries = 10;
+
+    private readonly PriorityQueue<DueFeedback, DateTimeOffset> _due = new();
     private readonly Lock _lock = new();
     private readonly SemaphoreSlim _wake = new(0);
     private int _signalled;
 
     public void Accept(OutboundMessage message)
     {
-        var now = time.GetUtcNow();
-        var dueAt = now + message.Mta.EffectiveFeedbackDelay;
-        var outcome = SimulatedOutcomes.For(message, dueAt);
-        lock (_lock)
-        {
-            _due.Enqueue(outcome, dueAt);
-        }
-
-        // One pending wake-up is enough: the loop drains everything that is due when it runs.
-        if (Interlocked.Exchange(ref _signalled, 1) == 0)
-        {
-            _wake.Release();
-        }
+        var dueAt = time.GetUtcNow() + message.Mta.EffectiveFeedbackDelay;
+        var events = SimulatedOutcomes.For(message, dueAt);
+        Enqueue(new DueFeedback(message.DeliveryId, message.Partition, new LogFeedback(message.RecipientIndex, events), Tries: 0), dueAt);
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -46,10 +43,10 @@ public sealed partial class SimulatedMta(
         while (!stoppingToken.IsCancellationRequested)
         {
             var wait = DrainDue(out var ready);
-            foreach (var feedback in ready)
+            foreach (var batch in Batches(ready, options.Value.SimulatorBatchSize))
             {
                 await inFlight.WaitAsync(stoppingToken);
-                _ = DeliverAsync(feedback, inFlight);
+                _ = DeliverAsync(batch, inFlight);
             }
 
             if (ready.Count == 0)
@@ -67,13 +64,27 @@ public sealed partial class SimulatedMta(
         }
     }
 
-    private TimeSpan DrainDue(out List<IReadOnlyList<FeedbackEvent>> ready)
+    private void Enqueue(DueFeedback feedback, DateTimeOffset dueAt)
+    {
+        lock (_lock)
+        {
+            _due.Enqueue(feedback, dueAt);
+        }
+
+        // One pending wake-up is enough: the loop drains everything that is due when it runs.
+        if (Interlocked.Exchange(ref _signalled, 1) == 0)
+        {
+            _wake.Release();
+        }
+    }
+
+    private TimeSpan DrainDue(out List<DueFeedback> ready)
     {
         ready = [];
         var now = time.GetUtcNow();
         lock (_lock)
         {
-            while (ready.Count < 4096 && _due.TryPeek(out _, out var dueAt) && dueAt <= now)
+            while (ready.Count < 16_384 && _due.TryPeek(out _, out var dueAt) && dueAt <= now)
             {
                 ready.Add(_due.Dequeue());
             }
@@ -82,21 +93,29 @@ public sealed partial class SimulatedMta(
         }
     }
 
+    /// <summary>The due feedback grouped by partition, at most <paramref name="size"/> logs per batch.</summary>
+    private static IEnumerable<List<DueFeedback>> Batches(List<DueFeedback> ready, int size) =>
+        ready.GroupBy(f => (f.DeliveryId, f.Partition)).SelectMany(partition => partition.Chunk(size).Select(chunk => chunk.ToList()));
+
     private static TimeSpan Clamp(TimeSpan wait) =>
         wait < TimeSpan.Zero ? TimeSpan.Zero : wait > TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : wait;
 
-    /// <summary>Everything the MTA says about one attempt goes to its log in one call, as one stored change.</summary>
-    private async Task DeliverAsync(IReadOnlyList<FeedbackEvent> feedback, SemaphoreSlim inFlight)
+    private async Task DeliverAsync(List<DueFeedback> batch, SemaphoreSlim inFlight)
     {
-        var first = feedback[0];
+        var first = batch[0];
         try
         {
-            await grains.GetGrain<IRecipientLogGrain>(GrainKeys.Log(first.DeliveryId, first.ProfileId))
-                .ApplyFeedbackBatchAsync(feedback);
+            var failed = await grains.GetGrain<IDeliveryPartitionGrain>(GrainKeys.Partition(first.DeliveryId, first.Partition))
+                .ApplyFeedbackAsync(batch.Select(f => f.Feedback).ToList());
+            if (failed.Count > 0)
+            {
+                var again = failed.ToHashSet();
+                OfferAgain(batch.Where(f => again.Contains(f.Feedback.RecipientIndex)).ToList(), exception: null);
+            }
         }
         catch (Exception ex)
         {
-            LogFeedbackFailed(ex, first.DeliveryId, first.Type);
+            OfferAgain(batch, ex);
         }
         finally
         {
@@ -104,6 +123,39 @@ public sealed partial class SimulatedMta(
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Simulated MTA could not deliver {Type} feedback for delivery {DeliveryId}")]
-    private partial void LogFeedbackFailed(Exception ex, string deliveryId, FeedbackType type);
+    /// <summary>Event ids make a repeat harmless, so feedback a log could not take is offered again, a bounded number of times.</summary>
+    private void OfferAgain(List<DueFeedback> feedback, Exception? exception)
+    {
+        var first = feedback[0];
+        var dueAt = time.GetUtcNow() + RedeliveryDelay;
+        var dropped = 0;
+        foreach (var f in feedback)
+        {
+            if (f.Tries + 1 < MaxTries)
+            {
+                Enqueue(f with { Tries = f.Tries + 1 }, dueAt);
+            }
+            else
+            {
+                dropped++;
+            }
+        }
+
+        if (dropped > 0)
+        {
+            LogFeedbackDropped(exception, dropped, first.DeliveryId, MaxTries);
+        }
+        else
+        {
+            LogFeedbackOfferedAgain(exception, feedback.Count, first.DeliveryId);
+        }
+    }
+
+    private sealed record DueFeedback(string DeliveryId, int Partition, LogFeedback Feedback, int Tries);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Simulated MTA could not deliver feedback for {Count} messages of delivery {DeliveryId} after {Tries} tries; they settle at the end of the validity period")]
+    private partial void LogFeedbackDropped(Exception? ex, int count, string deliveryId, int tries);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Simulated MTA will offer feedback for {Count} messages of delivery {DeliveryId} again")]
+    private partial void LogFeedbackOfferedAgain(Exception? ex, int count, string deliveryId);
 }

@@ -26,7 +26,7 @@ public class HotPathBenchmarks
         for (var i = 0; i < Recipients; i++)
         {
             _reported[i] = LogMark.Of((LogPhase)(1 + (i % 4)), i % 3 == 0, i % 10 == 0);
-            _messages[i] = new OutboundMessage("d", $"p-{i}", $"user{i}@example.test", Channel.Email, 1, true, mta);
+            _messages[i] = new OutboundMessage("d", 0, i, $"p-{i}", $"user{i}@example.test", Channel.Email, 1, true, mta);
         }
 
         _partitions = Enumerable.Range(0, 245).Select(p => new PartitionCounts(p, 10, 20, 30, 4000, 36, 1200, 400)).ToArray();

@@ -118,7 +118,7 @@ public sealed class SimulatedMtaTests(ClusterFixture fixture) : ClusterTest(fixt
     {
         var mta = Simulator(seed: 3);
         OutboundMessage Message(string deliveryId, string profile, int attempt) =>
-            new(deliveryId, profile, $"{profile}@example.test", Channel.Email, attempt, true, mta);
+            new(deliveryId, 0, 0, profile, $"{profile}@example.test", Channel.Email, attempt, true, mta);
         static string Story(IReadOnlyList<FeedbackEvent> events) => string.Join(",", events.Select(e => $"{e.Type}:{e.Reason}"));
 
         for (var i = 0; i < 200; i++)
@@ -170,7 +170,7 @@ public sealed class SimulatedMtaTests(ClusterFixture fixture) : ClusterTest(fixt
             for (var attempt = 1; ; attempt++)
             {
                 var events = SimulatedOutcomes.For(
-                    new OutboundMessage(deliveryId, recipient.ProfileId, recipient.Address!, definition.Channel, attempt, definition.EmailFeedbackService, definition.Mta),
+                    new OutboundMessage(deliveryId, 0, i, recipient.ProfileId, recipient.Address!, definition.Channel, attempt, definition.EmailFeedbackService, definition.Mta),
                     DateTimeOffset.UnixEpoch);
                 var types = events.Select(e => e.Type).ToHashSet();
                 if (types.Contains(FeedbackType.Delivered))

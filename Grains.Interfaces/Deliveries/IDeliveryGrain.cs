@@ -45,7 +45,8 @@ public interface IDeliveryGrain : IGrainWithStringKey
     Task<DeliveryView> GetViewAsync();
 
     /// <summary>R8.7: recounts every KPI from the logs, publishes it and repairs drift.</summary>
-    [Alias("ComputeStats")]
+    /// <remarks>Reads every log of the delivery: at a million recipients that takes longer than Orleans' default 30 s call limit.</remarks>
+    [Alias("ComputeStats"), ResponseTimeout("00:15:00")]
     Task<Kpis> ComputeStatsAsync(Caller caller);
 
     [Alias("ListLogs")]

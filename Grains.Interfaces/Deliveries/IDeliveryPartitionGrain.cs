@@ -49,7 +49,7 @@ public interface IDeliveryPartitionGrain : IGrainWithStringKey
     Task<PartitionCounts> ExpireAsync(DateTimeOffset at);
 
     /// <summary>R8.7: asks every log of the slice for its mark, rebuilds the counts and flushes them.</summary>
-    [Alias("Recount")]
+    [Alias("Recount"), ResponseTimeout("00:15:00")]
     Task<PartitionCounts> RecountAsync();
 
     /// <summary>Up to <paramref name="limit"/> logs after recipient index <paramref name="after"/>, of one status or all.</summary>

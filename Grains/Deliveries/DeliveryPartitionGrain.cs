@@ -1,9 +1,12 @@
 using DeliveryGrains.Addresses;
 using DeliveryGrains.Hosting;
+using DeliveryGrains.Hosting.Storage;
 using DeliveryGrains.Logs;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Dashboard;
+using Orleans.Storage;
 
 namespace DeliveryGrains.Deliveries;
 
@@ -14,9 +17,11 @@ namespace DeliveryGrains.Deliveries;
 /// </summary>
 [GrainType("delivery-partition")]
 public sealed partial class DeliveryPartitionGrain(
-    [PersistentState("partition", StorageNames.Deliveries)] IPersistentState<PartitionState> state,
+    [PersistentState("partition", StorageNames.Deliveries)] IPersistentState<PartitionState> slice,
+    [PersistentState("progress", StorageNames.Deliveries)] IPersistentState<PartitionProgress> progress,
     IOptions<DeliveryEngineOptions> options,
     DeliveryMetrics metrics,
+    IServiceProvider services,
     ILogger<DeliveryPartitionGrain> logger) : Grain, IDeliveryPartitionGrain
 {
     private MarkHistogram _counts = new();
@@ -28,7 +33,11 @@ public sealed partial class DeliveryPartitionGrain(
     private bool _countsDirty;
     private bool _marksDirty;
 
-    private PartitionState S => state.State;
+    private readonly IGrainStateSurvey? _survey = services.GetKeyedService<IGrainStorage>(StorageNames.Logs) as IGrainStateSurvey;
+
+    private PartitionState Slice => slice.State;
+
+    private PartitionProgress S => progress.State;
 
     private (string DeliveryId, int Index) Key
     {
@@ -67,13 +76,15 @@ public sealed partial class DeliveryPartitionGrain(
             }
         }
 
-        S.Recipients = kept;
+        Slice.Recipients = kept;
         S.Marks = new byte[kept.Count];
         S.RelayCursor = 0;
         S.Version++;
-        S.Prepared = true;
+        Slice.Prepared = true;
         S.RelayState = RelayState.Running;
-        await state.WriteStateAsync();
+        // Progress first: the slice's Prepared flag is what says preparation finished.
+        await progress.WriteStateAsync();
+        await slice.WriteStateAsync();
         _counts = MarkHistogram.Of(S.Marks);
         _indexByProfile = null;
         _countsDirty = false;
@@ -85,12 +96,12 @@ public sealed partial class DeliveryPartitionGrain(
         EnsurePrepared();
         if (S.RelayState != RelayState.Running)
         {
-            return S.Recipients.Count - S.RelayCursor;
+            return Slice.Recipients.Count - S.RelayCursor;
         }
 
         var (deliveryId, index) = Key;
         var start = S.RelayCursor;
-        var end = Math.Min(S.Recipients.Count, start + max);
+        var end = Math.Min(Slice.Recipients.Count, start + max);
         var failedAt = end;
         try
         {
@@ -98,7 +109,7 @@ public sealed partial class DeliveryPartitionGrain(
             {
                 try
                 {
-                    var recipient = S.Recipients[i];
+                    var recipient = Slice.Recipients[i];
                     var order = new RelayOrder(run, index, i, recipient.ProfileId, recipient.Address!);
                     Apply(await GrainFactory.GetGrain<IRecipientLogGrain>(GrainKeys.Log(deliveryId, recipient.ProfileId)).RelayAsync(order));
                 }
@@ -117,10 +128,10 @@ public sealed partial class DeliveryPartitionGrain(
             // Cleared before the write, as in FlushAsync: a transition reported while the write is in
             // flight marks the mirror dirty again and reaches the store with the next flush.
             _marksDirty = false;
-            await state.WriteStateAsync();
+            await progress.WriteStateAsync();
         }
 
-        return S.Recipients.Count - S.RelayCursor;
+        return Slice.Recipients.Count - S.RelayCursor;
     }
 
     public async Task<PartitionCounts> ChangeRelayStateAsync(RelayState relayState, DateTimeOffset at)
@@ -133,7 +144,7 @@ public sealed partial class DeliveryPartitionGrain(
 
         S.RelayState = relayState;
         _marksDirty = false;
-        await state.WriteStateAsync();
+        await progress.WriteStateAsync();
         if (relayState == RelayState.Stopped)
         {
             var (deliveryId, _) = Key;
@@ -200,18 +211,17 @@ public sealed partial class DeliveryPartitionGrain(
     {
         EnsurePrepared();
         var (deliveryId, _) = Key;
-        var marks = new byte[S.Recipients.Count];
+        var marks = new byte[Slice.Recipients.Count];
         Dictionary<int, LogMark> reported = [];
         _reportedDuringRecount = reported;
         try
         {
-            await Bounded.ForEachAsync(Enumerable.Range(0, marks.Length), options.Value.RelayConcurrency, async i =>
+            var relayed = Enumerable.Range(0, marks.Length).Where(IsRelayed).ToList();
+            var logs = await ReadLogsAsync(deliveryId, relayed);
+            for (var n = 0; n < relayed.Count; n++)
             {
-                var log = i < S.RelayCursor || new LogMark(S.Marks[i]).Phase != LogPhase.ToDeliver
-                    ? await Log(deliveryId, i).GetLogAsync()
-                    : null;
-                marks[i] = log is null ? default : LogMark.Of(log.Phase, log.Opened, log.Clicked).Value;
-            });
+                marks[relayed[n]] = logs[n] is { } log ? LogMark.Of(log.Phase, log.Opened, log.Clicked).Value : default;
+            }
         }
         finally
         {
@@ -237,7 +247,7 @@ public sealed partial class DeliveryPartitionGrain(
         var (deliveryId, _) = Key;
         var indices = new List<int>(limit);
         var i = Math.Max(after + 1, 0);
-        for (; i < S.Recipients.Count && indices.Count < limit; i++)
+        for (; i < Slice.Recipients.Count && indices.Count < limit; i++)
         {
             if (status is null || new LogMark(S.Marks[i]).Phase.ToStatus(emailFeedbackService) == status)
             {
@@ -245,31 +255,61 @@ public sealed partial class DeliveryPartitionGrain(
             }
         }
 
-        var items = new SendingLog?[indices.Count];
-        await Bounded.ForEachAsync(Enumerable.Range(0, indices.Count), options.Value.RelayConcurrency, async n =>
-            items[n] = await ReadLogAsync(deliveryId, indices[n], emailFeedbackService));
+        var items = await ReadLogsOrUnsentAsync(deliveryId, indices, emailFeedbackService);
 
         // The mirror may trail a log by one flush: the log's own status is what the filter keeps.
-        var page = items.OfType<SendingLog>().Where(l => status is null || l.Status == status).ToList();
-        return new PartitionLogPage(page, i < S.Recipients.Count ? i - 1 : null);
+        var page = items.Where(l => status is null || l.Status == status).ToList();
+        return new PartitionLogPage(page, i < Slice.Recipients.Count ? i - 1 : null);
     }
 
     public async Task<SendingLog?> FindLogAsync(string profileId, bool emailFeedbackService)
     {
-        _indexByProfile ??= S.Recipients.Select((r, i) => (r.ProfileId, i)).ToDictionary(x => x.ProfileId, x => x.i);
+        _indexByProfile ??= Slice.Recipients.Select((r, i) => (r.ProfileId, i)).ToDictionary(x => x.ProfileId, x => x.i);
         return _indexByProfile.TryGetValue(profileId, out var index)
-            ? await ReadLogAsync(Key.DeliveryId, index, emailFeedbackService)
+            ? (await ReadLogsOrUnsentAsync(Key.DeliveryId, [index], emailFeedbackService))[0]
             : null;
     }
 
-    private async Task<SendingLog> ReadLogAsync(string deliveryId, int index, bool emailFeedbackService)
+    private bool IsRelayed(int index) => index < S.RelayCursor || new LogMark(S.Marks[index]).Phase != LogPhase.ToDeliver;
+
+    /// <summary>The logs at <paramref name="indices"/>; a recipient whose message was not relayed yet reads as ToDeliver.</summary>
+    private async Task<SendingLog[]> ReadLogsOrUnsentAsync(string deliveryId, List<int> indices, bool emailFeedbackService)
     {
-        var recipient = S.Recipients[index];
-        var relayed = index < S.RelayCursor || new LogMark(S.Marks[index]).Phase != LogPhase.ToDeliver;
-        var log = relayed ? await Log(deliveryId, index).GetLogAsync() : null;
-        return log ?? new SendingLog(
-            recipient.ProfileId, recipient.Address!, LogPhase.ToDeliver.ToStatus(emailFeedbackService),
-            null, null, 0, null, null, false, false, LogPhase.ToDeliver);
+        var relayed = indices.Where(IsRelayed).ToList();
+        var logs = await ReadLogsAsync(deliveryId, relayed);
+        var byIndex = new Dictionary<int, SendingLog>(relayed.Count);
+        for (var n = 0; n < relayed.Count; n++)
+        {
+            if (logs[n] is { } log)
+            {
+                byIndex[relayed[n]] = log;
+            }
+        }
+
+        return [.. indices.Select(index => byIndex.TryGetValue(index, out var log) ? log : Unsent(Slice.Recipients[index], emailFeedbackService))];
+    }
+
+    private static SendingLog Unsent(Recipient recipient, bool emailFeedbackService) => new(
+        recipient.ProfileId, recipient.Address!, LogPhase.ToDeliver.ToStatus(emailFeedbackService),
+        null, null, 0, null, null, false, false, LogPhase.ToDeliver);
+
+    /// <summary>
+    /// What the logs at <paramref name="indices"/> stored, read in bulk where the storage can (no
+    /// activation per log); otherwise each log is asked. Null for a log that holds nothing yet.
+    /// </summary>
+    private async Task<IReadOnlyList<SendingLog?>> ReadLogsAsync(string deliveryId, List<int> indices)
+    {
+        if (_survey is { } survey)
+        {
+            var ids = indices.Select(i => RecipientLogGrain.IdOf(deliveryId, Slice.Recipients[i].ProfileId)).ToList();
+            var states = await survey.ReadManyAsync<RecipientLogState>(RecipientLogGrain.StateName, ids);
+            return [.. states.Select((state, n) => state?.ToSendingLog(Slice.Recipients[indices[n]].ProfileId))];
+        }
+
+        var logs = new SendingLog?[indices.Count];
+        await Bounded.ForEachAsync(Enumerable.Range(0, indices.Count), options.Value.RelayConcurrency, async n =>
+            logs[n] = await Log(deliveryId, indices[n]).GetLogAsync());
+        return logs;
     }
 
     private void Apply(LogTransition transition)
@@ -291,7 +331,7 @@ public sealed partial class DeliveryPartitionGrain(
 
         if (transition.AddressEffect is { } effect)
         {
-            _addressEvents.Add(new AddressEvent(S.Recipients[index].Address!, effect.Kind, effect.Reason, effect.At));
+            _addressEvents.Add(new AddressEvent(Slice.Recipients[index].Address!, effect.Kind, effect.Reason, effect.At));
         }
     }
 
@@ -345,7 +385,7 @@ public sealed partial class DeliveryPartitionGrain(
         if (_marksDirty)
         {
             _marksDirty = false;
-            await state.WriteStateAsync(cancellationToken);
+            await progress.WriteStateAsync(cancellationToken);
         }
     }
 
@@ -358,11 +398,11 @@ public sealed partial class DeliveryPartitionGrain(
     }
 
     private IRecipientLogGrain Log(string deliveryId, int index) =>
-        GrainFactory.GetGrain<IRecipientLogGrain>(GrainKeys.Log(deliveryId, S.Recipients[index].ProfileId));
+        GrainFactory.GetGrain<IRecipientLogGrain>(GrainKeys.Log(deliveryId, Slice.Recipients[index].ProfileId));
 
     private void EnsurePrepared()
     {
-        if (!S.Prepared)
+        if (!Slice.Prepared)
         {
             throw new ConflictException($"Partition {this.GetPrimaryKeyString()} was never prepared.");
         }

@@ -16,15 +16,22 @@ namespace DeliveryGrains.Logs;
 /// Not profiled by the dashboard: one activation per recipient is too hot a path to time every call.
 /// </summary>
 [NoProfiling]
-[GrainType("recipient-log")]
+[GrainType(GrainTypeName)]
 public sealed partial class RecipientLogGrain(
-    [PersistentState("log", StorageNames.Logs)] IPersistentState<RecipientLogState> log,
+    [PersistentState(RecipientLogGrain.StateName, StorageNames.Logs)] IPersistentState<RecipientLogState> log,
     IMessageRelay relay,
     DeliveryMetrics metrics,
     TimeProvider time,
     ILogger<RecipientLogGrain> logger) : Grain, IRecipientLogGrain, IRemindable
 {
+    public const string GrainTypeName = "recipient-log";
+
+    /// <summary>The name of the log's persistent state, for readers that survey stored logs without activating them.</summary>
+    public const string StateName = "log";
+
     private const string RetryReminder = "retry";
+
+    public static GrainId IdOf(string deliveryId, string profileId) => GrainId.Create(GrainTypeName, GrainKeys.Log(deliveryId, profileId));
 
     private RecipientLogState S => log.State;
 
@@ -179,12 +186,9 @@ public sealed partial class RecipientLogGrain(
         if (S.Run is null)
         {
             DeactivateOnIdle();
-            return Task.FromResult<SendingLog?>(null);
         }
 
-        return Task.FromResult<SendingLog?>(new SendingLog(
-            ProfileId, S.Address, S.Phase.ToStatus(S.Run.EmailFeedbackService), S.FailureType, S.FailureReason,
-            S.Attempts, S.RelayedAt, S.LastEventAt, S.Opened, S.Clicked, S.Phase));
+        return Task.FromResult(S.ToSendingLog(ProfileId));
     }
 
     public async Task ReceiveReminder(string reminderName, TickStatus status)

@@ -28,4 +28,10 @@ public sealed class RecipientLogState
     [Id(13)] public bool RetryRelayed { get; set; }
 
     public LogMark Mark => LogMark.Of(Phase, Opened, Clicked);
+
+    /// <summary>The log as users read it; null until the message is relayed.</summary>
+    public SendingLog? ToSendingLog(string profileId) => Run is null
+        ? null
+        : new SendingLog(profileId, Address, Phase.ToStatus(Run.EmailFeedbackService), FailureType, FailureReason,
+            Attempts, RelayedAt, LastEventAt, Opened, Clicked, Phase);
 }

@@ -61,6 +61,35 @@ public sealed class GrainStorageTests(PostgresServer server, ITestOutputHelper o
 
     [Fact]
     [Trait("Area", "Durable")]
+    [Trait("Rule", "R8.7")]
+    public async Task Reading_many_states_at_once_answers_each_in_order_and_null_where_nothing_is_stored()
+    {
+        var stored = Enumerable.Range(0, 2_500).Select(_ => NewGrain()).ToList();
+        await Task.WhenAll(stored.Select((grain, i) => _storage.WriteStateAsync("survey", grain, new GrainState<List<string>>([$"s{i}"]))));
+        var cleared = new GrainState<List<string>>([]);
+        await _storage.ReadStateAsync("survey", stored[7], cleared);
+        await _storage.ClearStateAsync("survey", stored[7], cleared);
+        var asked = stored.Take(1_000).Append(NewGrain()).Concat(stored.Skip(1_000)).ToList();
+
+        var states = await _storage.ReadManyAsync<List<string>>("survey", asked);
+
+        Assert.Equal(asked.Count, states.Count);
+        Assert.Null(states[7]);
+        Assert.Null(states[1_000]);
+        for (var i = 0; i < stored.Count; i++)
+        {
+            if (i != 7)
+            {
+                Assert.Equal([$"s{i}"], states[i < 1_000 ? i : i + 1]);
+            }
+        }
+
+        // The same rows under another state name are someone else's: nothing comes back.
+        Assert.All(await _storage.ReadManyAsync<List<string>>("other", stored.Take(10).ToList()), Assert.Null);
+    }
+
+    [Fact]
+    [Trait("Area", "Durable")]
     [Trait("Rule", "Optimistic concurrency: a stale ETag is rejected")]
     public async Task A_write_naming_a_stale_version_throws_InconsistentStateException_and_stores_nothing()
     {

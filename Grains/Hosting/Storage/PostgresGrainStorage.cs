@@ -21,10 +21,21 @@ namespace DeliveryGrains.Hosting.Storage;
 /// batch gathers, so the batch grows with the load and a lone write costs one round trip. A grain's
 /// write completes only once its row is committed.
 /// </para>
+/// <para>
+/// Reads are grouped the same way (a few reader loops, each reading every row asked for meanwhile in
+/// one statement): a delivery that activates thousands of logs a second reads their rows in
+/// thousands of rows per round trip, not one.
+/// </para>
 /// </summary>
-public sealed partial class PostgresGrainStorage : IGrainStorage, IAsyncDisposable
+public sealed partial class PostgresGrainStorage : IGrainStorage, IGrainStateSurvey, IAsyncDisposable
 {
-    private const string ReadSql = "SELECT version, payload FROM grain_state WHERE service_id = $1 AND state_name = $2 AND grain_id = $3";
+    private const int ReadLoops = 4;
+
+    private const string ReadSql = """
+        SELECT i.ord, g.version, g.payload
+        FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS i(state_name, grain_id, ord)
+        JOIN grain_state g ON g.service_id = $1 AND g.state_name = i.state_name AND g.grain_id = i.grain_id
+        """;
 
     // One statement for the whole batch: the rows that name a version update it only if it still
     // matches; the rows that name none insert only if no row exists. A row that comes back is stored;
@@ -65,6 +76,8 @@ public sealed partial class PostgresGrainStorage : IGrainStorage, IAsyncDisposab
     private readonly int _maxBatch;
     private readonly Channel<PendingWrite> _queue = Channel.CreateUnbounded<PendingWrite>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Task _writer;
+    private readonly Channel<PendingRead> _reads = Channel.CreateUnbounded<PendingRead>();
+    private readonly Task[] _readers;
     private long _statements;
     private long _rows;
 
@@ -76,6 +89,7 @@ public sealed partial class PostgresGrainStorage : IGrainStorage, IAsyncDisposab
         _serviceId = cluster.Value.ServiceId;
         _maxBatch = options.Value.MaxBatchSize;
         _writer = Task.Run(WriteLoopAsync);
+        _readers = [.. Enumerable.Range(0, ReadLoops).Select(_ => Task.Run(ReadLoopAsync))];
     }
 
     /// <summary>Write statements executed so far (each stores a whole batch).</summary>
@@ -86,28 +100,41 @@ public sealed partial class PostgresGrainStorage : IGrainStorage, IAsyncDisposab
 
     public async Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
-        await using var command = _dataSource.CreateCommand(ReadSql);
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = _serviceId });
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = stateName });
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = grainId.ToString() });
-        await using var reader = await command.ExecuteReaderAsync();
-        if (!await reader.ReadAsync())
+        var (version, payload) = await ReadRowAsync(stateName, grainId);
+        if (version is null)
         {
             grainState.ETag = null;
             grainState.RecordExists = false;
             return;
         }
 
-        grainState.ETag = reader.GetInt64(0).ToString(CultureInfo.InvariantCulture);
-        if (reader.IsDBNull(1))
+        grainState.ETag = version.Value.ToString(CultureInfo.InvariantCulture);
+        if (payload is null)
         {
             grainState.RecordExists = false;
             grainState.State = Activator.CreateInstance<T>();
             return;
         }
 
-        grainState.State = _serializer.Deserialize<T>(reader.GetFieldValue<byte[]>(1));
+        grainState.State = _serializer.Deserialize<T>(payload);
         grainState.RecordExists = true;
+    }
+
+    public async Task<IReadOnlyList<T?>> ReadManyAsync<T>(string stateName, IReadOnlyList<GrainId> grainIds) where T : class
+    {
+        var rows = await Task.WhenAll(grainIds.Select(id => ReadRowAsync(stateName, id)));
+        return [.. rows.Select(row => row.Payload is { } payload ? _serializer.Deserialize<T>(payload) : null)];
+    }
+
+    private Task<(long? Version, byte[]? Payload)> ReadRowAsync(string stateName, GrainId grainId)
+    {
+        var read = new PendingRead(stateName, grainId.ToString());
+        if (!_reads.Writer.TryWrite(read))
+        {
+            throw new ObjectDisposedException(nameof(PostgresGrainStorage), "The grain storage is shutting down.");
+        }
+
+        return read.Completion.Task;
     }
 
     public async Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
@@ -154,7 +181,9 @@ public sealed partial class PostgresGrainStorage : IGrainStorage, IAsyncDisposab
     public async ValueTask DisposeAsync()
     {
         _queue.Writer.TryComplete();
+        _reads.Writer.TryComplete();
         await _writer;
+        await Task.WhenAll(_readers);
         await _dataSource.DisposeAsync();
     }
 
@@ -200,6 +229,58 @@ public sealed partial class PostgresGrainStorage : IGrainStorage, IAsyncDisposab
 
             batch.Clear();
             keys.Clear();
+        }
+    }
+
+    private async Task ReadLoopAsync()
+    {
+        var reader = _reads.Reader;
+        var batch = new List<PendingRead>(_maxBatch);
+        while (await reader.WaitToReadAsync())
+        {
+            while (batch.Count < _maxBatch && reader.TryRead(out var read))
+            {
+                batch.Add(read);
+            }
+
+            if (batch.Count > 0)
+            {
+                await LoadAsync(batch);
+            }
+
+            batch.Clear();
+        }
+    }
+
+    private async Task LoadAsync(List<PendingRead> batch)
+    {
+        try
+        {
+            var rows = new (long? Version, byte[]? Payload)[batch.Count];
+            await using (var command = _dataSource.CreateCommand(ReadSql))
+            {
+                command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = _serviceId });
+                command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. batch.Select(r => r.StateName)], NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+                command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. batch.Select(r => r.GrainId)], NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+                await using var reader = await command.ExecuteReaderAsync();
+                while (await reader.ReadAsync())
+                {
+                    rows[reader.GetInt64(0) - 1] = (reader.GetInt64(1), reader.IsDBNull(2) ? null : reader.GetFieldValue<byte[]>(2));
+                }
+            }
+
+            for (var i = 0; i < batch.Count; i++)
+            {
+                batch[i].Completion.TrySetResult(rows[i]);
+            }
+        }
+        catch (Exception ex)
+        {
+            LogReadFailed(ex, batch.Count);
+            foreach (var read in batch)
+            {
+                read.Completion.TrySetException(ex);
+            }
         }
     }
 
@@ -273,6 +354,14 @@ public sealed partial class PostgresGrainStorage : IGrainStorage, IAsyncDisposab
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Grain state batch of {Count} rows failed.")]
     private partial void LogBatchFailed(Exception exception, int count);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Grain state read of {Count} rows failed.")]
+    private partial void LogReadFailed(Exception exception, int count);
+
+    private sealed record PendingRead(string StateName, string GrainId)
+    {
+        public TaskCompletionSource<(long? Version, byte[]? Payload)> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
 
     private sealed record PendingWrite(string StateName, string GrainId, long? Expected, byte[] Payload)
     {

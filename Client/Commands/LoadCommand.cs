@@ -3,6 +3,7 @@ using DeliveryGrains.Client.Hosting;
 using DeliveryGrains.Client.Load;
 using DeliveryGrains.Client.Rendering;
 using DeliveryGrains.Deliveries;
+using Microsoft.Extensions.Configuration;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -13,6 +14,15 @@ public sealed class LoadSettings : DeliveryOptionSettings
     /// <summary>The defaults of a load run: immediate feedback, quick retries, a short validity.</summary>
     public static readonly DefinitionDefaults LoadDefaults = new(TimeSpan.FromMinutes(10), TimeSpan.FromSeconds(2), TimeSpan.Zero, MtaSeed: 7);
 
+    /// <summary>The silo's <c>/metrics</c> at its default HTTP address (<c>Urls</c> in the silo's appsettings.json).</summary>
+    public const string DefaultMetricsUrl = "http://127.0.0.1:8080/metrics";
+
+    /// <summary>Deliveries a run may start at once.</summary>
+    public const int MaxDeliveries = 100;
+
+    /// <summary>Recipients a run may generate in all (the bound of one generated target, R2).</summary>
+    public const long MaxTotalRecipients = 10_000_000;
+
     private static readonly Dictionary<string, string> Renamed = new(StringComparer.Ordinal)
     {
         ["generatedTarget.count"] = "--recipients",
@@ -20,12 +30,17 @@ public sealed class LoadSettings : DeliveryOptionSettings
     };
 
     [CommandOption("--recipients <COUNT>")]
-    [Description("Recipients of the generated target.")]
+    [Description("Recipients of each delivery's generated target.")]
     [DefaultValue(100_000)]
     public int Recipients { get; set; } = 100_000;
 
+    [CommandOption("--deliveries <COUNT>")]
+    [Description("Deliveries run at once (1-100), each of --recipients, with targets of seeds --seed, --seed+1, …")]
+    [DefaultValue(1)]
+    public int Deliveries { get; set; } = 1;
+
     [CommandOption("--seed <SEED>")]
-    [Description("Seed of the generated target (the MTA's too unless --mta-seed is given). A rerun with the same seed meets its own quarantine.")]
+    [Description("Seed of the (first) generated target (the MTA's too unless --mta-seed is given). A rerun with the same seed meets its own quarantine.")]
     [DefaultValue(7)]
     public int Seed { get; set; } = 7;
 
@@ -34,20 +49,56 @@ public sealed class LoadSettings : DeliveryOptionSettings
     [DefaultValue("example.test")]
     public string Domain { get; set; } = "example.test";
 
+    [CommandOption("--metrics <URL>")]
+    [Description("A silo's Prometheus endpoint, scraped for its resident set and KPI lag; repeat it for each silo (default " + DefaultMetricsUrl + ").")]
+    public string[]? Metrics { get; set; }
+
     [CommandOption("--report <FILE>")]
     [Description("Write the measurements as JSON to FILE.")]
     public string? Report { get; set; }
 
-    public DeliveryDefinition Definition() => Definition(
-        $"Load test: {Recipients} recipients",
-        recipients: null,
-        new GeneratedTarget(Recipients, Seed, Domain),
-        MtaKind.Simulated,
-        LoadDefaults with { MtaSeed = Seed });
+    /// <summary>The first delivery's definition (the one options validation checks).</summary>
+    public DeliveryDefinition Definition() => Definition(0);
+
+    /// <summary>The <paramref name="index"/>-th delivery: its own target seed (and MTA seed, unless --mta-seed is given), so runs never meet each other's quarantine.</summary>
+    public DeliveryDefinition Definition(int index)
+    {
+        var seed = unchecked(Seed + index);
+        return Definition(
+            Deliveries == 1 ? $"Load test: {Recipients} recipients" : $"Load test: {Recipients} recipients ({index + 1}/{Deliveries})",
+            recipients: null,
+            new GeneratedTarget(Recipients, seed, Domain),
+            MtaKind.Simulated,
+            LoadDefaults with { MtaSeed = seed });
+    }
+
+    public IReadOnlyList<Uri> MetricsEndpoints() =>
+        [.. (Metrics is { Length: > 0 } given ? given : [DefaultMetricsUrl]).Select(u => new Uri(u, UriKind.Absolute))];
 
     public override ValidationResult Validate()
     {
         var errors = OptionErrors.Of(Definition(), Renamed);
+        if (Deliveries is < 1 or > MaxDeliveries)
+        {
+            errors["--deliveries"] = [$"Run 1 to {MaxDeliveries} deliveries at once."];
+        }
+        else if ((long)Deliveries * Recipients > MaxTotalRecipients && !errors.ContainsKey("--recipients"))
+        {
+            errors["--deliveries"] = [$"--deliveries × --recipients is {(long)Deliveries * Recipients:N0}; a run generates at most {MaxTotalRecipients:N0} recipients."];
+        }
+        else if ((long)Seed + Deliveries - 1 > int.MaxValue)
+        {
+            errors["--seed"] = [$"--seed + --deliveries − 1 must not exceed {int.MaxValue}."];
+        }
+
+        foreach (var url in Metrics ?? [])
+        {
+            if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps) || uri.Host.Length == 0)
+            {
+                errors["--metrics"] = [.. errors.GetValueOrDefault("--metrics", []), $"'{url}' is not an http:// or https:// URL such as {DefaultMetricsUrl}."];
+            }
+        }
+
         if (Report is { } report && Path.GetDirectoryName(Path.GetFullPath(report)) is { } folder && !Directory.Exists(folder))
         {
             errors["--report"] = [$"The folder '{folder}' does not exist."];
@@ -57,13 +108,26 @@ public sealed class LoadSettings : DeliveryOptionSettings
     }
 }
 
-/// <summary><c>load</c>: a timed run on the simulated MTA, with a stats check and the silo's peak memory.</summary>
-public sealed class LoadCommand(IGrainFactory grains, IAnsiConsole console, Caller caller, IClusterConnection connection)
+/// <summary><c>load</c>: a timed run on the simulated MTA, with a stats check, the silo's peak memory, KPI lag and view latency.</summary>
+public sealed class LoadCommand(IGrainFactory grains, IAnsiConsole console, Caller caller, IClusterConnection connection, IConfiguration? configuration = null)
     : ClientCommand<LoadSettings>(connection)
 {
+    /// <summary>How long one scrape of a silo's <c>/metrics</c> may take.</summary>
+    public static readonly TimeSpan ScrapeTimeout = TimeSpan.FromSeconds(5);
+
+    /// <summary>R8.5 and the scale goals the summary compares with.</summary>
+    public const long ResidentGoalBytes = 4L << 30;
+
+    public const double ViewMedianGoalMs = 100;
+
     protected override async Task<int> RunAsync(LoadSettings settings, CancellationToken cancellationToken)
     {
-        var report = await new LoadTest(grains, console, caller).RunAsync(settings.Definition(), cancellationToken);
+        var plan = new LoadPlan(
+            [.. Enumerable.Range(0, settings.Deliveries).Select(settings.Definition)],
+            settings.MetricsEndpoints(),
+            string.Equals(configuration?["DeliveryGrains:Storage"], "Postgres", StringComparison.OrdinalIgnoreCase));
+        using var http = new HttpClient { Timeout = ScrapeTimeout };
+        var report = await new LoadTest(grains, console, caller, http).RunAsync(plan, cancellationToken);
         console.Write(Summary(report));
         if (settings.Report is { } path)
         {
@@ -84,15 +148,33 @@ public sealed class LoadCommand(IGrainFactory grains, IAnsiConsole console, Call
     {
         var table = new Table().Border(TableBorder.Rounded).Title("Load test")
             .AddColumn("Measure").AddColumn(new TableColumn("Value").RightAligned()).AddColumn("Detail");
+        if (r.Deliveries > 1)
+        {
+            table.AddRow("Deliveries", Format.Count(r.Deliveries), $"at once, {Format.Count(r.RecipientsPerDelivery)} recipients each; times below from the first confirmation to the last delivery");
+        }
+
         table.AddRow("Recipients", Format.Count(r.Recipients), $"{Format.Count(r.ToDeliver)} to deliver, {Format.Count(r.Excluded)} excluded");
         table.AddRow("Prepare time", Format.Seconds(TimeSpan.FromSeconds(r.PrepareSeconds)), "target resolution, exclusions and sending logs");
         table.AddRow("Relay time", r.RelaySeconds is { } relay ? Format.Seconds(TimeSpan.FromSeconds(relay)) : "-",
             r.RelayMessagesPerSecond is { } mps ? $"{Format.Rate(mps)} messages/s, confirmation until sent = to deliver" : "never reached sent = to deliver");
         table.AddRow("Settle time", Format.Seconds(TimeSpan.FromSeconds(r.SettleSeconds)), $"confirmation until settled (R8.8); ended {r.FinalStatus}");
-        table.AddRow("Throughput", Format.Rate(r.RecipientsPerSecond), "recipients/s (to deliver / settle time)");
+        table.AddRow("Throughput", Format.Rate(r.RecipientsPerSecond), r.Deliveries > 1 ? "recipients/s in all (to deliver / settle time)" : "recipients/s (to deliver / settle time)");
+        if (r.Deliveries > 1)
+        {
+            foreach (var (run, n) in r.Runs.Select((run, n) => (run, n + 1)))
+            {
+                table.AddRow(new Text($"Delivery {n}"), new Text(Format.Seconds(TimeSpan.FromSeconds(run.SettleSeconds))), new Text(
+                    $"{run.DeliveryId} (seed {run.Seed}): prepare {Format.Seconds(TimeSpan.FromSeconds(run.PrepareSeconds))}, " +
+                    $"relay {(run.RelaySeconds is { } s ? Format.Seconds(TimeSpan.FromSeconds(s)) : "-")}, " +
+                    $"settle {Format.Seconds(TimeSpan.FromSeconds(run.SettleSeconds))}, {Format.Rate(run.RecipientsPerSecond)} recipients/s, " +
+                    $"{run.FinalStatus}, stats {(run.StatsMatch ? "equal" : "differ")}"));
+            }
+        }
+
         table.AddRow("Stats check", r.StatsMatch ? "[green]equal[/]" : "[red]differs[/]",
             r.StatsMatch ? "Compute stats equals the running KPIs (R8.7)" : Markup.Escape(string.Join("; ", r.StatsDifferences)));
-        table.AddRow("Peak memory", r.MemorySamples > 0 ? Format.Bytes(r.PeakMemoryBytes) : "n/a",
+        AddSiloRows(table, r);
+        table.AddRow("Peak memory (managed)", r.MemorySamples > 0 ? Format.Bytes(r.PeakMemoryBytes) : "n/a",
             Markup.Escape(r.MemorySamples > 0
                 ? $"{MemoryPeak.Figure}; max of {r.MemorySamples} samples, limit {Format.Bytes(r.MaximumAvailableMemoryBytes)}"
                 : $"no sample: {r.MemorySamplingError}"));
@@ -103,4 +185,39 @@ public sealed class LoadCommand(IGrainFactory grains, IAnsiConsole console, Call
             $"opens {Format.Count(r.RecountedKpis.Opens)}, clicks {Format.Count(r.RecountedKpis.Clicks)}"));
         return table;
     }
+
+    private static void AddSiloRows(Table table, LoadReport r)
+    {
+        var m = r.SiloMetrics;
+        var endpoints = string.Join(", ", m.Endpoints);
+        table.AddRow(new Text("Silo metrics"), new Text(m.Reachable ? $"{m.Scrapes} scrapes" : "unreachable"), new Text(
+            m.FailedScrapes == 0 ? endpoints : $"{endpoints}; {m.FailedScrapes} scrapes failed, the last: {m.Error}"));
+
+        table.AddRow(new Text("Peak resident set"), new Text(r.PeakResidentBytes is { } rss ? Format.Bytes(rss) : "n/a"), new Text(
+            r.PeakResidentBytes is { } peak
+                ? $"largest silo: max sampled {(m.PeakWorkingSetBytes is { } s ? Format.Bytes(s) : "-")}, " +
+                  $"VmHWM since it started {(m.PeakWorkingSetGaugeBytes is { } g ? Format.Bytes(g) : "-")} (the silo's own gauges); " +
+                  $"goal under {Format.Bytes(ResidentGoalBytes)}: {(peak < ResidentGoalBytes ? "met" : "NOT met")}"
+                : m.Reachable ? $"the silo exports no {SiloMetricNames.WorkingSet}" : "no scrape of /metrics answered; see Silo metrics"));
+
+        var lag = m.KpiLag;
+        table.AddRow(new Text("KPI lag"), new Text(lag is { Count: > 0, P99Seconds: { } p99 } ? $"p99 {Seconds(p99)}" : "n/a"), new Text(
+            lag is { Count: > 0 }
+                ? $"{Format.Count(lag.Count)} flushes: p50 {Seconds(lag.P50Seconds)}, p99 {Seconds(lag.P99Seconds)}, " +
+                  $"{Format.Percent((lag.ShareWithinBound ?? 0) * 100)} ≤ {Seconds(lag.BoundSeconds)}, max {(lag.MaxBucketBoundSeconds is { } b ? $"≤ {Seconds(b)}" : "above every bucket")} " +
+                  $"(histogram buckets, every delivery on the silos); goal all ≤ {Seconds(lag.BoundSeconds)}: {(lag.ShareWithinBound >= 1 ? "met" : "NOT met")}"
+                : m.Reachable ? $"the silo recorded no {SiloMetricNames.KpiLag} during the run" : "no scrape of /metrics answered; see Silo metrics"));
+
+        var reads = r.ViewReads;
+        table.AddRow(new Text("View reads"), new Text(reads.MedianMs is { } median ? $"median {Format.Milliseconds(median)}" : "n/a"), new Text(
+            reads.MedianMs is { } med
+                ? $"{Format.Count(reads.Count)} GetViewAsync calls while polling; p95 {Format.Milliseconds(reads.P95Ms ?? med)}, max {Format.Milliseconds(reads.MaxMs ?? med)}; " +
+                  $"goal median under {ViewMedianGoalMs:0} ms: {(med < ViewMedianGoalMs ? "met" : "NOT met")}"
+                : "no read"));
+
+        table.AddRow(new Text("Storage mode"), new Text(r.StorageMode ?? "unknown"), new Text(r.StorageModeSource));
+    }
+
+    private static string Seconds(double? seconds) =>
+        seconds is { } s ? s.ToString(s < 1 ? "0.000" : "0.00", System.Globalization.CultureInfo.InvariantCulture) + " s" : "-";
 }

@@ -4,7 +4,12 @@ using DeliveryGrains.Deliveries;
 
 namespace DeliveryGrains.Client.Load;
 
-/// <summary>What a load run measured; written as JSON by <c>load --report FILE</c>.</summary>
+/// <summary>
+/// What a load run measured; written as JSON by <c>load --report FILE</c>. With several deliveries
+/// (<c>--deliveries N</c>) the top-level figures are the totals of the run (counts summed, times from
+/// the first confirmation to the last delivery relayed or settled) and <see cref="Runs"/> holds each
+/// delivery's own; with one delivery both say the same.
+/// </summary>
 public sealed record LoadReport(
     string DeliveryId,
     DateTimeOffset StartedAt,
@@ -35,7 +40,15 @@ public sealed record LoadReport(
     int PeakActivations,
     int MemorySamples,
     string? MemorySamplingError,
-    int ProcessorCount)
+    int ProcessorCount,
+    int Deliveries,
+    int RecipientsPerDelivery,
+    IReadOnlyList<LoadRunReport> Runs,
+    ViewLatencyFigures ViewReads,
+    SiloMetricsFigures SiloMetrics,
+    long? PeakResidentBytes,
+    string? StorageMode,
+    string StorageModeSource)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
@@ -46,4 +59,56 @@ public sealed record LoadReport(
     public string ToJson() => JsonSerializer.Serialize(this, Json);
 
     public static LoadReport? FromJson(string json) => JsonSerializer.Deserialize<LoadReport>(json, Json);
+}
+
+/// <summary>One delivery of a load run; times from its own confirmation.</summary>
+public sealed record LoadRunReport(
+    string DeliveryId,
+    int Seed,
+    int MtaSeed,
+    long ToDeliver,
+    int Excluded,
+    double PrepareSeconds,
+    double? RelaySeconds,
+    double SettleSeconds,
+    double? RelayMessagesPerSecond,
+    double RecipientsPerSecond,
+    DeliveryStatus FinalStatus,
+    bool Settled,
+    Kpis RunningKpis,
+    Kpis RecountedKpis,
+    bool StatsMatch,
+    IReadOnlyList<string> StatsDifferences);
+
+/// <summary>Deployment blocks of several deliveries added up (counts summed, rates recomputed as in R8).</summary>
+public static class KpiTotals
+{
+    public static Kpis Sum(IReadOnlyCollection<Kpis> parts)
+    {
+        if (parts.Count == 1)
+        {
+            return parts.First();
+        }
+
+        long toDeliver = 0, sent = 0, delivered = 0, failed = 0, opens = 0, clicks = 0, pending = 0, retry = 0;
+        var computedAt = DateTimeOffset.MinValue;
+        foreach (var k in parts)
+        {
+            toDeliver += k.ToDeliver;
+            sent += k.Sent;
+            delivered += k.Delivered;
+            failed += k.BouncesAndErrors;
+            opens += k.Opens;
+            clicks += k.Clicks;
+            pending += k.Pending;
+            retry += k.AwaitingRetry;
+            computedAt = k.ComputedAt > computedAt ? k.ComputedAt : computedAt;
+        }
+
+        return new Kpis(
+            toDeliver, sent, delivered, Percent(delivered, sent), failed, Percent(failed, sent),
+            opens, Percent(opens, delivered), clicks, Percent(clicks, delivered), pending, retry, computedAt);
+    }
+
+    private static double Percent(long part, long whole) => whole == 0 ? 0 : part * 100.0 / whole;
 }

@@ -7,95 +7,248 @@ using Spectre.Console;
 namespace DeliveryGrains.Client.Load;
 
 /// <summary>
-/// One load run: create a generated delivery, prepare it (timed), confirm it, poll until it has
-/// settled (R8.8), then check that Compute stats (R8.7) equals the running KPIs, while sampling the
-/// silos' memory.
+/// What a load run does: the deliveries to run at once, the silos' Prometheus endpoints to scrape,
+/// and what the client's own configuration says about storage.
 /// </summary>
-public sealed class LoadTest(IGrainFactory grains, IAnsiConsole console, Caller caller)
+/// <param name="Deliveries">One definition per concurrent delivery (distinct generated targets).</param>
+/// <param name="MetricsEndpoints">Each silo's <c>/metrics</c>.</param>
+/// <param name="ClusterThroughDatabase">The client found the cluster through PostgreSQL (<c>DeliveryGrains:Storage=Postgres</c>).</param>
+public sealed record LoadPlan(IReadOnlyList<DeliveryDefinition> Deliveries, IReadOnlyList<Uri> MetricsEndpoints, bool ClusterThroughDatabase);
+
+/// <summary>
+/// One load run: create the generated deliveries, prepare them at once (timed), confirm them, poll
+/// every view until each has settled (R8.8; every read timed), then check for each that Compute stats
+/// (R8.7) equals the running KPIs. Meanwhile the silos' managed memory is sampled through the
+/// management grain and their <c>/metrics</c> scraped (resident set, KPI lag histogram).
+/// </summary>
+public sealed class LoadTest(IGrainFactory grains, IAnsiConsole console, Caller caller, HttpClient http)
 {
     /// <summary>R8.5: the running KPIs follow the logs at most this far behind.</summary>
     public static readonly TimeSpan KpiLagBound = TimeSpan.FromSeconds(2);
 
+    /// <summary>How often each view is read and the management grain sampled.</summary>
     public TimeSpan SampleInterval { get; init; } = TimeSpan.FromMilliseconds(250);
 
-    public async Task<LoadReport> RunAsync(DeliveryDefinition definition, CancellationToken cancellationToken)
+    /// <summary>How often the silos' <c>/metrics</c> are scraped while the run lasts.</summary>
+    public TimeSpan ScrapeInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How often a progress line is written when the console is not interactive.</summary>
+    public TimeSpan LineInterval { get; init; } = TimeSpan.FromSeconds(5);
+
+    public async Task<LoadReport> RunAsync(LoadPlan plan, CancellationToken cancellationToken)
     {
+        var metrics = new SiloMetricsSampler(http, plan.MetricsEndpoints) { Interval = ScrapeInterval };
+        await metrics.ScrapeAsync(cancellationToken);
+
         using var stopSampling = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var sampling = new SiloMemorySampler(grains, SampleInterval).RunAsync(stopSampling.Token);
+        var memory = new SiloMemorySampler(grains, SampleInterval).RunAsync(stopSampling.Token);
+        var scraping = metrics.RunAsync(stopSampling.Token);
         try
         {
-            return await MeasureAsync(definition, sampling, stopSampling, cancellationToken);
+            return await MeasureAsync(plan, metrics, memory, scraping, stopSampling, cancellationToken);
         }
         finally
         {
             await stopSampling.CancelAsync();
-            await sampling;
+            await Task.WhenAll(memory, scraping);
         }
     }
 
     private async Task<LoadReport> MeasureAsync(
-        DeliveryDefinition definition, Task<MemoryPeak> sampling, CancellationTokenSource stopSampling, CancellationToken cancellationToken)
+        LoadPlan plan, SiloMetricsSampler metrics, Task<MemoryPeak> memory, Task scraping, CancellationTokenSource stopSampling,
+        CancellationToken cancellationToken)
     {
         var startedAt = DateTimeOffset.UtcNow;
-        var id = Guid.NewGuid().ToString("N");
-        var grain = grains.GetGrain<IDeliveryGrain>(id);
-        await grain.CreateAsync(definition, caller);
-        console.MarkupLineInterpolated($"Load test [bold]{id}[/]: {Format.Count(definition.TargetSize)} recipients, {definition.Channel}, {(definition.EmailFeedbackService ? "with" : "without")} EFS, simulated MTA.");
+        var runs = plan.Deliveries.Select(d => new LoadRun(d, Guid.NewGuid().ToString("N"), grains)).ToList();
+        var first = plan.Deliveries[0];
+        await Task.WhenAll(runs.Select(r => r.Grain.CreateAsync(r.Definition, caller)));
+        if (runs.Count == 1)
+        {
+            console.MarkupLineInterpolated($"Load test [bold]{runs[0].Id}[/]: {Format.Count(first.TargetSize)} recipients, {first.Channel}, {(first.EmailFeedbackService ? "with" : "without")} EFS, simulated MTA.");
+        }
+        else
+        {
+            console.MarkupLineInterpolated($"Load test: [bold]{runs.Count}[/] deliveries of {Format.Count(first.TargetSize)} recipients at once, {first.Channel}, {(first.EmailFeedbackService ? "with" : "without")} EFS, simulated MTA: {string.Join(", ", runs.Select(r => r.Id))}.");
+        }
 
         var clock = Stopwatch.StartNew();
-        var prepared = await grain.PrepareAsync(caller);
+        await Task.WhenAll(runs.Select(r => r.PrepareAsync(caller)));
         var prepareTime = clock.Elapsed;
-        console.MarkupLineInterpolated($"Prepared in {Format.Seconds(prepareTime)}: {Format.Count(prepared.ToDeliver)} to deliver, {prepared.Excluded.Values.Sum()} excluded.");
-
-        await grain.ConfirmSendAsync(caller);
-        clock.Restart();
-        TimeSpan? relayTime = null;
-        var watcher = new DeliveryWatcher(grains, console)
+        var toDeliver = runs.Sum(r => r.Prepared!.ToDeliver);
+        var excluded = runs.Sum(r => r.Excluded);
+        if (runs.Count == 1)
         {
-            PollInterval = SampleInterval,
-            Display = console.Profile.Capabilities.Interactive ? WatchDisplay.Live : WatchDisplay.None,
-            OnView = view =>
-            {
-                if (relayTime is null && view.Kpis.Sent == view.Kpis.ToDeliver
-                    && (WatchConditions.IsRunning(view.Status) || WatchConditions.HasEnded(view.Status)))
-                {
-                    relayTime = clock.Elapsed;
-                }
-            },
-        };
-        var settled = await watcher.WatchAsync(id, WatchUntil.Settled, cancellationToken);
-        var settleTime = clock.Elapsed;
-        console.MarkupLineInterpolated($"Settled in {Format.Seconds(settleTime)} after confirmation ({settled.Status}).");
+            console.MarkupLineInterpolated($"Prepared in {Format.Seconds(prepareTime)}: {Format.Count(toDeliver)} to deliver, {excluded} excluded.");
+        }
+        else
+        {
+            console.MarkupLineInterpolated($"Prepared {runs.Count} deliveries in {Format.Seconds(prepareTime)}: {Format.Count(toDeliver)} to deliver, {excluded} excluded.");
+        }
+
+        clock.Restart();
+        await Task.WhenAll(runs.Select(r => r.ConfirmAsync(caller, clock)));
+        var latency = new ViewLatency();
+        var progress = new LoadProgress(runs, metrics, latency, clock) { Width = console.Profile.Width };
+        await PollUntilSettledAsync(runs, latency, progress, clock, cancellationToken);
+        var start = runs.Min(r => r.ConfirmedAt);
+        var settleTime = runs.Max(r => r.SettledAt!.Value) - start;
+        TimeSpan? relayTime = runs.All(r => r.RelayedAt is not null) ? runs.Max(r => r.RelayedAt!.Value) - start : null;
+        if (runs.Count == 1)
+        {
+            console.MarkupLineInterpolated($"Settled in {Format.Seconds(settleTime)} after confirmation ({runs[0].LastView!.Status}).");
+        }
+        else
+        {
+            console.MarkupLineInterpolated($"All {runs.Count} deliveries settled {Format.Seconds(settleTime)} after the first confirmation.");
+        }
 
         // Outcomes without EFS are not visible in Settled; let the last of them reach the KPIs first.
-        var running = await QuietKpisAsync(grain, KpiLagBound + definition.Mta.EffectiveFeedbackDelay, cancellationToken);
-        var recount = await grain.ComputeStatsAsync(caller);
-        await stopSampling.CancelAsync();
-        var memory = await sampling;
+        await Task.WhenAll(runs.Select(r => r.QuietKpisAsync(KpiLagBound + r.Definition.Mta.EffectiveFeedbackDelay, SampleInterval, cancellationToken)));
+        foreach (var run in runs)
+        {
+            // One at a time: Compute stats re-reads every log of the delivery.
+            run.Recount = await run.Grain.ComputeStatsAsync(caller);
+        }
 
-        var seconds = Math.Max(settleTime.TotalSeconds, 1e-3);
+        await stopSampling.CancelAsync();
+        var peak = await memory;
+        await scraping;
+        await metrics.ScrapeAsync(cancellationToken);
+        var silo = metrics.Figures(KpiLagBound.TotalSeconds);
+
+        var reports = runs.Select(r => r.Report()).ToList();
+        var running = KpiTotals.Sum(reports.Select(r => r.RunningKpis).ToList());
+        var recount = KpiTotals.Sum(reports.Select(r => r.RecountedKpis).ToList());
+        var (storage, storageSource) = Storage(silo, plan);
         return new LoadReport(
-            id, startedAt, definition.TargetSize, prepared.ToDeliver, prepared.Excluded.Values.Sum(), definition.Channel,
-            definition.EmailFeedbackService, definition.GeneratedTarget?.Seed ?? 0, definition.ValidityPeriod, definition.RetryPeriod,
-            definition.MaxRetries, definition.Mta,
+            runs[0].Id, startedAt, runs.Sum(r => r.Definition.TargetSize), toDeliver, excluded, first.Channel,
+            first.EmailFeedbackService, first.GeneratedTarget?.Seed ?? 0, first.ValidityPeriod, first.RetryPeriod,
+            first.MaxRetries, first.Mta,
             prepareTime.TotalSeconds, relayTime?.TotalSeconds, settleTime.TotalSeconds,
-            relayTime is { } relay ? prepared.ToDeliver / Math.Max(relay.TotalSeconds, 1e-3) : null,
-            prepared.ToDeliver / seconds,
-            running.Status, running.Kpis.Settled, running.Kpis, recount,
-            KpiFigures.LogFiguresEqual(running.Kpis, recount), KpiFigures.Differences(running.Kpis, recount, withTracking: false),
-            memory.PeakBytes, MemoryPeak.Figure, memory.MaximumAvailableBytes, memory.PeakActivations, memory.Samples, memory.LastError,
-            Environment.ProcessorCount);
+            relayTime is { } relay ? toDeliver / Math.Max(relay.TotalSeconds, 1e-3) : null,
+            toDeliver / Math.Max(settleTime.TotalSeconds, 1e-3),
+            reports.FirstOrDefault(r => !r.Settled)?.FinalStatus ?? reports[0].FinalStatus,
+            reports.All(r => r.Settled), running, recount,
+            reports.All(r => r.StatsMatch),
+            [.. reports.SelectMany(r => runs.Count == 1 ? r.StatsDifferences : r.StatsDifferences.Select(d => $"{r.DeliveryId}: {d}"))],
+            peak.PeakBytes, MemoryPeak.Figure, peak.MaximumAvailableBytes, peak.PeakActivations, peak.Samples, peak.LastError,
+            Environment.ProcessorCount,
+            runs.Count, first.TargetSize, reports, latency.Figures(), silo, silo.PeakResidentBytes, storage, storageSource);
+    }
+
+    private async Task PollUntilSettledAsync(
+        List<LoadRun> runs, ViewLatency latency, LoadProgress progress, Stopwatch clock, CancellationToken cancellationToken)
+    {
+        async Task PollAsync(Action show)
+        {
+            while (true)
+            {
+                await Task.WhenAll(runs.Where(r => r.SettledAt is null).Select(async r => r.Observe(await latency.ReadAsync(r.Grain), clock.Elapsed)));
+                show();
+                if (runs.All(r => r.SettledAt is not null))
+                {
+                    return;
+                }
+
+                await Task.Delay(SampleInterval, cancellationToken);
+            }
+        }
+
+        if (console.Profile.Capabilities.Interactive)
+        {
+            await console.Live(progress.Render()).AutoClear(false).StartAsync(async context => await PollAsync(() =>
+            {
+                context.UpdateTarget(progress.Render());
+                context.Refresh();
+            }));
+        }
+        else
+        {
+            var next = LineInterval;
+            await PollAsync(() =>
+            {
+                if (clock.Elapsed >= next)
+                {
+                    next = clock.Elapsed + LineInterval;
+                    console.WriteUnwrappedLine(progress.Line());
+                }
+            });
+        }
+    }
+
+    private static (string? Mode, string Source) Storage(SiloMetricsFigures silo, LoadPlan plan) =>
+        silo.StorageMode is { } mode ? (mode, $"the silo's metrics ({SiloMetricNames.SiloInfo})")
+        : plan.ClusterThroughDatabase ? ("Postgres", "the client's configuration: it found the cluster through the database (DeliveryGrains:Storage=Postgres)")
+        : (null, "unknown: the silo's DeliveryGrains:Storage decides, and its /metrics did not say");
+}
+
+/// <summary>One delivery of a load run, as the run follows it; times on the run's clock.</summary>
+public sealed class LoadRun(DeliveryDefinition definition, string id, IGrainFactory grains)
+{
+    public DeliveryDefinition Definition => definition;
+
+    public string Id => id;
+
+    public IDeliveryGrain Grain { get; } = grains.GetGrain<IDeliveryGrain>(id);
+
+    public PreparationResult? Prepared { get; private set; }
+
+    public int Excluded => Prepared?.Excluded.Values.Sum() ?? 0;
+
+    public TimeSpan PrepareTime { get; private set; }
+
+    public TimeSpan ConfirmedAt { get; private set; }
+
+    public TimeSpan? RelayedAt { get; private set; }
+
+    public TimeSpan? SettledAt { get; private set; }
+
+    public DeliveryView? LastView { get; private set; }
+
+    public DeliveryView? Quiet { get; private set; }
+
+    public Kpis? Recount { get; set; }
+
+    /// <summary>Since confirmation: until settled once it has, else until <paramref name="now"/>.</summary>
+    public TimeSpan Elapsed(TimeSpan now) => (SettledAt ?? now) - ConfirmedAt;
+
+    public async Task PrepareAsync(Caller caller)
+    {
+        var clock = Stopwatch.StartNew();
+        Prepared = await Grain.PrepareAsync(caller);
+        PrepareTime = clock.Elapsed;
+    }
+
+    public async Task ConfirmAsync(Caller caller, Stopwatch clock)
+    {
+        await Grain.ConfirmSendAsync(caller);
+        ConfirmedAt = clock.Elapsed;
+    }
+
+    public void Observe(DeliveryView view, TimeSpan now)
+    {
+        LastView = view;
+        if (RelayedAt is null && view.Kpis.Sent == view.Kpis.ToDeliver
+            && (WatchConditions.IsRunning(view.Status) || WatchConditions.HasEnded(view.Status)))
+        {
+            RelayedAt = now;
+        }
+
+        if (SettledAt is null && WatchConditions.Holds(view, WatchUntil.Settled))
+        {
+            SettledAt = now;
+        }
     }
 
     /// <summary>Polls until the log-following KPIs have not moved for <paramref name="quiet"/>.</summary>
-    private async Task<DeliveryView> QuietKpisAsync(IDeliveryGrain grain, TimeSpan quiet, CancellationToken cancellationToken)
+    public async Task QuietKpisAsync(TimeSpan quiet, TimeSpan interval, CancellationToken cancellationToken)
     {
-        var view = await grain.GetViewAsync();
+        var view = await Grain.GetViewAsync();
         var since = Stopwatch.StartNew();
         while (since.Elapsed < quiet)
         {
-            await Task.Delay(SampleInterval, cancellationToken);
-            var next = await grain.GetViewAsync();
+            await Task.Delay(interval, cancellationToken);
+            var next = await Grain.GetViewAsync();
             if (next.Status != view.Status || !KpiFigures.LogFiguresEqual(next.Kpis, view.Kpis))
             {
                 since.Restart();
@@ -104,6 +257,22 @@ public sealed class LoadTest(IGrainFactory grains, IAnsiConsole console, Caller 
             view = next;
         }
 
-        return view;
+        Quiet = view;
+    }
+
+    public LoadRunReport Report()
+    {
+        var running = Quiet ?? LastView ?? throw new InvalidOperationException("The delivery was never read.");
+        var recount = Recount ?? throw new InvalidOperationException("Compute stats did not run.");
+        var toDeliver = Prepared?.ToDeliver ?? 0;
+        TimeSpan? relay = RelayedAt - ConfirmedAt;
+        var settle = (SettledAt ?? ConfirmedAt) - ConfirmedAt;
+        return new LoadRunReport(
+            id, definition.GeneratedTarget?.Seed ?? 0, definition.Mta.Seed, toDeliver, Excluded,
+            PrepareTime.TotalSeconds, relay?.TotalSeconds, settle.TotalSeconds,
+            relay is { } r ? toDeliver / Math.Max(r.TotalSeconds, 1e-3) : null,
+            toDeliver / Math.Max(settle.TotalSeconds, 1e-3),
+            running.Status, running.Kpis.Settled, running.Kpis, recount,
+            KpiFigures.LogFiguresEqual(running.Kpis, recount), KpiFigures.Differences(running.Kpis, recount, withTracking: false));
     }
 }

@@ -11,6 +11,8 @@ public static class Format
 
     public static string Seconds(TimeSpan value) => value.TotalSeconds.ToString("0.00", CultureInfo.InvariantCulture) + " s";
 
+    public static string Milliseconds(double value) => value.ToString(value < 10 ? "0.00" : "0.0", CultureInfo.InvariantCulture) + " ms";
+
     public static string Rate(double perSecond) => perSecond.ToString("N0", CultureInfo.InvariantCulture);
 
     public static string Bytes(long bytes) => bytes switch

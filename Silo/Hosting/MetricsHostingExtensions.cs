@@ -6,14 +6,18 @@ namespace DeliveryGrains.Silo.Hosting;
 public static class MetricsHostingExtensions
 {
     /// <summary>
-    /// The engine's counters, Orleans' own meter (activations, messages) and the runtime's (memory,
-    /// GC), for Prometheus to scrape at <c>/metrics</c>.
+    /// The engine's instruments, Orleans' own meter (activations, messages) and the runtime's (memory,
+    /// GC), for Prometheus to scrape at <c>/metrics</c>. The engine's process gauges and its
+    /// <c>deliverygrains_silo_info{storage}</c> are there from the start, before any grain asked for
+    /// <see cref="DeliveryMetrics"/>.
     /// </summary>
     public static WebApplicationBuilder AddMetricsExport(this WebApplicationBuilder builder)
     {
+        var storage = builder.Configuration.GetValue($"{DeliveryEngineOptions.Section}:Storage", StorageMode.Memory);
         builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
             .AddMeter(DeliveryMetrics.MeterName, "Microsoft.Orleans", "System.Runtime")
             .AddPrometheusExporter());
+        builder.Services.AddHostedService(sp => new SiloMetricsDescription(sp.GetRequiredService<DeliveryMetrics>(), storage));
         return builder;
     }
 
@@ -21,5 +25,17 @@ public static class MetricsHostingExtensions
     {
         app.MapPrometheusScrapingEndpoint("/metrics");
         return app;
+    }
+
+    /// <summary>Creates the engine's instruments at start and names the storage mode on them.</summary>
+    private sealed class SiloMetricsDescription(DeliveryMetrics metrics, StorageMode storage) : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken)
+        {
+            metrics.StorageMode = storage.ToString();
+            return Task.CompletedTask;
+        }
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 }

@@ -32,6 +32,9 @@ public sealed class ApiHostFixture : IAsyncLifetime
 
     public Uri BaseAddress { get; private set; } = null!;
 
+    /// <summary>The host's services, e.g. to record a metric the way a grain would.</summary>
+    public IServiceProvider Services => _app?.Services ?? throw new InvalidOperationException("The host is not started.");
+
     public HttpClient Client(string? apiKey)
     {
         var client = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(30) };

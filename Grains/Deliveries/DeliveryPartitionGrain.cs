@@ -21,6 +21,7 @@ public sealed partial class DeliveryPartitionGrain(
     [PersistentState("progress", StorageNames.Deliveries)] IPersistentState<PartitionProgress> progress,
     IOptions<DeliveryEngineOptions> options,
     DeliveryMetrics metrics,
+    TimeProvider time,
     IServiceProvider services,
     ILogger<DeliveryPartitionGrain> logger) : Grain, IDeliveryPartitionGrain
 {
@@ -31,6 +32,9 @@ public sealed partial class DeliveryPartitionGrain(
     /// <summary>While a recount reads the logs: the latest mark each log reported meanwhile, by recipient index.</summary>
     private Dictionary<int, LogMark>? _reportedDuringRecount;
     private bool _countsDirty;
+
+    /// <summary>When the oldest change not yet in the delivery's KPIs was folded: the start of the KPI lag.</summary>
+    private DateTimeOffset? _oldestUnflushedChange;
     private bool _marksDirty;
 
     private readonly IGrainStateSurvey? _survey = services.GetKeyedService<IGrainStorage>(StorageNames.Logs) as IGrainStateSurvey;
@@ -38,6 +42,11 @@ public sealed partial class DeliveryPartitionGrain(
     private PartitionState Slice => slice.State;
 
     private PartitionProgress S => progress.State;
+
+    /// <summary>Progress is written from interleaved turns (flushes during a relay chunk): one write at a time.</summary>
+    private StateWriter ProgressWriter => _progressWriter ??= new StateWriter(() => progress.WriteStateAsync());
+
+    private StateWriter? _progressWriter;
 
     private (string DeliveryId, int Index) Key
     {
@@ -51,7 +60,9 @@ public sealed partial class DeliveryPartitionGrain(
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _counts = MarkHistogram.Of(S.Marks);
-        this.RegisterGrainTimer(FlushAsync, new GrainTimerCreationOptions(options.Value.FlushPeriod, options.Value.FlushPeriod));
+        // The flush interleaves with long calls (a relay chunk, a feedback batch), or the KPIs would
+        // wait for them (R8.5): it only swaps buffers between awaits and writes through one writer.
+        this.RegisterGrainTimer(FlushAsync, new GrainTimerCreationOptions(options.Value.FlushPeriod, options.Value.FlushPeriod) { Interleave = true });
         return Task.CompletedTask;
     }
 
@@ -83,7 +94,7 @@ public sealed partial class DeliveryPartitionGrain(
         Slice.Prepared = true;
         S.RelayState = RelayState.Running;
         // Progress first: the slice's Prepared flag is what says preparation finished.
-        await progress.WriteStateAsync();
+        await ProgressWriter.SaveAsync();
         await slice.WriteStateAsync();
         _counts = MarkHistogram.Of(S.Marks);
         _indexByProfile = null;
@@ -128,7 +139,7 @@ public sealed partial class DeliveryPartitionGrain(
             // Cleared before the write, as in FlushAsync: a transition reported while the write is in
             // flight marks the mirror dirty again and reaches the store with the next flush.
             _marksDirty = false;
-            await progress.WriteStateAsync();
+            await ProgressWriter.SaveAsync();
         }
 
         return Slice.Recipients.Count - S.RelayCursor;
@@ -144,7 +155,7 @@ public sealed partial class DeliveryPartitionGrain(
 
         S.RelayState = relayState;
         _marksDirty = false;
-        await progress.WriteStateAsync();
+        await ProgressWriter.SaveAsync();
         if (relayState == RelayState.Stopped)
         {
             var (deliveryId, _) = Key;
@@ -327,6 +338,7 @@ public sealed partial class DeliveryPartitionGrain(
             S.Marks[index] = next.Value;
             _counts.Move(current, next);
             _countsDirty = _marksDirty = true;
+            _oldestUnflushedChange ??= time.GetUtcNow();
         }
 
         if (transition.AddressEffect is { } effect)
@@ -342,14 +354,21 @@ public sealed partial class DeliveryPartitionGrain(
         {
             _countsDirty = false;
             S.Version++;
+            var oldest = _oldestUnflushedChange;
+            _oldestUnflushedChange = null;
             try
             {
                 await GrainFactory.GetGrain<IDeliveryGrain>(deliveryId).ReportPartitionCountsAsync(index, _counts.ToCounts(S.Version));
                 metrics.KpiFlushed();
+                if (oldest is { } changedAt)
+                {
+                    metrics.KpiLag(time.GetUtcNow() - changedAt);
+                }
             }
             catch (Exception ex)
             {
                 _countsDirty = true;
+                _oldestUnflushedChange = (oldest, _oldestUnflushedChange) is ({ } a, { } b) ? (a < b ? a : b) : oldest ?? _oldestUnflushedChange;
                 LogFlushFailed(ex, deliveryId, index);
                 throw;
             }
@@ -385,7 +404,7 @@ public sealed partial class DeliveryPartitionGrain(
         if (_marksDirty)
         {
             _marksDirty = false;
-            await progress.WriteStateAsync(cancellationToken);
+            await ProgressWriter.SaveAsync();
         }
     }
 

@@ -38,6 +38,10 @@ public static class CliErrors
     private static string OneLine(string message) =>
         string.Join(' ', message.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 
+    /// <summary>An option value of the wrong type (<c>--deliveries abc</c>): Spectre's own message names the value and the type.</summary>
+    private static bool IsConversionFailure(Exception ex) =>
+        ex is CommandRuntimeException && ex.Message.StartsWith("Failed to convert", StringComparison.Ordinal);
+
     private static Exception Unwrap(Exception ex)
     {
         while (true)
@@ -50,7 +54,7 @@ public static class CliErrors
                 case System.Reflection.TargetInvocationException { InnerException: { } inner }:
                     ex = inner;
                     continue;
-                case CommandRuntimeException { InnerException: { } inner } when inner is not CommandAppException:
+                case CommandRuntimeException { InnerException: { } inner } when inner is not CommandAppException && !IsConversionFailure(ex):
                     ex = inner;
                     continue;
                 default:

@@ -26,6 +26,9 @@ public sealed class LoadTest(IGrainFactory grains, IAnsiConsole console, Caller 
     /// <summary>R8.5: the running KPIs follow the logs at most this far behind.</summary>
     public static readonly TimeSpan KpiLagBound = TimeSpan.FromSeconds(2);
 
+    /// <summary>View reads of one delivery waiting at once before a tick skips it.</summary>
+    public const int MaxReadsInFlight = 8;
+
     /// <summary>How often each view is read and the management grain sampled.</summary>
     public TimeSpan SampleInterval { get; init; } = TimeSpan.FromMilliseconds(250);
 
@@ -139,19 +142,38 @@ public sealed class LoadTest(IGrainFactory grains, IAnsiConsole console, Caller 
     private async Task PollUntilSettledAsync(
         List<LoadRun> runs, ViewLatency latency, LoadProgress progress, Stopwatch clock, CancellationToken cancellationToken)
     {
+        // Open loop: each delivery is read on every tick whether or not its previous read has
+        // answered, so a slow phase is sampled as often as a fast one (no coordinated omission); at
+        // most MaxReadsInFlight per delivery, a tick that finds them all waiting is counted as skipped.
         async Task PollAsync(Action show)
         {
-            while (true)
+            var reads = new List<Task>();
+            using var timer = new PeriodicTimer(SampleInterval);
+            do
             {
-                await Task.WhenAll(runs.Where(r => r.SettledAt is null).Select(async r => r.Observe(await latency.ReadAsync(r.Grain), clock.Elapsed)));
-                show();
-                if (runs.All(r => r.SettledAt is not null))
+                foreach (var run in runs.Where(r => r.SettledAt is null))
                 {
-                    return;
+                    if (run.ReadsInFlight < MaxReadsInFlight)
+                    {
+                        reads.Add(run.ReadAsync(latency, clock));
+                    }
+                    else
+                    {
+                        latency.Skip();
+                    }
                 }
 
-                await Task.Delay(SampleInterval, cancellationToken);
+                foreach (var done in reads.Where(t => t.IsCompleted).ToList())
+                {
+                    await done; // a failed read fails the run, as before
+                    reads.Remove(done);
+                }
+
+                show();
             }
+            while (!runs.All(r => r.SettledAt is not null) && await timer.WaitForNextTickAsync(cancellationToken));
+
+            await Task.WhenAll(reads);
         }
 
         if (console.Profile.Capabilities.Interactive)
@@ -185,6 +207,14 @@ public sealed class LoadTest(IGrainFactory grains, IAnsiConsole console, Caller 
 /// <summary>One delivery of a load run, as the run follows it; times on the run's clock.</summary>
 public sealed class LoadRun(DeliveryDefinition definition, string id, IGrainFactory grains)
 {
+    private readonly Lock _gate = new();
+    private long _issued;
+    private long _observed;
+    private int _inFlight;
+    private TimeSpan? _relayedAt;
+    private TimeSpan? _settledAt;
+    private DeliveryView? _lastView;
+
     public DeliveryDefinition Definition => definition;
 
     public string Id => id;
@@ -199,11 +229,21 @@ public sealed class LoadRun(DeliveryDefinition definition, string id, IGrainFact
 
     public TimeSpan ConfirmedAt { get; private set; }
 
-    public TimeSpan? RelayedAt { get; private set; }
+    // Written by reads that answer on the thread pool, read by the poll loop and the display.
+    public TimeSpan? RelayedAt
+    {
+        get { lock (_gate) { return _relayedAt; } }
+    }
 
-    public TimeSpan? SettledAt { get; private set; }
+    public TimeSpan? SettledAt
+    {
+        get { lock (_gate) { return _settledAt; } }
+    }
 
-    public DeliveryView? LastView { get; private set; }
+    public DeliveryView? LastView
+    {
+        get { lock (_gate) { return _lastView; } }
+    }
 
     public DeliveryView? Quiet { get; private set; }
 
@@ -225,18 +265,46 @@ public sealed class LoadRun(DeliveryDefinition definition, string id, IGrainFact
         ConfirmedAt = clock.Elapsed;
     }
 
+    public int ReadsInFlight => Volatile.Read(ref _inFlight);
+
+    /// <summary>Reads the view (timed into <paramref name="latency"/>); an answer older than one already seen is not observed.</summary>
+    public async Task ReadAsync(ViewLatency latency, Stopwatch clock)
+    {
+        var sequence = Interlocked.Increment(ref _issued);
+        Interlocked.Increment(ref _inFlight);
+        try
+        {
+            var view = await latency.ReadAsync(Grain);
+            lock (_gate)
+            {
+                if (sequence > _observed)
+                {
+                    _observed = sequence;
+                    Observe(view, clock.Elapsed);
+                }
+            }
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _inFlight);
+        }
+    }
+
     public void Observe(DeliveryView view, TimeSpan now)
     {
-        LastView = view;
-        if (RelayedAt is null && view.Kpis.Sent == view.Kpis.ToDeliver
-            && (WatchConditions.IsRunning(view.Status) || WatchConditions.HasEnded(view.Status)))
+        lock (_gate)
         {
-            RelayedAt = now;
-        }
+            _lastView = view;
+            if (_relayedAt is null && view.Kpis.Sent == view.Kpis.ToDeliver
+                && (WatchConditions.IsRunning(view.Status) || WatchConditions.HasEnded(view.Status)))
+            {
+                _relayedAt = now;
+            }
 
-        if (SettledAt is null && WatchConditions.Holds(view, WatchUntil.Settled))
-        {
-            SettledAt = now;
+            if (_settledAt is null && WatchConditions.Holds(view, WatchUntil.Settled))
+            {
+                _settledAt = now;
+            }
         }
     }
 

@@ -123,9 +123,11 @@ public sealed class MetricsTextTests
             latency.Add(TimeSpan.FromMilliseconds(ms));
         }
 
+        latency.Skip();
         var figures = latency.Figures();
 
         Assert.Equal(20, figures.Count);
+        Assert.Equal(1, figures.Skipped);
         Assert.Equal(10, figures.MedianMs!.Value, precision: 6);
         Assert.Equal(19, figures.P95Ms!.Value, precision: 6);
         Assert.Equal(20, figures.MaxMs!.Value, precision: 6);

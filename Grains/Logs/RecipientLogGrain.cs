@@ -106,13 +106,14 @@ public sealed partial class RecipientLogGrain(
         for (var i = 0; i < feedback.Count; i++)
         {
             var e = feedback[i];
-            if (!S.SeenEvents.Add(e.EventId))
+            if (S.SeenEvents.Contains(e.EventId))
             {
                 outcomes[i] = FeedbackOutcome.Duplicate;
                 metrics.FeedbackDuplicate();
                 continue;
             }
 
+            S.SeenEvents.Add(e.EventId);
             outcomes[i] = FeedbackOutcome.Accepted;
             accepted = true;
             metrics.FeedbackApplied(e.Type);

@@ -21,8 +21,12 @@ public sealed class RecipientLogState
     [Id(10)] public bool Opened { get; set; }
     [Id(11)] public bool Clicked { get; set; }
 
-    /// <summary>Event ids already applied; each is applied at most once.</summary>
-    [Id(12)] public HashSet<string> SeenEvents { get; set; } = [];
+    /// <summary>
+    /// Event ids already applied; each is applied at most once. A message hears a handful of events,
+    /// so a list (one small array) is cheaper to keep, copy and store than a hash set; id 12 held the
+    /// hash set this replaced and is not reused.
+    /// </summary>
+    [Id(14)] public List<string> SeenEvents { get; set; } = [];
 
     /// <summary>While awaiting a retry: whether that retry attempt has gone to the MTA yet.</summary>
     [Id(13)] public bool RetryRelayed { get; set; }

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Xunit.Abstractions;
 
 namespace DeliveryGrains.Durable.Tests;
@@ -11,6 +12,9 @@ namespace DeliveryGrains.Durable.Tests;
 [Collection(DurableCollection.Name)]
 public sealed class CrashTests(PostgresServer server, ITestOutputHelper output)
 {
+    /// <summary>Partitions small enough that a few hundred recipients make several.</summary>
+    private static readonly Dictionary<string, string> SmallPartitions = new() { ["DeliveryGrains__PartitionSize"] = "64" };
+
     [Fact]
     [Trait("Area", "Durable")]
     [Trait("Rule", "R8.7")]
@@ -42,4 +46,62 @@ public sealed class CrashTests(PostgresServer server, ITestOutputHelper output)
             $"{failures} view calls failed during failover; silo A dropped {lostFeedback} simulated feedback batches");
         await cluster.AssertExactAsync(id, finished, recipients);
     }
+
+    [Fact]
+    [Trait("Area", "Durable")]
+    [Trait("Rule", "R7.1")]
+    [Trait("Rule", "R8.7")]
+    public async Task Retries_waiting_when_one_of_two_silos_is_killed_are_relayed_by_the_survivor()
+    {
+        const int recipients = 400;
+        await using var cluster = await SiloCluster.StartAsync(server, "retries", silos: 2, output, SmallPartitions);
+        var id = await cluster.StartDeliveryAsync(new
+        {
+            name = "Crash during retries",
+            channel = "Email",
+            emailFeedbackService = true,
+            validityPeriod = "00:00:22",
+            // Longer than the failover, so every retry falls due once the survivor owns the killed silo's
+            // reminders and activations; one due during the failover would wait for the reminder's next
+            // period (a minute, ReminderPeriods.Backstop) and fail at the end of validity instead.
+            retryPeriod = "00:00:08",
+            maxRetries = 3,
+            generatedTarget = new { count = recipients, seed = 11, domain = "example.test" },
+            mta = new { kind = "Simulated", hardBounceRate = 0.0, softBounceRate = 0.5, retrySuccessRate = 0.5, openRate = 0.0, clickRate = 0.0, feedbackDelay = "00:00:00.200", seed = 11 },
+        }, recipients);
+
+        // Only retries are left: every message relayed, every first outcome in, soft bounces waiting.
+        var settled = await cluster.Admin.UntilAsync(id, v => v.Kpi("sent") == recipients && v.Kpi("pending") == 0 && v.Kpi("awaitingRetry") > 0, TimeSpan.FromSeconds(30));
+        var validUntil = settled.GetProperty("validUntil").GetDateTimeOffset();
+        var before = await cluster.LogsAsync(id);
+        Assert.DoesNotContain(before, l => Phase(l) is "ToDeliver" or "AwaitingOutcome");
+        var waiting = before.Where(l => Phase(l) == "AwaitingRetry").Select(l => l.GetProperty("profileId").GetString()!).ToHashSet();
+        var (silo, killed) = (cluster.Silos[0], cluster.Silos[1]);
+        var logsOnKilled = (await cluster.ActivationsAsync("recipient-log"))[killed];
+        Assert.True(logsOnKilled > 0, "Silo B held no sending log: killing it would prove nothing.");
+        foreach (var each in cluster.Silos)
+        {
+            // Read after the logs: none of the waiting logs was retried before the kill.
+            Assert.Equal(0, await each.CounterAsync("deliverygrains_messages_relayed", "attempt=\"retry\""));
+        }
+
+        var firstDue = await cluster.FirstReminderDueAsync("retry");
+        cluster.Kill(killed);
+        var killedAt = DateTimeOffset.UtcNow;
+        var dead = await cluster.UntilDeclaredDeadAsync(killed);
+        Assert.True(killedAt + dead < firstDue,
+            $"Silo B was declared dead {dead.TotalSeconds:F1} s after the kill, after the first retry fell due ({(firstDue - killedAt)!.Value.TotalSeconds:F1} s after the kill): raise the retry period above the failover.");
+        var (finished, _) = await cluster.UntilFinishedAsync(id, validUntil - DateTimeOffset.UtcNow + TimeSpan.FromSeconds(30));
+        var logs = await cluster.AssertExactAsync(id, finished, recipients);
+
+        var notRetried = logs.Where(l => waiting.Contains(l.GetProperty("profileId").GetString()!) && l.GetProperty("attempts").GetInt32() < 2).ToList();
+        var retries = await silo.CounterAsync("deliverygrains_messages_relayed", "attempt=\"retry\"");
+        output.WriteLine($"{waiting.Count} logs awaiting a retry when silo B ({logsOnKilled} log activations) was killed; declared dead {dead.TotalSeconds:F1} s later, " +
+            $"the first retry due {(firstDue - killedAt)!.Value.TotalSeconds:F1} s after the kill; " +
+            $"silo A relayed {retries} retries; Finished {cluster.SinceKill.TotalSeconds:F1} s after the kill");
+        Assert.True(notRetried.Count == 0, $"{notRetried.Count} of the {waiting.Count} logs awaiting a retry at the kill were never retried, e.g. {notRetried.FirstOrDefault()}");
+        Assert.True(retries >= waiting.Count, $"silo A relayed {retries} retries for {waiting.Count} logs awaiting one");
+    }
+
+    private static string Phase(JsonElement log) => log.GetProperty("phase").GetString()!;
 }

@@ -103,5 +103,85 @@ public sealed class CrashTests(PostgresServer server, ITestOutputHelper output)
         Assert.True(retries >= waiting.Count, $"silo A relayed {retries} retries for {waiting.Count} logs awaiting one");
     }
 
+    [Fact]
+    [Trait("Area", "Durable")]
+    [Trait("Rule", "R7.3")]
+    [Trait("Rule", "R6.6")]
+    [Trait("Rule", "R8.7")]
+    public async Task A_delivery_finishes_when_a_silo_is_killed_as_its_validity_period_ends()
+    {
+        const int recipients = 256;
+        await using var cluster = await SiloCluster.StartAsync(server, "validity", silos: 2, output, SmallPartitions);
+        var id = await cluster.StartDeliveryAsync(new
+        {
+            name = "Crash at validity end",
+            channel = "Email",
+            emailFeedbackService = true,
+            validityPeriod = "00:00:24",
+            retryPeriod = "00:00:04",
+            maxRetries = 3,
+            recipients = Enumerable.Range(0, recipients).Select(i => new { profileId = $"p-{i}", address = $"p{i}@example.test" }).ToArray(),
+            mta = new { kind = "External" },
+        }, recipients);
+        await cluster.Admin.UntilAsync(id, v => v.Kpi("sent") == recipients, TimeSpan.FromSeconds(30));
+
+        // The silo not holding the delivery is killed: the validity timer fires on the other one and the
+        // end of the validity period meets the partitions and logs lost with the killed silo.
+        var killed = cluster.Silos.Except([await cluster.DeliveryHostAsync()]).Single();
+        var killedLogs = (await cluster.ActivationsAsync("recipient-log"))[killed];
+        var killedPartitions = (await cluster.ActivationsAsync("delivery-partition"))[killed];
+        Assert.True(killedLogs + killedPartitions > 0, $"Silo {killed.Name} held no partition and no log: killing it would prove nothing.");
+
+        // A quarter delivered, a quarter hard-bounced, a quarter soft-bounced (their retry goes out and
+        // gets no answer), a quarter never answered: at the end those two wait on an outcome.
+        string Profile(int i) => $"p-{i}";
+        var feedback = Enumerable.Range(0, recipients).Select(i => (i * 4 / recipients) switch
+        {
+            0 => Api.Event(id, Profile(i), "Delivered"),
+            1 => Api.Event(id, Profile(i), "HardBounce", "UserUnknown"),
+            2 => Api.Event(id, Profile(i), "SoftBounce", "MailboxFull"),
+            _ => null,
+        }).OfType<object>().ToArray();
+        await cluster.Admin.PostJsonAsync("/api/mta/feedback", feedback).ExpectAsync(System.Net.HttpStatusCode.Accepted);
+        var view = await cluster.Admin.UntilAsync(id, v => v.Kpi("awaitingRetry") == recipients / 4 && v.Kpi("pending") == recipients / 4);
+        var validUntil = view.GetProperty("validUntil").GetDateTimeOffset();
+
+        // Just before the validity timer fires: the failover has not even begun when the expiry starts.
+        await UntilClockAsync(validUntil - TimeSpan.FromMilliseconds(400));
+        cluster.Kill(killed);
+        var early = validUntil - DateTimeOffset.UtcNow;
+        Assert.True(early > TimeSpan.Zero, $"The kill came {-early.TotalSeconds:F2} s after the end of the validity period: the machine was too slow for this test.");
+        var dead = await cluster.UntilDeclaredDeadAsync(killed);
+        Assert.True(dead > early, $"Silo {killed.Name} was declared dead {dead.TotalSeconds:F2} s after the kill, before the validity period ended: the expiry never met the failover.");
+        var (finished, failures) = await cluster.UntilFinishedAsync(id, TimeSpan.FromSeconds(45));
+        output.WriteLine($"Killed silo {killed.Name} ({killedPartitions} partitions, {killedLogs} logs) {early.TotalSeconds:F2} s before validity end, declared dead {dead.TotalSeconds:F2} s after the kill; " +
+            $"Finished {cluster.SinceKill.TotalSeconds:F1} s after the kill; {failures} view calls failed");
+
+        var logs = (await cluster.AssertExactAsync(id, finished, recipients)).ToDictionary(l => l.GetProperty("profileId").GetString()!);
+        for (var i = 0; i < recipients; i++)
+        {
+            var log = logs[Profile(i)];
+            var actual = (log.GetProperty("status").GetString(), log.GetProperty("failureType").GetString(), SiloCluster.Reason(log), log.GetProperty("attempts").GetInt32());
+            var expected = (i * 4 / recipients) switch
+            {
+                0 => ("Sent", null, null, 1),
+                1 => ("Failed", "Hard", "UserUnknown", 1),
+                2 => ("Failed", "Soft", "MailboxFull", 2), // R6.6: the retry went out, its outcome never came
+                _ => ("Failed", "Ignored", "Expired", 1), // R7.3: still pending at the end
+            };
+            Assert.True(actual == expected, $"{Profile(i)}: expected {expected}, got {log}");
+        }
+    }
+
+    /// <summary>Until the wall clock reaches <paramref name="instant"/>: the moment is the event.</summary>
+    private static async Task UntilClockAsync(DateTimeOffset instant)
+    {
+        using var clock = new PeriodicTimer(TimeSpan.FromMilliseconds(20));
+        while (DateTimeOffset.UtcNow < instant)
+        {
+            await clock.WaitForNextTickAsync();
+        }
+    }
+
     private static string Phase(JsonElement log) => log.GetProperty("phase").GetString()!;
 }

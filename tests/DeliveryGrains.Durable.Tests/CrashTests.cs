@@ -173,6 +173,45 @@ public sealed class CrashTests(PostgresServer server, ITestOutputHelper output)
         }
     }
 
+    [Fact]
+    [Trait("Area", "Durable")]
+    [Trait("Rule", "R8.7")]
+    [Trait("Rule", "R7.3")]
+    public async Task A_delivery_spread_over_three_silos_finishes_with_exact_counts_when_one_is_killed_during_feedback()
+    {
+        const int recipients = 1200;
+        await using var cluster = await SiloCluster.StartAsync(server, "three", silos: 3, output,
+            new Dictionary<string, string> { ["DeliveryGrains__PartitionSize"] = "128" });
+        var id = await cluster.StartDeliveryAsync(new
+        {
+            name = "Crash of one of three",
+            channel = "Email",
+            emailFeedbackService = true,
+            validityPeriod = "00:00:20",
+            retryPeriod = "00:00:03",
+            maxRetries = 2,
+            generatedTarget = new { count = recipients, seed = 5, domain = "example.test" },
+            mta = new { kind = "Simulated", hardBounceRate = 0.02, softBounceRate = 0.2, retrySuccessRate = 0.5, feedbackDelay = "00:00:01", seed = 5 },
+        }, recipients);
+
+        // Everything relayed, outcomes coming in: the silo holding the delivery dies mid-feedback.
+        await cluster.Admin.UntilAsync(id, v => v.Kpi("sent") == recipients && v.Kpi("pending") > 0 && v.Kpi("delivered") > 0, TimeSpan.FromSeconds(30));
+        var logs = await cluster.ActivationsAsync("recipient-log");
+        var partitions = await cluster.ActivationsAsync("delivery-partition");
+        var spread = string.Join(", ", cluster.Silos.Select(s => $"{s.Name}: {partitions[s]} partitions, {logs[s]} logs"));
+        Assert.True(logs.Count(l => l.Value > 0) >= 2, $"The logs did not spread over the silos: {spread}");
+        var killed = await cluster.DeliveryHostAsync();
+        var killedAt = await cluster.Admin.ViewAsync(id);
+        cluster.Kill(killed);
+
+        var dead = await cluster.UntilDeclaredDeadAsync(killed);
+        var validUntil = killedAt.GetProperty("validUntil").GetDateTimeOffset();
+        var (finished, failures) = await cluster.UntilFinishedAsync(id, validUntil - DateTimeOffset.UtcNow + TimeSpan.FromSeconds(45));
+        output.WriteLine($"{spread}; killed silo {killed.Name} (the delivery's) at pending {killedAt.Kpi("pending")}, delivered {killedAt.Kpi("delivered")}; " +
+            $"declared dead {dead.TotalSeconds:F1} s later; Finished {cluster.SinceKill.TotalSeconds:F1} s after the kill; {failures} view calls failed");
+        await cluster.AssertExactAsync(id, finished, recipients);
+    }
+
     /// <summary>Until the wall clock reaches <paramref name="instant"/>: the moment is the event.</summary>
     private static async Task UntilClockAsync(DateTimeOffset instant)
     {

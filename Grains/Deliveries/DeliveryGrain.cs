@@ -441,14 +441,19 @@ public sealed partial class DeliveryGrain(
     private void Resume()
     {
         var untilEnd = S.ValidUntil!.Value - time.GetUtcNow();
-        _validityTimer?.Dispose();
-        _validityTimer = this.RegisterGrainTimer(
-            _ => EndValidityAsync(),
-            new GrainTimerCreationOptions(untilEnd > TimeSpan.Zero ? untilEnd : TimeSpan.Zero, Timeout.InfiniteTimeSpan) { KeepAlive = true });
+        ArmValidityTimer(untilEnd > TimeSpan.Zero ? untilEnd : TimeSpan.Zero);
         if (S.Status == DeliveryStatus.InProgress && _fanOut is null)
         {
             _fanOut = FanOutAsync();
         }
+    }
+
+    private void ArmValidityTimer(TimeSpan due)
+    {
+        _validityTimer?.Dispose();
+        _validityTimer = this.RegisterGrainTimer(
+            _ => EndValidityAsync(),
+            new GrainTimerCreationOptions(due, Timeout.InfiniteTimeSpan) { KeepAlive = true });
     }
 
     private bool MayRelay => S.Status == DeliveryStatus.InProgress && _expiry is null;
@@ -499,7 +504,35 @@ public sealed partial class DeliveryGrain(
         });
     }
 
-    private Task EndValidityAsync() => _expiry ??= ExpireAsync();
+    private Task EndValidityAsync()
+    {
+        if (_expiry is null || (_expiry.IsCompleted && !S.Expired))
+        {
+            _expiry = ExpireOrRetryLaterAsync();
+        }
+
+        return _expiry;
+    }
+
+    /// <summary>
+    /// A partition or log lost with a silo fails the expiry; the timer tries again, not a loop in this
+    /// turn. When a silo dies Orleans deactivates the activations whose directory entry it held, and a
+    /// deactivation waits for the running turn while holding every call queued behind it, the
+    /// partitions' count reports too: a turn waiting on partitions that wait on it would never end.
+    /// Expiring again is harmless: it only moves the logs still waiting.
+    /// </summary>
+    private async Task ExpireOrRetryLaterAsync()
+    {
+        try
+        {
+            await ExpireAsync();
+        }
+        catch (Exception ex)
+        {
+            LogExpiryFailed(ex, Id);
+            ArmValidityTimer(RetryAfterFailure);
+        }
+    }
 
     /// <summary>R7.3: nothing more is relayed or retried, waiting messages settle, the KPIs are final.</summary>
     private async Task ExpireAsync()
@@ -692,4 +725,7 @@ public sealed partial class DeliveryGrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Delivery {DeliveryId}: relaying partition {Partition} failed; trying again")]
     private partial void LogRelayFailed(Exception ex, string deliveryId, int partition);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Delivery {DeliveryId}: ending the validity period failed; trying again")]
+    private partial void LogExpiryFailed(Exception ex, string deliveryId);
 }

@@ -31,6 +31,13 @@ public sealed partial class RecipientLogGrain(
 
     private const string RetryReminder = "retry";
 
+    /// <summary>
+    /// The retry reminder fires once at the due time and is dropped when the retry goes out; its period
+    /// only matters when that tick is missed (its silo died), so it is the shortest Orleans allows,
+    /// not the retry period (an hour by default) that would delay the retry by as much again.
+    /// </summary>
+    private static readonly TimeSpan RetryBackstop = ReminderPeriods.Minimum;
+
     public static GrainId IdOf(string deliveryId, string profileId) => GrainId.Create(GrainTypeName, GrainKeys.Log(deliveryId, profileId));
 
     private RecipientLogState S => log.State;
@@ -211,7 +218,7 @@ public sealed partial class RecipientLogGrain(
         if (relayState == RelayState.Paused)
         {
             // R2: nothing is relayed while the delivery is paused; the retry waits one more period.
-            await this.RegisterOrUpdateReminder(RetryReminder, S.Run.RetryPeriod, ReminderPeriods.Backstop(S.Run.RetryPeriod));
+            await this.RegisterOrUpdateReminder(RetryReminder, S.Run.RetryPeriod, RetryBackstop);
             return;
         }
 
@@ -334,7 +341,7 @@ public sealed partial class RecipientLogGrain(
         {
             _pendingRetry = null;
             _pendingCancel = false;
-            await this.RegisterOrUpdateReminder(RetryReminder, due, ReminderPeriods.Backstop(due));
+            await this.RegisterOrUpdateReminder(RetryReminder, due, RetryBackstop);
         }
         else if (_pendingCancel)
         {

@@ -281,6 +281,18 @@ public sealed partial class DeliveryPartitionGrain(
             : null;
     }
 
+    private bool StoredIsBehind(SendingLog? stored, int index)
+    {
+        var storedMark = stored is null ? default : LogMark.Of(stored.Phase, stored.Opened, stored.Clicked);
+        var behind = LogMark.Latest(storedMark, new LogMark(S.Marks[index])) != storedMark;
+        if (behind)
+        {
+            LogStoredBehind(Key.DeliveryId, index);
+        }
+
+        return behind;
+    }
+
     private bool IsRelayed(int index) => index < S.RelayCursor || new LogMark(S.Marks[index]).Phase != LogPhase.ToDeliver;
 
     /// <summary>The logs at <paramref name="indices"/>; a recipient whose message was not relayed yet reads as ToDeliver.</summary>
@@ -310,15 +322,23 @@ public sealed partial class DeliveryPartitionGrain(
     /// </summary>
     private async Task<IReadOnlyList<SendingLog?>> ReadLogsAsync(string deliveryId, List<int> indices)
     {
+        var logs = new SendingLog?[indices.Count];
+        var ask = Enumerable.Range(0, indices.Count);
         if (_survey is { } survey)
         {
             var ids = indices.Select(i => RecipientLogGrain.IdOf(deliveryId, Slice.Recipients[i].ProfileId)).ToList();
             var states = await survey.ReadManyAsync<RecipientLogState>(RecipientLogGrain.StateName, ids);
-            return [.. states.Select((state, n) => state?.ToSendingLog(Slice.Recipients[indices[n]].ProfileId))];
+            for (var n = 0; n < logs.Length; n++)
+            {
+                logs[n] = states[n]?.ToSendingLog(Slice.Recipients[indices[n]].ProfileId);
+            }
+
+            // A log stores before it reports, so what is stored is normally never behind the mirror; after
+            // a silo's death it can be (a raced or failed store): those few answer for themselves.
+            ask = ask.Where(n => StoredIsBehind(logs[n], indices[n])).ToList();
         }
 
-        var logs = new SendingLog?[indices.Count];
-        await Bounded.ForEachAsync(Enumerable.Range(0, indices.Count), options.Value.RelayConcurrency, async n =>
+        await Bounded.ForEachAsync(ask, options.Value.RelayConcurrency, async n =>
             logs[n] = await Log(deliveryId, indices[n]).GetLogAsync());
         return logs;
     }
@@ -429,6 +449,9 @@ public sealed partial class DeliveryPartitionGrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Delivery {DeliveryId} partition {Partition}: the log of recipient {RecipientIndex} could not take its feedback")]
     private partial void LogFeedbackFailed(Exception ex, string deliveryId, int partition, int recipientIndex);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Delivery {DeliveryId}: the stored log of recipient {RecipientIndex} is behind its partition's mirror; asking the log itself")]
+    private partial void LogStoredBehind(string deliveryId, int recipientIndex);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Delivery {DeliveryId} partition {Partition}: flush failed, kept for the next one")]
     private partial void LogFlushFailed(Exception ex, string deliveryId, int partition);

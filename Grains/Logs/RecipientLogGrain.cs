@@ -378,8 +378,10 @@ public sealed partial class RecipientLogGrain(
     }
 
     /// <summary>
-    /// Stores the state; if the store fails the activation is dropped, so the next call starts from
-    /// what is stored rather than from a change that never became durable.
+    /// Stores the state. If the store fails (say another activation of this log wrote first, as can
+    /// happen while a dead silo's directory entries are rebuilt), the change never became durable:
+    /// the activation goes back to what is stored and is dropped, so no later call, not even one
+    /// that reaches it before it deactivates, answers from the unstored change.
     /// </summary>
     private async Task StoreAsync()
     {
@@ -390,6 +392,9 @@ public sealed partial class RecipientLogGrain(
         catch
         {
             DeactivateOnIdle();
+            _pendingRetry = null;
+            _pendingCancel = false;
+            await log.ReadStateAsync();
             throw;
         }
     }

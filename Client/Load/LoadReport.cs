@@ -105,10 +105,6 @@ public static class KpiTotals
             computedAt = k.ComputedAt > computedAt ? k.ComputedAt : computedAt;
         }
 
-        return new Kpis(
-            toDeliver, sent, delivered, Percent(delivered, sent), failed, Percent(failed, sent),
-            opens, Percent(opens, delivered), clicks, Percent(clicks, delivered), pending, retry, computedAt);
+        return Kpis.Of(toDeliver, sent, delivered, failed, opens, clicks, pending, retry, computedAt);
     }
-
-    private static double Percent(long part, long whole) => whole == 0 ? 0 : part * 100.0 / whole;
 }

@@ -21,6 +21,26 @@ public sealed record Kpis(
     public bool Settled => Sent == ToDeliver && Pending == 0 && AwaitingRetry == 0;
 
     public double Progress => ToDeliver == 0 ? 0 : (double)Sent / ToDeliver;
+
+    /// <summary>The Deployment block for these counts, with the rates of R8 (a rate over nothing is 0, R8.6).</summary>
+    public static Kpis Of(
+        long toDeliver, long sent, long delivered, long bouncesAndErrors, long opens, long clicks,
+        long pending, long awaitingRetry, DateTimeOffset computedAt) => new(
+        ToDeliver: toDeliver,
+        Sent: sent,
+        Delivered: delivered,
+        DeliveredRate: Percent(delivered, sent),
+        BouncesAndErrors: bouncesAndErrors,
+        BouncesAndErrorsRate: Percent(bouncesAndErrors, sent),
+        Opens: opens,
+        OpenRate: Percent(opens, delivered),
+        Clicks: clicks,
+        ClickThroughRate: Percent(clicks, delivered),
+        Pending: pending,
+        AwaitingRetry: awaitingRetry,
+        ComputedAt: computedAt);
+
+    private static double Percent(long part, long whole) => whole == 0 ? 0 : part * 100.0 / whole;
 }
 
 [GenerateSerializer, Immutable, Alias("DeliveryView")]

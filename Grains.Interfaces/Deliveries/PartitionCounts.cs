@@ -49,24 +49,8 @@ public sealed record PartitionCounts(
             ? Delivered
             : Delivered + AwaitingOutcome + AwaitingRetry;
         var failed = emailFeedbackService ? Failed + AwaitingRetry : Failed;
-        return new Kpis(
-            ToDeliver: Total,
-            Sent: sent,
-            Delivered: delivered,
-            DeliveredRate: Percent(delivered, sent),
-            BouncesAndErrors: failed,
-            BouncesAndErrorsRate: Percent(failed, sent),
-            Opens: opens,
-            OpenRate: Percent(opens, delivered),
-            Clicks: clicks,
-            ClickThroughRate: Percent(clicks, delivered),
-            Pending: pending,
-            AwaitingRetry: AwaitingRetry,
-            ComputedAt: computedAt);
+        return Kpis.Of(Total, sent, delivered, failed, opens, clicks, pending, AwaitingRetry, computedAt);
     }
-
-    /// <summary>R8.6: a rate over nothing is 0.</summary>
-    private static double Percent(long part, long whole) => whole == 0 ? 0 : part * 100.0 / whole;
 }
 
 /// <summary>One delivery in a profile's history (R10.1).</summary>

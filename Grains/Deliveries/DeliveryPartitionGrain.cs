@@ -388,7 +388,8 @@ public sealed partial class DeliveryPartitionGrain(
             catch (Exception ex)
             {
                 _countsDirty = true;
-                _oldestUnflushedChange = (oldest, _oldestUnflushedChange) is ({ } a, { } b) ? (a < b ? a : b) : oldest ?? _oldestUnflushedChange;
+                // Changes folded during the failed call came later than the ones it carried.
+                _oldestUnflushedChange = oldest ?? _oldestUnflushedChange;
                 LogFlushFailed(ex, deliveryId, index);
                 throw;
             }

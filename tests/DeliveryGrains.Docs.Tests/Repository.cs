@@ -6,7 +6,7 @@ public static class Repository
     /// <summary>Folders that hold build output, packages or tool state, never the project's own files.</summary>
     private static readonly HashSet<string> SkippedFolders = new(StringComparer.OrdinalIgnoreCase)
     {
-        "bin", "obj", "node_modules", "TestResults", "BenchmarkDotNet.Artifacts",
+        "bin", "obj", "node_modules", "TestResults", "BenchmarkDotNet.Artifacts", "wwwroot",
     };
 
     public static string Root { get; } = FindRoot();

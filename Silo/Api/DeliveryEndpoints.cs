@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Security.Claims;
 using DeliveryGrains.Deliveries;
 using DeliveryGrains.Hosting;
@@ -5,12 +6,14 @@ using DeliveryGrains.Logs;
 using DeliveryGrains.Silo.Security;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
+using JsonOptions = Microsoft.AspNetCore.Http.Json.JsonOptions;
 
 namespace DeliveryGrains.Silo.Api;
 
 public static class DeliveryEndpoints
 {
     public const int MaxLogPage = 1000;
+    public const int DefaultLogPage = 100;
 
     public static IEndpointRouteBuilder MapDeliveries(this IEndpointRouteBuilder app)
     {
@@ -18,9 +21,9 @@ public static class DeliveryEndpoints
         var prepare = Policies.Role(Roles.PrepareDeliveries);
         var start = Policies.Role(Roles.StartDeliveries);
 
-        group.MapPost("/", CreateAsync).RequireAuthorization(prepare);
+        group.MapPost("/", CreateAsync).Accepts<CreateDeliveryRequest>("application/json").RequireAuthorization(prepare);
         group.MapGet("/{id}", async (string id, IGrainFactory grains) => TypedResults.Ok(await ViewAsync(grains, id)));
-        group.MapPatch("/{id}", ChangeAsync).RequireAuthorization(prepare);
+        group.MapPatch("/{id}", ChangeAsync).Accepts<ChangeDeliveryRequest>("application/json").RequireAuthorization(prepare);
         group.MapPost("/{id}/prepare", async (string id, ClaimsPrincipal user, IGrainFactory grains) =>
         {
             var result = await Delivery(grains, id).PrepareAsync(user.ToCaller());
@@ -48,10 +51,16 @@ public static class DeliveryEndpoints
     }
 
     private static async Task<Results<Created<DeliveryView>, ValidationProblem>> CreateAsync(
-        CreateDeliveryRequest request, ClaimsPrincipal user, IGrainFactory grains, IOptions<MtaOptions> mta)
+        HttpRequest http, ClaimsPrincipal user, IGrainFactory grains, IOptions<MtaOptions> mta, IOptions<JsonOptions> json, CancellationToken cancellationToken)
     {
+        var body = await JsonBody.ReadAsync<CreateDeliveryRequest>(http, json.Value.SerializerOptions, cancellationToken);
+        if (body.Value is not { } request)
+        {
+            return Problems.Invalid(body.Errors.ToDictionary());
+        }
+
         var definition = request.ToDefinition(mta.Value.Kind);
-        var errors = DeliveryRules.Validate(definition);
+        var errors = body.Merge(DeliveryRules.Validate(definition));
         if (errors.Count > 0)
         {
             return Problems.Invalid(errors);
@@ -63,25 +72,32 @@ public static class DeliveryEndpoints
     }
 
     private static async Task<Results<Ok<DeliveryView>, ValidationProblem>> ChangeAsync(
-        string id, ChangeDeliveryRequest request, ClaimsPrincipal user, IGrainFactory grains)
+        string id, HttpRequest http, ClaimsPrincipal user, IGrainFactory grains, IOptions<JsonOptions> json, CancellationToken cancellationToken)
     {
+        var body = await JsonBody.ReadAsync<ChangeDeliveryRequest>(http, json.Value.SerializerOptions, cancellationToken);
+        if (body.Value is not { } request)
+        {
+            return Problems.Invalid(body.Errors.ToDictionary());
+        }
+
         var recipients = request.Recipients?.Select(DeliveryRequestMapping.ToRecipient).ToList();
         var generated = request.GeneratedTarget?.ToTarget();
-        var errors = new Dictionary<string, List<string>>();
+        var rules = new Dictionary<string, List<string>>();
+        void Add(string field, string message) => (rules.TryGetValue(field, out var list) ? list : rules[field] = []).Add(message);
         if (request.Name is { } name && string.IsNullOrWhiteSpace(name))
         {
-            errors["name"] = ["Give the delivery a name, or leave 'name' out to keep it."];
+            Add("name", "Give the delivery a name, or leave 'name' out to keep it.");
         }
 
         if (recipients is not null || generated is not null)
         {
-            DeliveryRules.ValidateTarget(recipients, generated, (field, message) =>
-                (errors.TryGetValue(field, out var list) ? list : errors[field] = []).Add(message));
+            DeliveryRules.ValidateTarget(recipients, generated, Add);
         }
 
+        var errors = body.Merge(rules.ToDictionary(e => e.Key, e => e.Value.ToArray()));
         if (errors.Count > 0)
         {
-            return Problems.Invalid(errors.ToDictionary(e => e.Key, e => e.Value.ToArray()));
+            return Problems.Invalid(errors);
         }
 
         var changes = new DeliveryChanges(request.Name, recipients, generated, request.SendAt);
@@ -89,25 +105,37 @@ public static class DeliveryEndpoints
     }
 
     private static async Task<Results<Ok<LogPage>, ValidationProblem>> ListLogsAsync(
-        string id, string? status, string? after, int? limit, ClaimsPrincipal user, IGrainFactory grains)
+        string id, string? status, string? after, string? limit, ClaimsPrincipal user, IGrainFactory grains)
     {
         var errors = new Dictionary<string, string[]>();
         LogStatus? wanted = null;
         if (!string.IsNullOrEmpty(status))
         {
-            if (Enum.TryParse<LogStatus>(status, ignoreCase: true, out var parsed) && Enum.IsDefined(parsed))
+            if (!status.Any(char.IsAsciiDigit) && Enum.TryParse<LogStatus>(status, ignoreCase: true, out var parsed) && Enum.IsDefined(parsed))
             {
                 wanted = parsed;
             }
             else
             {
-                errors["status"] = [$"'{status}' is not a log status; use {string.Join(", ", Enum.GetNames<LogStatus>())}."];
+                errors["status"] = [$"'{status}' is not a log status; use {JsonShape.Names(typeof(LogStatus))}, or leave 'status' out for every log."];
             }
         }
 
-        if (limit is < 1 or > MaxLogPage)
+        var pageSize = DefaultLogPage;
+        if (!string.IsNullOrEmpty(limit))
         {
-            errors["limit"] = [$"Ask for 1 to {MaxLogPage} logs per page."];
+            if (!long.TryParse(limit, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var asked))
+            {
+                errors["limit"] = [$"'{limit}' is not a whole number; ask for 1 to {MaxLogPage} logs per page, e.g. limit=100."];
+            }
+            else if (asked is < 1 or > MaxLogPage)
+            {
+                errors["limit"] = [$"{asked} is out of range: ask for 1 to {MaxLogPage} logs per page."];
+            }
+            else
+            {
+                pageSize = (int)asked;
+            }
         }
 
         if (errors.Count > 0)
@@ -115,7 +143,7 @@ public static class DeliveryEndpoints
             return Problems.Invalid(errors);
         }
 
-        return TypedResults.Ok(await Delivery(grains, id).ListLogsAsync(new LogQuery(wanted, after, limit ?? 100), user.ToCaller()));
+        return TypedResults.Ok(await Delivery(grains, id).ListLogsAsync(new LogQuery(wanted, after, pageSize), user.ToCaller()));
     }
 
     private static IDeliveryGrain Delivery(IGrainFactory grains, string id) => grains.GetGrain<IDeliveryGrain>(id);

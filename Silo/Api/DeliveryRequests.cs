@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using DeliveryGrains.Deliveries;
 
 namespace DeliveryGrains.Silo.Api;
@@ -10,7 +11,7 @@ public sealed record CreateDeliveryRequest(
     TimeSpan? ValidityPeriod,
     TimeSpan? RetryPeriod,
     int? MaxRetries,
-    DateTimeOffset? SendAt,
+    [property: JsonConverter(typeof(ZonedInstantConverter))] DateTimeOffset? SendAt,
     bool? RequestConfirmation,
     List<RecipientDto>? Recipients,
     GeneratedTargetDto? GeneratedTarget,
@@ -38,7 +39,7 @@ public sealed record ChangeDeliveryRequest(
     string? Name,
     List<RecipientDto>? Recipients,
     GeneratedTargetDto? GeneratedTarget,
-    DateTimeOffset? SendAt);
+    [property: JsonConverter(typeof(ZonedInstantConverter))] DateTimeOffset? SendAt);
 
 public sealed record PreparationResponse(long ToDeliver, IReadOnlyDictionary<ExclusionReason, int> Excluded);
 

@@ -77,6 +77,16 @@ public sealed class RefusalTests(ApiHostFixture host)
     }
 
     [Fact]
+    [Trait("Rule", "R3.1")]
+    public async Task An_instant_with_its_zone_is_taken_as_given()
+    {
+        var created = await Admin.PostJsonAsync("/api/deliveries", ApiTestKit.DeliveryBody(tweak: b => b["sendAt"] = "2027-03-01T09:00:00+01:00"))
+            .ExpectAsync(HttpStatusCode.Created);
+
+        Assert.Equal(new DateTimeOffset(2027, 3, 1, 8, 0, 0, TimeSpan.Zero), created.GetProperty("sendAt").GetDateTimeOffset());
+    }
+
+    [Fact]
     [Trait("Rule", "R2")]
     public async Task Broken_json_names_the_line_and_character()
     {

@@ -3,7 +3,8 @@ namespace DeliveryGrains.Deliveries;
 [GenerateSerializer, Immutable, Alias("Recipient")]
 public sealed record Recipient(
     [property: Id(0)] string ProfileId,
-    [property: Id(1)] string? Address);
+    [property: Id(1)] string? Address,
+    [property: Id(2)] IReadOnlyDictionary<string, string>? Fields = null);
 
 /// <summary>A synthetic target made on the server, for simulations and load tests.</summary>
 [GenerateSerializer, Immutable, Alias("GeneratedTarget")]
@@ -22,12 +23,31 @@ public sealed record MtaSettings(
     [property: Id(4)] double OpenRate = 0.3,
     [property: Id(5)] double ClickRate = 0.1,
     [property: Id(6)] TimeSpan? FeedbackDelay = null,
-    [property: Id(7)] int Seed = 0)
+    [property: Id(7)] int Seed = 0,
+    [property: Id(8)] MessageContent? Content = null)
 {
     public static readonly TimeSpan DefaultFeedbackDelay = TimeSpan.FromSeconds(1);
 
     [System.Text.Json.Serialization.JsonIgnore]
     public TimeSpan EffectiveFeedbackDelay => FeedbackDelay ?? DefaultFeedbackDelay;
+}
+
+/// <summary>
+/// What an SMTP relay sends (R12.1): subject, plain text and HTML, each may hold <c>{{field}}</c>
+/// placeholders filled from the recipient (<c>profileId</c>, <c>address</c> and the target's fields;
+/// <c>{{field|fallback}}</c> gives the text used when the recipient has no such field).
+/// A null part takes the default of <see cref="MessageContent.Default"/>.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("MessageContent")]
+public sealed record MessageContent(
+    [property: Id(0)] string? Subject,
+    [property: Id(1)] string? Text,
+    [property: Id(2)] string? Html)
+{
+    public static readonly MessageContent Default = new(
+        "A message for you",
+        "Hello {{firstName|there}},\n\nThis message was sent to {{address}} by DeliveryGrains.\n",
+        null);
 }
 
 [Alias("AggregationPeriod")]

@@ -30,6 +30,9 @@ public enum MtaKind
 
     /// <summary>The built-in Enhanced MTA simulator answers by itself.</summary>
     Simulated,
+
+    /// <summary>Real messages over SMTP to the silo's configured relay (R12).</summary>
+    Smtp,
 }
 
 /// <summary>Why a recipient of the target gets no sending log (R2.1), in the order they are checked.</summary>

@@ -53,6 +53,7 @@ public static class DeliveryRules
 
         ValidateTarget(d.Recipients, d.GeneratedTarget, Add);
         ValidateMta(d.Mta, Add);
+        ValidateSmtp(d, Add);
         return errors.ToDictionary(e => e.Key, e => e.Value.ToArray());
     }
 
@@ -95,6 +96,38 @@ public static class DeliveryRules
             {
                 add("generatedTarget.domain", "Give a domain such as \"example.test\".");
             }
+        }
+    }
+
+    /// <summary>The longest subject, text or HTML a delivery's content may hold.</summary>
+    public const int MaxContentLength = 1_000_000;
+
+    /// <summary>R12: an SMTP delivery is email; its content parts are bounded and its subject is one line.</summary>
+    private static void ValidateSmtp(DeliveryDefinition d, Action<string, string> add)
+    {
+        if (d.Mta.Kind == MtaKind.Smtp && d.Channel != Channel.Email)
+        {
+            add("mta.kind", "Smtp relays email; an SMS delivery uses the Simulated or External MTA.");
+        }
+
+        if (d.Mta.Content is not { } content)
+        {
+            return;
+        }
+
+        if (content.Subject is { } subject && (subject.Length > 998 || subject.Contains('\r') || subject.Contains('\n')))
+        {
+            add("content.subject", "Keep the subject to one line of at most 998 characters.");
+        }
+
+        if (content.Text?.Length > MaxContentLength)
+        {
+            add("content.text", $"Keep the text to {MaxContentLength:N0} characters or fewer.");
+        }
+
+        if (content.Html?.Length > MaxContentLength)
+        {
+            add("content.html", $"Keep the HTML to {MaxContentLength:N0} characters or fewer.");
         }
     }
 

@@ -39,7 +39,26 @@ public interface IRecipientLogGrain : IGrainWithStringKey
 
     [Alias("GetLog")]
     Task<SendingLog?> GetLogAsync();
+
+    /// <summary>
+    /// R12.1: the SMTP relay's answer to attempt <see cref="SmtpReply.Attempt"/>: a 250 after DATA
+    /// relays the message, a refusal is that attempt's bounce. Deferrals never come here (R12.3).
+    /// A reply for another attempt than the current one changes nothing.
+    /// </summary>
+    [Alias("RecordSmtpReply")]
+    Task RecordSmtpReplyAsync(SmtpReply reply);
 }
+
+/// <summary>
+/// The answer of one SMTP transaction: <see cref="Bounce"/> is null for a 250 after DATA, otherwise
+/// the attempt's bounce as the qualification table made it (R12.2).
+/// </summary>
+[GenerateSerializer, Immutable, Alias("SmtpReply")]
+public sealed record SmtpReply(
+    [property: Id(0)] int Attempt,
+    [property: Id(1)] DeliveryGrains.Feedback.FeedbackType? Bounce,
+    [property: Id(2)] FailureReason? Reason,
+    [property: Id(3)] DateTimeOffset At);
 
 [GenerateSerializer, Immutable, Alias("RelayOrder")]
 public sealed record RelayOrder(
@@ -47,7 +66,8 @@ public sealed record RelayOrder(
     [property: Id(1)] int Partition,
     [property: Id(2)] int RecipientIndex,
     [property: Id(3)] string ProfileId,
-    [property: Id(4)] string Address);
+    [property: Id(4)] string Address,
+    [property: Id(5)] IReadOnlyDictionary<string, string>? Fields = null);
 
 public static class GrainKeys
 {

@@ -2,6 +2,7 @@ using DeliveryGrains.Addresses;
 using DeliveryGrains.Hosting;
 using DeliveryGrains.Logs;
 using DeliveryGrains.Profiles;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -93,6 +94,11 @@ public sealed partial class DeliveryGrain(
         }
 
         ThrowIfInvalid(definition);
+        if (definition.Mta.Kind == MtaKind.Smtp && !ServiceProvider.GetRequiredService<IOptions<Mta.Smtp.SmtpOptions>>().Value.IsConfigured)
+        {
+            throw new ValidationException(new Dictionary<string, string[]> { ["mta.kind"] = [Mta.Smtp.SmtpOptions.NotConfigured] });
+        }
+
         var warnings = new List<string>();
         if (definition.ValidityPeriod > DeliveryDefinition.MaxValidityPeriod)
         {

@@ -121,7 +121,7 @@ public sealed partial class DeliveryPartitionGrain(
                 try
                 {
                     var recipient = Slice.Recipients[i];
-                    var order = new RelayOrder(run, index, i, recipient.ProfileId, recipient.Address!);
+                    var order = new RelayOrder(run, index, i, recipient.ProfileId, recipient.Address!, recipient.Fields);
                     Apply(await GrainFactory.GetGrain<IRecipientLogGrain>(GrainKeys.Log(deliveryId, recipient.ProfileId)).RelayAsync(order));
                 }
                 catch

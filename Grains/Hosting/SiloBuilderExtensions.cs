@@ -1,5 +1,7 @@
 using DeliveryGrains.Logs;
 using DeliveryGrains.Mta;
+using DeliveryGrains.Mta.Smtp;
+using Microsoft.Extensions.Options;
 using Microsoft.Extensions.DependencyInjection;
 using DeliveryGrains.Hosting.Storage;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -21,6 +23,9 @@ public static class SiloBuilderExtensions
         services.AddSingleton<DeliveryMetrics>();
         services.AddSingleton<SimulatedMta>();
         services.AddHostedService(sp => sp.GetRequiredService<SimulatedMta>());
+        services.AddOptions<SmtpOptions>().BindConfiguration(SmtpOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<IValidateOptions<SmtpOptions>, SmtpOptionsValidator>();
+        services.AddSingleton<SmtpRelay>();
         services.AddSingleton<IMessageRelay, MtaRouter>();
         return silo;
     }

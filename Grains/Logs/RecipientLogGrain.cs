@@ -56,17 +56,24 @@ public sealed partial class RecipientLogGrain(
         // Hand over first, store second: a crash in between re-relays the same attempt with the
         // same message id, which the MTA can drop; the reverse order could lose the message.
         var run = order.Run;
+        var fields = order.Fields is { Count: > 0 } ? order.Fields : null;
         await relay.RelayAsync(new OutboundMessage(
-            DeliveryId, order.Partition, order.RecipientIndex, ProfileId, order.Address, run.Channel, Attempt: 1, run.EmailFeedbackService, run.Mta));
+            DeliveryId, order.Partition, order.RecipientIndex, ProfileId, order.Address, run.Channel, Attempt: 1, run.EmailFeedbackService, run.Mta,
+            fields, run.ValidUntil));
         metrics.Relayed(retry: false);
         var now = time.GetUtcNow();
+
+        // R12.1: over SMTP the message counts as relayed only once a transaction for it was answered
+        // (RecordSmtpReplyAsync); until then it stays ToDeliver, handed to the relay's queue.
+        var answeredLater = run.Mta.Kind == MtaKind.Smtp;
         S.Run = run;
         S.Partition = order.Partition;
         S.RecipientIndex = order.RecipientIndex;
         S.Address = order.Address;
+        S.Fields = fields;
         S.Attempts = 1;
-        S.Phase = LogPhase.AwaitingOutcome;
-        S.RelayedAt = now;
+        S.Phase = answeredLater ? LogPhase.ToDeliver : LogPhase.AwaitingOutcome;
+        S.RelayedAt = answeredLater ? null : now;
         S.LastEventAt = now;
         await StoreAsync();
         return new LogTransition(S.RecipientIndex, LogMark.Of(LogPhase.ToDeliver, false, false), S.Mark);
@@ -95,9 +102,51 @@ public sealed partial class RecipientLogGrain(
         return transitions;
     }
 
+    public async Task RecordSmtpReplyAsync(SmtpReply reply)
+    {
+        if (S.Run is null)
+        {
+            DeactivateOnIdle();
+            throw new NotFoundException(
+                $"Delivery '{DeliveryId}' has no relayed message for profile '{ProfileId}'.");
+        }
+
+        if (reply.Attempt != S.Attempts)
+        {
+            // The answer to an attempt this log has moved past (a late repeat): nothing to learn from it.
+            return;
+        }
+
+        var before = S.Mark;
+        var firstAnswer = S.Phase == LogPhase.ToDeliver;
+        if (firstAnswer)
+        {
+            // R12.1: the first answered transaction is the relay (R8.1 sent).
+            S.Phase = LogPhase.AwaitingOutcome;
+            S.RelayedAt = reply.At;
+            S.LastEventAt = Max(S.LastEventAt, reply.At);
+        }
+
+        var type = reply.Bounce
+            ?? (!firstAnswer && S.Phase == LogPhase.AwaitingRetry && S.RetryRelayed ? FeedbackType.Delivered : (FeedbackType?)null);
+        List<AddressEffect> effects = [];
+        if (type is { } t)
+        {
+            // A 250 to a retry is that retry's success (R5.4, R6.5); a refusal is the attempt's bounce (R12.2).
+            var e = new FeedbackEvent($"smtp:{reply.Attempt}:{t}", DeliveryId, ProfileId, t, reply.Reason, reply.At);
+            (_, _, effects) = await ApplyAndStoreAsync([e], mustStore: firstAnswer);
+        }
+        else if (firstAnswer)
+        {
+            await StoreAsync();
+        }
+
+        await ReportAsync(Transitions(before, effects));
+    }
+
     /// <summary>Applies new events in order, stores the result once and carries out the retry reminder it calls for.</summary>
     private async Task<(FeedbackOutcome[] Outcomes, LogMark Before, List<AddressEffect> Effects)> ApplyAndStoreAsync(
-        IReadOnlyList<FeedbackEvent> feedback)
+        IReadOnlyList<FeedbackEvent> feedback, bool mustStore = false)
     {
         if (S.Run is null)
         {
@@ -132,7 +181,7 @@ public sealed partial class RecipientLogGrain(
             S.LastEventAt = Max(S.LastEventAt, e.At);
         }
 
-        if (accepted)
+        if (accepted || mustStore)
         {
             await StoreAsync();
             await SyncRetryReminderAsync();
@@ -414,7 +463,8 @@ public sealed partial class RecipientLogGrain(
     private IDeliveryPartitionGrain? _partition;
 
     private OutboundMessage Message() =>
-        new(DeliveryId, S.Partition, S.RecipientIndex, ProfileId, S.Address, S.Run!.Channel, S.Attempts, S.Run.EmailFeedbackService, S.Run.Mta);
+        new(DeliveryId, S.Partition, S.RecipientIndex, ProfileId, S.Address, S.Run!.Channel, S.Attempts, S.Run.EmailFeedbackService, S.Run.Mta,
+            S.Fields, S.Run.ValidUntil);
 
     private static DateTimeOffset Max(DateTimeOffset? a, DateTimeOffset b) => a is { } x && x > b ? x : b;
 

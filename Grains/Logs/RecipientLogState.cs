@@ -31,11 +31,14 @@ public sealed class RecipientLogState
     /// <summary>While awaiting a retry: whether that retry attempt has gone to the MTA yet.</summary>
     [Id(13)] public bool RetryRelayed { get; set; }
 
+    /// <summary>The recipient's fields from the target, kept only when there are some (SMTP personalization of retries).</summary>
+    [Id(15)] public IReadOnlyDictionary<string, string>? Fields { get; set; }
+
     public LogMark Mark => LogMark.Of(Phase, Opened, Clicked);
 
     /// <summary>The log as users read it; null until the message is relayed.</summary>
     public SendingLog? ToSendingLog(string profileId) => Run is null
         ? null
         : new SendingLog(profileId, Address, Phase.ToStatus(Run.EmailFeedbackService), FailureType, FailureReason,
-            Attempts, RelayedAt, LastEventAt, Opened, Clicked, Phase);
+            Phase == LogPhase.ToDeliver ? 0 : Attempts, RelayedAt, LastEventAt, Opened, Clicked, Phase);
 }

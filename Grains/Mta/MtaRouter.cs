@@ -1,10 +1,11 @@
 using DeliveryGrains.Deliveries;
+using DeliveryGrains.Mta.Smtp;
 using Microsoft.Extensions.Logging;
 
 namespace DeliveryGrains.Mta;
 
 /// <summary>Routes each message to the MTA its delivery names.</summary>
-public sealed partial class MtaRouter(SimulatedMta simulator, ILogger<MtaRouter> logger) : IMessageRelay
+public sealed partial class MtaRouter(SimulatedMta simulator, SmtpRelay smtp, ILogger<MtaRouter> logger) : IMessageRelay
 {
     public ValueTask RelayAsync(OutboundMessage message)
     {
@@ -16,6 +17,10 @@ public sealed partial class MtaRouter(SimulatedMta simulator, ILogger<MtaRouter>
             case MtaKind.External:
                 // The real MTA reports back through POST /api/mta/feedback; nothing more to do here.
                 LogHandedToExternal(message.MessageId);
+                break;
+            case MtaKind.Smtp:
+                // R12: queued for its domain's connections; the transaction's answer comes back to the log.
+                smtp.Accept(message);
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(message), message.Mta.Kind, "Unknown MTA kind.");

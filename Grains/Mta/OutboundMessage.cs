@@ -16,7 +16,9 @@ public sealed record OutboundMessage(
     Channel Channel,
     int Attempt,
     bool EmailFeedbackService,
-    MtaSettings Mta)
+    MtaSettings Mta,
+    IReadOnlyDictionary<string, string>? Fields = null,
+    DateTimeOffset? ValidUntil = null)
 {
     public string MessageId => $"{DeliveryId}/{ProfileId}/{Attempt}";
 }

@@ -5,6 +5,7 @@ using DeliveryGrains.Hosting;
 using DeliveryGrains.Logs;
 using DeliveryGrains.Silo.Security;
 using Microsoft.AspNetCore.Http.HttpResults;
+using DeliveryGrains.Mta.Smtp;
 using Microsoft.Extensions.Options;
 using JsonOptions = Microsoft.AspNetCore.Http.Json.JsonOptions;
 
@@ -51,7 +52,7 @@ public static class DeliveryEndpoints
     }
 
     private static async Task<Results<Created<DeliveryView>, ValidationProblem>> CreateAsync(
-        HttpRequest http, ClaimsPrincipal user, IGrainFactory grains, IOptions<MtaOptions> mta, IOptions<JsonOptions> json, CancellationToken cancellationToken)
+        HttpRequest http, ClaimsPrincipal user, IGrainFactory grains, IOptions<MtaOptions> mta, IOptions<JsonOptions> json, IOptions<SmtpOptions> smtp, CancellationToken cancellationToken)
     {
         var body = await JsonBody.ReadAsync<CreateDeliveryRequest>(http, json.Value.SerializerOptions, cancellationToken);
         if (body.Value is not { } request)
@@ -61,6 +62,11 @@ public static class DeliveryEndpoints
 
         var definition = request.ToDefinition(mta.Value.Kind);
         var errors = body.Merge(DeliveryRules.Validate(definition));
+        if (definition.Mta.Kind == MtaKind.Smtp && !smtp.Value.IsConfigured)
+        {
+            errors["mta.kind"] = [.. errors.GetValueOrDefault("mta.kind") ?? [], SmtpOptions.NotConfigured];
+        }
+
         if (errors.Count > 0)
         {
             return Problems.Invalid(errors);

@@ -16,9 +16,14 @@ public sealed record CreateDeliveryRequest(
     List<RecipientDto>? Recipients,
     GeneratedTargetDto? GeneratedTarget,
     MtaDto? Mta,
-    RecurrenceDto? Recurrence);
+    RecurrenceDto? Recurrence,
+    ContentDto? Content = null);
 
-public sealed record RecipientDto(string? ProfileId, string? Address);
+/// <summary>What an SMTP delivery sends (R12.1); absent parts take the defaults.</summary>
+public sealed record ContentDto(string? Subject, string? Text, string? Html);
+
+/// <summary>A recipient of an inline target; <c>fields</c> (e.g. <c>firstName</c>) personalize SMTP content.</summary>
+public sealed record RecipientDto(string? ProfileId, string? Address, Dictionary<string, string>? Fields = null);
 
 public sealed record GeneratedTargetDto(int Count, int? Seed, string? Domain);
 
@@ -56,12 +61,12 @@ public static class DeliveryRequestMapping
         RequestConfirmation: r.RequestConfirmation ?? true,
         Recipients: r.Recipients?.Select(ToRecipient).ToList(),
         GeneratedTarget: r.GeneratedTarget?.ToTarget(),
-        Mta: r.Mta.ToSettings(defaultMta),
+        Mta: r.Mta.ToSettings(defaultMta) with { Content = r.Content is { } c ? new MessageContent(c.Subject, c.Text, c.Html) : null },
         Recurrence: r.Recurrence is { } recurrence
             ? new Recurrence(recurrence.Every ?? TimeSpan.Zero, recurrence.Count ?? 0, recurrence.AggregationPeriod)
             : null);
 
-    public static Recipient ToRecipient(RecipientDto? dto) => new(dto?.ProfileId ?? "", dto?.Address);
+    public static Recipient ToRecipient(RecipientDto? dto) => new(dto?.ProfileId ?? "", dto?.Address, dto?.Fields is { Count: > 0 } fields ? fields : null);
 
     public static GeneratedTarget ToTarget(this GeneratedTargetDto dto) => new(dto.Count, dto.Seed ?? 0, dto.Domain ?? "example.test");
 

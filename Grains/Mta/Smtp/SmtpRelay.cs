@@ -1,0 +1,527 @@
+using System.Collections.Concurrent;
+using System.Net.Sockets;
+using System.Threading.Channels;
+using Channel = System.Threading.Channels.Channel;
+using DeliveryGrains.Deliveries;
+using DeliveryGrains.Logs;
+using MailKit;
+using MailKit.Net.Smtp;
+using MailKit.Security;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using MimeKit;
+
+namespace DeliveryGrains.Mta.Smtp;
+
+/// <summary>
+/// The SMTP road (R12): messages handed over by their logs wait in one queue per destination domain;
+/// each domain has a small pool of connections to the smart host (one transaction per recipient,
+/// pipelined where the server offers it) and its own <see cref="AdaptiveRate"/>. Every transaction's
+/// final reply goes through <see cref="SmtpReplyTable"/>: a relay or a refusal is posted to the log
+/// (<see cref="IRecipientLogGrain.RecordSmtpReplyAsync"/>); a deferral lowers the domain's rate and
+/// puts the same message (same Message-ID) back in the queue after a growing delay. A message whose
+/// validity period ends while it waits is dropped here and stays ToDeliver (R12.3). Queued messages
+/// live in this process, as in a real MTA's queue.
+/// </summary>
+public sealed partial class SmtpRelay : IAsyncDisposable
+{
+    /// <summary>A paused delivery's queued messages look again this often.</summary>
+    private static readonly TimeSpan PauseRecheck = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long a delivery partition's relay state is trusted before it is read again.</summary>
+    private static readonly TimeSpan RelayStateTtl = TimeSpan.FromSeconds(1);
+
+    private const int ReplyPosters = 32;
+    private const int MaxReplyTries = 10;
+
+    private readonly IGrainFactory _grains;
+    private readonly TimeProvider _time;
+    private readonly SmtpOptions _options;
+    private readonly ILogger<SmtpRelay> _logger;
+    private readonly Lazy<SmtpMessageFactory> _factory;
+    private readonly ConcurrentDictionary<string, DomainLane> _lanes = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (RelayState State, DateTimeOffset ReadAt)> _relayStates = new(StringComparer.Ordinal);
+    private readonly Channel<PendingReply> _replies = Channel.CreateUnbounded<PendingReply>(new UnboundedChannelOptions { SingleWriter = false });
+    private readonly CancellationTokenSource _stop = new();
+    private readonly List<Task> _running = [];
+    private int _started;
+
+    public SmtpRelay(IGrainFactory grains, TimeProvider time, IOptions<SmtpOptions> options, ILogger<SmtpRelay> logger)
+    {
+        _grains = grains;
+        _time = time;
+        _options = options.Value;
+        _logger = logger;
+        _factory = new Lazy<SmtpMessageFactory>(() => SmtpMessageFactory.From(_options));
+    }
+
+    public bool IsConfigured => _options.IsConfigured;
+
+    /// <summary>What each destination domain's lane has done since the silo started, and its rate now.</summary>
+    public IReadOnlyList<SmtpDomainStatus> Domains() =>
+        [.. _lanes.Values.Select(l => l.Status()).OrderBy(s => s.Domain, StringComparer.Ordinal)];
+
+    /// <summary>Deferrals met by the messages of one delivery, per destination domain.</summary>
+    public IReadOnlyDictionary<string, long> DeferralsOf(string deliveryId) =>
+        _lanes.Values.Select(l => (l.Domain, Count: l.DeferralsOf(deliveryId))).Where(x => x.Count > 0).ToDictionary(x => x.Domain, x => x.Count);
+
+    /// <summary>The current rate cap of a destination domain, or null when nothing was sent to it.</summary>
+    public int? RateCapOf(string domain) => _lanes.TryGetValue(domain, out var lane) ? lane.Rate.PerMinute : null;
+
+    /// <summary>Takes one attempt of one message into its domain's queue; returns at once.</summary>
+    public void Accept(OutboundMessage message)
+    {
+        if (!_options.IsConfigured)
+        {
+            throw new InvalidOperationException(SmtpOptions.NotConfigured);
+        }
+
+        EnsureStarted();
+        var domain = MessageIdentity.DomainOf(message.Address);
+        _lanes.GetOrAdd(domain, d => new DomainLane(this, d)).Enqueue(new SmtpJob(message, domain));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        _replies.Writer.TryComplete();
+        foreach (var lane in _lanes.Values)
+        {
+            lane.Complete();
+        }
+
+        Task[] running;
+        lock (_running)
+        {
+            running = [.. _running];
+        }
+
+        try
+        {
+            await Task.WhenAll(running).WaitAsync(TimeSpan.FromSeconds(10));
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or TimeoutException)
+        {
+            // Stopping: a worker still in a transaction is abandoned with its connection.
+        }
+
+        _stop.Dispose();
+    }
+
+    private void EnsureStarted()
+    {
+        if (Interlocked.Exchange(ref _started, 1) == 0)
+        {
+            for (var i = 0; i < ReplyPosters; i++)
+            {
+                Track(Task.Run(() => PostRepliesAsync(_stop.Token)));
+            }
+        }
+    }
+
+    private void Track(Task task)
+    {
+        lock (_running)
+        {
+            _running.RemoveAll(t => t.IsCompleted);
+            _running.Add(task);
+        }
+    }
+
+    private void Later(DomainLane lane, SmtpJob job, TimeSpan delay) =>
+        Track(Task.Run(async () =>
+        {
+            try
+            {
+                await Task.Delay(delay, _time, _stop.Token);
+                lane.Enqueue(job);
+            }
+            catch (OperationCanceledException)
+            {
+                // Stopping: the message stays in its log as not relayed.
+            }
+        }));
+
+    private TimeSpan DeferralDelay(int deferrals)
+    {
+        var factor = Math.Pow(2, Math.Min(deferrals - 1, 20));
+        var delay = TimeSpan.FromTicks((long)Math.Min(_options.DeferralDelay.Ticks * factor, _options.MaxDeferralDelay.Ticks));
+        return delay;
+    }
+
+    /// <summary>Whether the partition of a queued message relays now (R2 pause and stop), read at most once a second.</summary>
+    private async ValueTask<RelayState> RelayStateOfAsync(OutboundMessage message)
+    {
+        var key = GrainKeys.Partition(message.DeliveryId, message.Partition);
+        var now = _time.GetUtcNow();
+        if (_relayStates.TryGetValue(key, out var known) && now - known.ReadAt < RelayStateTtl)
+        {
+            return known.State;
+        }
+
+        var state = await _grains.GetGrain<IDeliveryPartitionGrain>(key).GetRelayStateAsync();
+        _relayStates[key] = (state, now);
+        if (_relayStates.Count > 10_000)
+        {
+            foreach (var (k, v) in _relayStates)
+            {
+                if (now - v.ReadAt > TimeSpan.FromMinutes(1))
+                {
+                    _relayStates.TryRemove(k, out _);
+                }
+            }
+        }
+
+        return state;
+    }
+
+    /// <summary>One transaction for one job on a connection of its lane: the qualified final reply.</summary>
+    private async Task<SmtpQualification> TransactAsync(RelayClient client, SmtpJob job, CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (!client.IsConnected)
+            {
+                await ConnectAsync(client, cancellationToken);
+            }
+
+            if (job.Mime is null)
+            {
+                (job.Mime, job.Sender) = _factory.Value.Build(job.Message, _time.GetUtcNow());
+            }
+
+            client.Notify = job.Message.EmailFeedbackService
+                ? DeliveryStatusNotification.Success | DeliveryStatusNotification.Failure | DeliveryStatusNotification.Delay
+                : DeliveryStatusNotification.Failure | DeliveryStatusNotification.Delay;
+            await client.SendAsync(job.Mime, job.Sender!, [job.Recipient], cancellationToken);
+            return SmtpQualification.Relayed;
+        }
+        catch (SmtpCommandException ex)
+        {
+            var qualification = SmtpReplyTable.Qualify((int)ex.StatusCode, ex.Message);
+            if (qualification.Verdict == SmtpVerdict.Deferred || !await client.TryResetAsync(cancellationToken))
+            {
+                await DisconnectAsync(client);
+            }
+
+            return qualification;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (Exception ex) when (ex is SmtpProtocolException or IOException or SocketException or TimeoutException or OperationCanceledException
+            or SslHandshakeException or ServiceNotConnectedException or AuthenticationException or ServiceNotAuthenticatedException
+            or NotSupportedException)
+        {
+            // R12.3: no connection, a timeout, a TLS failure or a dropped connection: nothing was answered.
+            LogUnanswered(job.Domain, ex.GetType().Name, ex.Message);
+            await DisconnectAsync(client);
+            return SmtpReplyTable.Unanswered(ex.GetType().Name);
+        }
+    }
+
+    private async Task ConnectAsync(RelayClient client, CancellationToken cancellationToken)
+    {
+        client.Timeout = (int)_options.Timeout.TotalMilliseconds;
+        if (!string.IsNullOrWhiteSpace(_options.HeloName))
+        {
+            client.LocalDomain = _options.HeloName;
+        }
+
+        var security = _options.StartTls switch
+        {
+            StartTlsMode.None => SecureSocketOptions.None,
+            StartTlsMode.Required => SecureSocketOptions.StartTls,
+            _ => SecureSocketOptions.StartTlsWhenAvailable,
+        };
+        await client.ConnectAsync(_options.Host!, _options.Port, security, cancellationToken);
+        if (!string.IsNullOrEmpty(_options.UserName))
+        {
+            await client.AuthenticateAsync(_options.UserName, _options.Password ?? "", cancellationToken);
+        }
+    }
+
+    private static async Task DisconnectAsync(RelayClient client)
+    {
+        if (!client.IsConnected)
+        {
+            return;
+        }
+
+        try
+        {
+            using var quick = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            await client.DisconnectAsync(quit: true, quick.Token);
+        }
+        catch (Exception)
+        {
+            // The connection is gone either way; the next transaction opens a new one.
+        }
+    }
+
+    private async Task PostRepliesAsync(CancellationToken stopping)
+    {
+        var reader = _replies.Reader;
+        try
+        {
+            while (await reader.WaitToReadAsync(stopping))
+            {
+                while (reader.TryRead(out var pending))
+                {
+                    await PostAsync(pending, stopping);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+            // Stopping.
+        }
+    }
+
+    private async Task PostAsync(PendingReply pending, CancellationToken stopping)
+    {
+        var m = pending.Message;
+        try
+        {
+            await _grains.GetGrain<IRecipientLogGrain>(GrainKeys.Log(m.DeliveryId, m.ProfileId)).RecordSmtpReplyAsync(pending.Reply);
+        }
+        catch (NotFoundException ex)
+        {
+            LogReplyLost(ex, m.DeliveryId, m.Attempt);
+        }
+        catch (Exception ex) when (!stopping.IsCancellationRequested)
+        {
+            if (pending.Tries + 1 >= MaxReplyTries)
+            {
+                LogReplyLost(ex, m.DeliveryId, m.Attempt);
+                return;
+            }
+
+            // Recording a reply twice is harmless (the event id is per attempt), so a failed post is offered again.
+            Track(Task.Run(async () =>
+            {
+                try
+                {
+                    await Task.Delay(TimeSpan.FromSeconds(1), _time, stopping);
+                    _replies.Writer.TryWrite(pending with { Tries = pending.Tries + 1 });
+                }
+                catch (OperationCanceledException)
+                {
+                    // Stopping.
+                }
+            }));
+        }
+    }
+
+    private sealed class SmtpJob(OutboundMessage message, string domain)
+    {
+        public OutboundMessage Message { get; } = message;
+
+        public string Domain { get; } = domain;
+
+        public MailboxAddress Recipient { get; } = MailboxAddress.Parse(message.Address);
+
+        /// <summary>Built once at the first try, so every try after a deferral sends the same message (same Message-ID).</summary>
+        public MimeMessage? Mime { get; set; }
+
+        public MailboxAddress? Sender { get; set; }
+
+        public int Deferrals { get; set; }
+    }
+
+    private sealed record PendingReply(OutboundMessage Message, SmtpReply Reply, int Tries);
+
+    /// <summary>One destination domain: its queue, its connections and its rate.</summary>
+    private sealed class DomainLane
+    {
+        private readonly SmtpRelay _relay;
+        private readonly Channel<SmtpJob> _queue = Channel.CreateUnbounded<SmtpJob>();
+        private readonly ConcurrentDictionary<string, long> _deferralsByDelivery = new(StringComparer.Ordinal);
+        private long _relayed;
+        private long _refused;
+        private long _deferred;
+        private long _expired;
+        private long _waiting;
+
+        public DomainLane(SmtpRelay relay, string domain)
+        {
+            _relay = relay;
+            Domain = domain;
+            Rate = new AdaptiveRate(relay._options, relay._time);
+            for (var i = 0; i < relay._options.ConnectionsPerDomain; i++)
+            {
+                relay.Track(Task.Run(() => WorkAsync(relay._stop.Token)));
+            }
+        }
+
+        public string Domain { get; }
+
+        public AdaptiveRate Rate { get; }
+
+        public void Enqueue(SmtpJob job)
+        {
+            Interlocked.Increment(ref _waiting);
+            if (!_queue.Writer.TryWrite(job))
+            {
+                Interlocked.Decrement(ref _waiting);
+            }
+        }
+
+        public void Complete() => _queue.Writer.TryComplete();
+
+        public long DeferralsOf(string deliveryId) => _deferralsByDelivery.TryGetValue(deliveryId, out var n) ? n : 0;
+
+        public SmtpDomainStatus Status() => new(
+            Domain, Rate.PerMinute, Interlocked.Read(ref _waiting), Interlocked.Read(ref _relayed), Interlocked.Read(ref _refused),
+            Interlocked.Read(ref _deferred), Interlocked.Read(ref _expired), Rate.Decreases);
+
+        private async Task WorkAsync(CancellationToken stopping)
+        {
+            using var client = new RelayClient();
+            var reader = _queue.Reader;
+            try
+            {
+                while (true)
+                {
+                    if (!reader.TryRead(out var job))
+                    {
+                        if (!await WaitForWorkAsync(client, reader, stopping))
+                        {
+                            return;
+                        }
+
+                        continue;
+                    }
+
+                    Interlocked.Decrement(ref _waiting);
+                    try
+                    {
+                        await HandleAsync(client, job, stopping);
+                    }
+                    catch (Exception ex) when (!stopping.IsCancellationRequested)
+                    {
+                        // Not an SMTP outcome (a fault of ours): the message waits and goes again, loudly.
+                        _relay.LogWorkerFailed(ex, Domain);
+                        await DisconnectAsync(client);
+                        _relay.Later(this, job, _relay.DeferralDelay(Math.Max(1, job.Deferrals)));
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                // Stopping.
+            }
+            finally
+            {
+                await DisconnectAsync(client);
+            }
+        }
+
+        /// <summary>Waits for the next job; an idle connection is closed meanwhile. False once the queue is closed.</summary>
+        private async Task<bool> WaitForWorkAsync(RelayClient client, ChannelReader<SmtpJob> reader, CancellationToken stopping)
+        {
+            if (!client.IsConnected)
+            {
+                return await reader.WaitToReadAsync(stopping);
+            }
+
+            using var idle = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+            idle.CancelAfter(_relay._options.IdleTimeout);
+            try
+            {
+                return await reader.WaitToReadAsync(idle.Token);
+            }
+            catch (OperationCanceledException) when (!stopping.IsCancellationRequested)
+            {
+                await DisconnectAsync(client);
+                return true;
+            }
+        }
+
+        private async Task HandleAsync(RelayClient client, SmtpJob job, CancellationToken stopping)
+        {
+            var relay = _relay;
+            var m = job.Message;
+            if (m.ValidUntil is { } validUntil && relay._time.GetUtcNow() >= validUntil)
+            {
+                // R12.3, R7.3: the validity period is over; never answered, the message stays as it is.
+                Interlocked.Increment(ref _expired);
+                return;
+            }
+
+            RelayState state;
+            try
+            {
+                state = await relay.RelayStateOfAsync(m);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                relay.LogRelayStateUnknown(ex, m.DeliveryId);
+                relay.Later(this, job, PauseRecheck);
+                return;
+            }
+
+            switch (state)
+            {
+                case RelayState.Stopped:
+                    // R2 stop: nothing more is relayed; the log stays ToDeliver (or fails its retry through the stop).
+                    return;
+                case RelayState.Paused:
+                    relay.Later(this, job, PauseRecheck);
+                    return;
+            }
+
+            var wait = Rate.Reserve();
+            if (wait > TimeSpan.Zero)
+            {
+                await Task.Delay(wait, relay._time, stopping);
+            }
+
+            var sentAt = relay._time.GetUtcNow();
+            var qualification = await relay.TransactAsync(client, job, stopping);
+            if (qualification.Verdict == SmtpVerdict.Deferred)
+            {
+                Rate.Deferred(sentAt);
+                Interlocked.Increment(ref _deferred);
+                _deferralsByDelivery.AddOrUpdate(m.DeliveryId, 1, (_, n) => n + 1);
+                job.Deferrals++;
+                relay.LogDeferred(Domain, qualification.Rule, job.Deferrals);
+                relay.Later(this, job, relay.DeferralDelay(job.Deferrals));
+                return;
+            }
+
+            Rate.Answered();
+            Interlocked.Increment(ref qualification.Verdict == SmtpVerdict.Relayed ? ref _relayed : ref _refused);
+            var reply = new SmtpReply(m.Attempt, qualification.Bounce, qualification.Reason, relay._time.GetUtcNow());
+            relay._replies.Writer.TryWrite(new PendingReply(m, reply, Tries: 0));
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "SMTP relay: a message to {Domain} was deferred ({Rule}), deferral {Deferrals}")]
+    private partial void LogDeferred(string domain, string rule, int deferrals);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "SMTP relay: no answer for a message to {Domain}: {Error} {Detail}")]
+    private partial void LogUnanswered(string domain, string error, string detail);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "SMTP relay: the reply to attempt {Attempt} of a message of delivery {DeliveryId} could not be recorded")]
+    private partial void LogReplyLost(Exception ex, string deliveryId, int attempt);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "SMTP relay: the relay state of delivery {DeliveryId} could not be read; its message waits")]
+    private partial void LogRelayStateUnknown(Exception ex, string deliveryId);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "SMTP relay: a message to {Domain} failed outside SMTP; it goes again later")]
+    private partial void LogWorkerFailed(Exception ex, string domain);
+}
+
+/// <summary>One destination domain as the relay of this silo sees it.</summary>
+[GenerateSerializer, Immutable, Alias("SmtpDomainStatus")]
+public sealed record SmtpDomainStatus(
+    [property: Id(0)] string Domain,
+    [property: Id(1)] int RateCapPerMinute,
+    [property: Id(2)] long Waiting,
+    [property: Id(3)] long Relayed,
+    [property: Id(4)] long Refused,
+    [property: Id(5)] long Deferred,
+    [property: Id(6)] long Expired,
+    [property: Id(7)] long RateDecreases);

@@ -123,6 +123,7 @@ public static class SiloHostingExtensions
         app.MapOrleansDashboard(routePrefix: "/dashboard");
         app.MapDeliveries();
         app.MapMtaFeedback();
+        app.MapDsn();
         app.MapProfilesAndAddresses();
         return app;
     }

@@ -13,7 +13,7 @@ public class DeliveryOptionSettings : ClientSettings
     public Channel Channel { get; set; } = Channel.Email;
 
     [CommandOption("--efs")]
-    [Description("Use the Email Feedback Service (R6).")]
+    [Description("Use the Email Feedback Service: a message counts as delivered only when the MTA reports it (Pending until then).")]
     public bool Efs { get; set; }
 
     [CommandOption("--validity <DURATION>")]
@@ -29,7 +29,7 @@ public class DeliveryOptionSettings : ClientSettings
     public int? MaxRetries { get; set; }
 
     [CommandOption("--send-at <INSTANT>")]
-    [Description("Contact date (R3.1), e.g. 2026-12-01T09:00:00Z: confirmed, the delivery is Scheduled until then.")]
+    [Description("Contact date, e.g. 2027-03-01T09:00:00Z or '2027-03-01 10:00' (local time): once confirmed, the delivery waits (Scheduled) and starts relaying then.")]
     public DateTimeOffset? SendAt { get; set; }
 
     [CommandOption("--hard-bounce-rate <RATE>")]

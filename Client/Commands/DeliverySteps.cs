@@ -10,18 +10,67 @@ internal sealed class DeliverySteps(IGrainFactory grains, IAnsiConsole console, 
 {
     public async Task<PreparationResult> PrepareAsync(string id)
     {
-        var result = await grains.GetGrain<IDeliveryGrain>(id).PrepareAsync(caller);
-        console.Write(Tables.Preparation(result));
+        var delivery = grains.GetGrain<IDeliveryGrain>(id);
+        var result = await delivery.PrepareAsync(caller);
+        var view = await delivery.GetViewAsync();
+        console.Write(Tables.Preparation(result, template: view.Recurrence is not null));
+        if (result.ToDeliver == 0)
+        {
+            console.WriteUnwrappedLine(
+                $"Nothing to deliver: every recipient was excluded. {NextSteps.Command("exclusions", id)} says why; change the target and prepare again.",
+                new Style(Color.Yellow));
+        }
+        else if (view.Recurrence is not null)
+        {
+            console.WriteUnwrappedLine($"Checked the target of the recurring delivery; each run resolves its own when it starts. Next: {NextSteps.Command("confirm", id)} starts its schedule (needs StartDeliveries).");
+        }
+        else
+        {
+            console.WriteUnwrappedLine($"Next: {NextSteps.Command("confirm", id)} starts the send (needs StartDeliveries).");
+        }
+
         return result;
     }
 
     public async Task<DeliveryView> ConfirmAsync(string id)
     {
-        var view = await grains.GetGrain<IDeliveryGrain>(id).ConfirmSendAsync(caller);
-        console.WriteUnwrappedLine(view.Status == DeliveryStatus.Scheduled
-            ? $"Confirmed by {caller.Name}: delivery {id} is Scheduled; relaying starts at {Format.Instant(view.SendAt)}."
-            : $"Confirmed by {caller.Name}: delivery {id} is {view.Status}, valid until {Format.Instant(view.ValidUntil)}.");
+        var delivery = grains.GetGrain<IDeliveryGrain>(id);
+        var view = await delivery.ConfirmSendAsync(caller);
+        var runs = view.Recurrence is { } recurrence ? await FirstRunAsync(delivery, view, recurrence) : null;
+        var now = DateTimeOffset.UtcNow;
+        var what = view.Recurrence is not null ? "recurring delivery" : "delivery";
+        console.WriteUnwrappedLine(view.Status switch
+        {
+            _ when view.Recurrence is not null => $"Confirmed by {caller.Name}: {what} {id} has started its schedule.",
+            DeliveryStatus.Scheduled => $"Confirmed by {caller.Name}: {what} {id} is Scheduled.",
+            _ when view.ValidUntil is { } until => $"Confirmed by {caller.Name}: {what} {id} is {view.Status}, valid until {Format.Instant(until)} ({Format.Duration(view.ValidityPeriod)}).",
+            _ => $"Confirmed by {caller.Name}: {what} {id} is {view.Status}.",
+        });
+        console.WriteUnwrappedLine(NextSteps.WaitingFor(view, runs, now));
         return view;
+    }
+
+    /// <summary>
+    /// The runs of a template just confirmed. When its first run is due now and will wait for a
+    /// confirmation, waits (at most 10 s) until that run is prepared, so the answer can name it.
+    /// </summary>
+    private static async Task<IReadOnlyList<Execution>> FirstRunAsync(IDeliveryGrain template, DeliveryView view, Recurrence recurrence)
+    {
+        var runs = await template.ListExecutionsAsync();
+        var waitsNow = recurrence.AggregationPeriod is null && view.RequestConfirmation && (view.SendAt is null || view.SendAt <= DateTimeOffset.UtcNow);
+        if (!waitsNow)
+        {
+            return runs;
+        }
+
+        using var poll = new PeriodicTimer(TimeSpan.FromMilliseconds(100));
+        var deadline = DateTimeOffset.UtcNow + TimeSpan.FromSeconds(10);
+        while ((runs.Count == 0 || runs[0].Status == DeliveryStatus.Draft) && DateTimeOffset.UtcNow < deadline && await poll.WaitForNextTickAsync())
+        {
+            runs = await template.ListExecutionsAsync();
+        }
+
+        return runs;
     }
 
     /// <summary>R2: pause, resume or stop; prints the status the delivery is in afterwards.</summary>

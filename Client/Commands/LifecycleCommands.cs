@@ -60,7 +60,7 @@ public sealed class StopCommand(IGrainFactory grains, IAnsiConsole console, Call
 public sealed class WatchSettings : DeliverySettings
 {
     [CommandOption("--until-settled")]
-    [Description("Stop once every message was sent and none waits for an outcome or a retry (R8.8).")]
+    [Description("Stop once every message was sent and none waits for an outcome or a retry (settled), instead of waiting for the validity period to end.")]
     public bool UntilSettled { get; set; }
 
     [CommandOption("--until-finished")]
@@ -116,6 +116,15 @@ public sealed class ShowCommand(IGrainFactory grains, IAnsiConsole console, IClu
             ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"Simulated (hard {view.Mta.HardBounceRate:0.###}, soft {view.Mta.SoftBounceRate:0.###}, retry success {view.Mta.RetrySuccessRate:0.###}, feedback after {Format.Duration(view.Mta.EffectiveFeedbackDelay)})")
             : "External");
         details.AddRow("KPIs computed at", Format.Instant(view.Kpis.ComputedAt));
+        if (view.SendAt is { } sendAt)
+        {
+            details.AddRow("Contact date", Format.Instant(sendAt));
+        }
+
+        if (view.Recurrence is { } recurrence)
+        {
+            details.AddRow("Recurrence", $"{recurrence.Count} runs, one every {Format.Duration(recurrence.Every)}{(recurrence.AggregationPeriod is { } period ? $", summed per {period}" : "")}");
+        }
         console.Write(DeploymentBlock.Render(view));
         console.Write(details);
         foreach (var warning in view.Warnings)
@@ -123,6 +132,8 @@ public sealed class ShowCommand(IGrainFactory grains, IAnsiConsole console, IClu
             console.MarkupLineInterpolated($"[yellow]{warning}[/]");
         }
 
+        var runs = view.Recurrence is not null ? await grains.GetGrain<IDeliveryGrain>(settings.Id).ListExecutionsAsync() : null;
+        console.WriteUnwrappedLine(NextSteps.WaitingFor(view, runs, DateTimeOffset.UtcNow));
         return ExitCodes.Ok;
     }
 }

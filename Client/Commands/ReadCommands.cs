@@ -57,7 +57,7 @@ public sealed class LogsCommand(IGrainFactory grains, IAnsiConsole console, Call
             total += page.Items.Count;
             if (page.Items.Count > 0)
             {
-                console.Write(Tables.Logs(page.Items));
+                Tables.Logs(page.Items).Write(console);
             }
 
             cursor = page.Next;
@@ -101,15 +101,9 @@ public sealed class ExecutionsCommand(IGrainFactory grains, IAnsiConsole console
     protected override async Task<int> RunAsync(DeliverySettings settings, CancellationToken cancellationToken)
     {
         var executions = await grains.GetGrain<IDeliveryGrain>(settings.Id).ListExecutionsAsync();
-        var table = new Table().AddColumns("Execution", "Period", "Status", "Runs", "To deliver", "Sent", "Delivered %", "Bounces + errors %");
-        foreach (var e in executions)
-        {
-            table.AddRow(Markup.Escape(e.Id), Markup.Escape(e.Period), e.Status.ToString(), e.Runs.Count.ToString(CultureInfo.InvariantCulture),
-                Format.Count(e.Kpis.ToDeliver), Format.Count(e.Kpis.Sent), Format.Percent(e.Kpis.DeliveredRate), Format.Percent(e.Kpis.BouncesAndErrorsRate));
-        }
-
-        console.Write(table);
-        console.MarkupLineInterpolated($"{executions.Count} execution(s).");
+        Tables.Executions(executions).Write(console);
+        var view = await grains.GetGrain<IDeliveryGrain>(settings.Id).GetViewAsync();
+        console.WriteUnwrappedLine($"{executions.Count} execution{(executions.Count == 1 ? "" : "s")}. {NextSteps.WaitingFor(view, executions, DateTimeOffset.UtcNow)}");
         return ExitCodes.Ok;
     }
 }
@@ -124,7 +118,7 @@ public sealed class ExclusionsCommand(IGrainFactory grains, IAnsiConsole console
         var shown = settings.All ? exclusions : exclusions.Take(settings.Limit).ToList();
         if (shown.Count > 0)
         {
-            console.Write(Tables.Exclusions(shown));
+            Tables.Exclusions(shown).Write(console);
         }
 
         var byReason = exclusions.GroupBy(e => e.Reason).OrderBy(g => g.Key).Select(g => $"{g.Key} {g.Count()}");
@@ -145,24 +139,13 @@ public sealed class StatsCommand(IGrainFactory grains, IAnsiConsole console, Cal
     protected override async Task<int> RunAsync(DeliverySettings settings, CancellationToken cancellationToken)
     {
         var grain = grains.GetGrain<IDeliveryGrain>(settings.Id);
-        var running = (await grain.GetViewAsync()).Kpis;
+        var view = await grain.GetViewAsync();
+        var running = view.Kpis;
         var recounted = await grain.ComputeStatsAsync(caller);
+        var changes = KpiVerdict.Changes(running, recounted);
         console.Write(Tables.KpiComparison(running, recounted));
-        var drift = KpiFigures.Differences(running, recounted, withTracking: false);
-        if (drift.Count == 0)
-        {
-            console.MarkupLine("[green]The recount equals the running KPIs.[/]");
-        }
-        else
-        {
-            console.MarkupLineInterpolated($"[yellow]Published the recount; the running KPIs differed: {string.Join("; ", drift)}.[/]");
-        }
-
-        if (running.Opens != recounted.Opens || running.Clicks != recounted.Clicks)
-        {
-            console.MarkupLine("[grey]Opens and clicks are published on the tracking refresh period (R8.5); the recount published them now.[/]");
-        }
-
+        var verdict = KpiVerdict.Describe(changes, settled: running.Settled || view.Status is DeliveryStatus.Finished or DeliveryStatus.Stopped or DeliveryStatus.Failed);
+        console.WriteUnwrappedLine(verdict, new Style(changes.Count == 0 ? Color.Green : Color.Yellow));
         return ExitCodes.Ok;
     }
 }
@@ -188,7 +171,8 @@ public sealed class HistoryCommand(IGrainFactory grains, IAnsiConsole console, C
             return ExitCodes.Ok;
         }
 
-        console.Write(Tables.History(settings.Profile, entries));
+        console.WriteUnwrappedLine($"History of {settings.Profile}:");
+        Tables.History(entries).Write(console);
         return ExitCodes.Ok;
     }
 }
@@ -221,7 +205,7 @@ public sealed class AddressSettings : ClientSettings
             : null;
 }
 
-/// <summary><c>address ADDRESS</c>: its quarantine status (R9), from the shard that holds it.</summary>
+/// <summary><c>address ADDRESS</c>: its quarantine status (R9).</summary>
 public sealed class AddressCommand(IGrainFactory grains, IAnsiConsole console, Caller caller, IClusterConnection connection)
     : ClientCommand<AddressSettings>(connection)
 {
@@ -231,7 +215,7 @@ public sealed class AddressCommand(IGrainFactory grains, IAnsiConsole console, C
         var normalized = settings.Normalized;
         var shard = AddressBook.ShardOf(normalized);
         var record = await grains.GetGrain<IAddressBookGrain>(shard).GetAsync(normalized);
-        console.Write(Tables.Address(record, shard));
+        console.Write(Tables.Address(record));
         if (!AddressSyntax.IsValid(normalized, settings.EffectiveChannel))
         {
             console.MarkupLineInterpolated($"[yellow]'{normalized}' is not a valid {settings.EffectiveChannel} address; preparation excludes it as InvalidAddress.[/]");
@@ -260,7 +244,7 @@ public sealed class ReleaseAddressCommand(IGrainFactory grains, IAnsiConsole con
         var book = grains.GetGrain<IAddressBookGrain>(shard);
         var before = await book.GetAsync(normalized);
         var after = await book.ReleaseAsync(normalized);
-        console.Write(Tables.Address(after, shard));
+        console.Write(Tables.Address(after));
         if (before == AddressRecord.ValidAddress(normalized))
         {
             console.MarkupLineInterpolated($"{normalized} has no quarantine history; nothing to release.");

@@ -1,5 +1,7 @@
 using System.ComponentModel;
+using DeliveryGrains.Addresses;
 using DeliveryGrains.Client.Hosting;
+using DeliveryGrains.Client.Rendering;
 using DeliveryGrains.Client.Targets;
 using DeliveryGrains.Client.Watching;
 using DeliveryGrains.Deliveries;
@@ -17,6 +19,10 @@ public sealed class SubmitSettings : DeliveryOptionSettings
     [CommandOption("--target <FILE>")]
     [Description("The target: a .csv with header profileId,address or a .json array of {profileId, address}.")]
     public string? Target { get; set; }
+
+    [CommandOption("--country <CODE>")]
+    [Description("With --channel Sms: the country calling code of numbers written without one (e.g. 33: 06 12 34 56 78 is +33612345678). Default: Client:DefaultCountryCode, else none.")]
+    public string? Country { get; set; }
 
     [CommandOption("--generate <COUNT>")]
     [Description("A generated target of COUNT recipients instead of a file.")]
@@ -50,7 +56,7 @@ public sealed class SubmitSettings : DeliveryOptionSettings
     public bool Watch { get; set; }
 
     [CommandOption("--until-settled")]
-    [Description("With --watch: stop once the delivery has settled (R8.8) instead of finished.")]
+    [Description("With --watch: stop once every message has its outcome (settled) instead of when the validity period ends.")]
     public bool UntilSettled { get; set; }
 
     [CommandOption("--timeout <DURATION>")]
@@ -58,7 +64,7 @@ public sealed class SubmitSettings : DeliveryOptionSettings
     public TimeSpan? Timeout { get; set; }
 
     [CommandOption("--every <DURATION>")]
-    [Description("Recurring delivery (R3.3): one run every DURATION, e.g. 1.00:00:00; needs --count.")]
+    [Description("Recurring delivery: one run every DURATION, e.g. 1.00:00:00 (a day), 7.00:00:00 (a week); needs --count. Each run is a delivery of its own.")]
     public TimeSpan? Every { get; set; }
 
     [CommandOption("--count <RUNS>")]
@@ -66,11 +72,11 @@ public sealed class SubmitSettings : DeliveryOptionSettings
     public int? Count { get; set; }
 
     [CommandOption("--aggregation <PERIOD>")]
-    [Description("Recurring delivery: roll runs of the same Day, Week (ISO) or Month (UTC) into one execution (R3.4).")]
+    [Description("Recurring delivery: sum the runs of the same Day, Week (ISO, Monday to Sunday) or Month, in UTC, into one execution; runs then send without confirmation.")]
     public AggregationPeriod? Aggregation { get; set; }
 
     [CommandOption("--no-request-confirmation")]
-    [Description("Recurring delivery: runs send by themselves instead of waiting in Ready (R3.2).")]
+    [Description("Recurring delivery: each run sends by itself instead of waiting in Ready for a StartDeliveries user to confirm it.")]
     public bool NoRequestConfirmation { get; set; }
 
     public GeneratedTarget? GeneratedTarget => Generate is { } count ? new GeneratedTarget(count, Seed, Domain) : null;
@@ -87,6 +93,11 @@ public sealed class SubmitSettings : DeliveryOptionSettings
         if ((Target is null) == (Generate is null))
         {
             return ValidationResult.Error("Give exactly one of --target FILE or --generate COUNT.");
+        }
+
+        if (Country is not null && !PhoneNumbers.IsCountryCode(Country))
+        {
+            return ValidationResult.Error($"--country: '{Country}' is not a country calling code; give 1 to 3 digits, e.g. 1 (USA, Canada), 33 (France), 44 (UK).");
         }
 
         if ((Every is null) != (Count is null) || (Aggregation is not null && Every is null))
@@ -106,12 +117,15 @@ public sealed class SubmitSettings : DeliveryOptionSettings
 }
 
 /// <summary>Creates a delivery with a new id and prints the id; optionally prepares, confirms and watches it.</summary>
-public sealed class SubmitCommand(IGrainFactory grains, IAnsiConsole console, Caller caller, IClusterConnection connection)
+public sealed class SubmitCommand(IGrainFactory grains, IAnsiConsole console, Caller caller, IClusterConnection connection, TargetDefaults targetDefaults)
     : ClientCommand<SubmitSettings>(connection)
 {
     protected override async Task<int> RunAsync(SubmitSettings settings, CancellationToken cancellationToken)
     {
-        var recipients = settings.Target is { } path ? await TargetFile.ReadAsync(path, cancellationToken) : null;
+        var target = settings.Target is { } path
+            ? await TargetFile.ReadAsync(path, settings.Channel, settings.Country ?? targetDefaults.DefaultCountryCode, cancellationToken)
+            : null;
+        var recipients = target?.Recipients;
         var definition = settings.Definition(recipients);
         var errors = OptionErrors.Of(definition);
         if (errors.Count > 0)
@@ -125,6 +139,16 @@ public sealed class SubmitCommand(IGrainFactory grains, IAnsiConsole console, Ca
         foreach (var warning in view.Warnings)
         {
             console.MarkupLineInterpolated($"[yellow]{warning}[/]");
+        }
+
+        foreach (var note in target?.Notes.Take(TargetFile.NotesShown) ?? [])
+        {
+            console.WriteUnwrappedLine(note, new Style(Color.Yellow));
+        }
+
+        if (target?.Notes.Count > TargetFile.NotesShown)
+        {
+            console.WriteUnwrappedLine($"… and {target.Notes.Count - TargetFile.NotesShown} more addresses preparation will exclude; 'exclusions {id}' lists them all after 'prepare'.", new Style(Color.Yellow));
         }
 
         var steps = new DeliverySteps(grains, console, caller);

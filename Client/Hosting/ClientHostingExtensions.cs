@@ -22,8 +22,8 @@ public static class ClientHostingExtensions
         var services = builder.Services;
         services.AddOptions<OrleansConnectionOptions>()
             .BindConfiguration(OrleansConnectionOptions.Section)
-            .ValidateDataAnnotations()
             .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<OrleansConnectionOptions>, OrleansConnectionOptionsValidator>();
         services.AddOptions<ClientIdentityOptions>()
             .Configure<IConfiguration>((options, configuration) => ReadIdentity(options, configuration.GetSection(ClientIdentityOptions.Section)))
             .ValidateDataAnnotations()
@@ -67,6 +67,7 @@ public static class ClientHostingExtensions
         services.AddSingleton<IHostLifetime, CommandLifetime>();
         services.AddSingleton<HostedClusterConnection>();
         services.AddSingleton<IClusterConnection>(sp => sp.GetRequiredService<HostedClusterConnection>());
+        services.AddSingleton(new TargetDefaults(builder.Configuration[TargetDefaults.Key] is { Length: > 0 } country ? country : null));
         services.AddSingleton(sp => sp.GetRequiredService<IOptions<ClientIdentityOptions>>().Value.ToCaller());
         return builder;
     }
@@ -78,6 +79,7 @@ public static class ClientHostingExtensions
         services.AddSingleton(caller);
         services.AddSingleton(console);
         services.AddSingleton<IClusterConnection>(ConnectedCluster.Instance);
+        services.AddSingleton(TargetDefaults.None);
         return services;
     }
 

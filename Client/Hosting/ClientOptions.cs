@@ -1,24 +1,54 @@
+using Microsoft.Extensions.Options;
 using System.ComponentModel.DataAnnotations;
 
 namespace DeliveryGrains.Client.Hosting;
 
-/// <summary>Where the silo's gateway is (configuration section <c>Orleans</c>).</summary>
+/// <summary>Where the silo's gateway is (configuration section <c>Orleans</c>), checked by <see cref="OrleansConnectionOptionsValidator"/>.</summary>
 public sealed class OrleansConnectionOptions
 {
     public const string Section = "Orleans";
 
-    [Range(1, 65535)]
+    public static readonly TimeSpan MinConnectTimeout = TimeSpan.FromMilliseconds(100);
+    public static readonly TimeSpan MaxConnectTimeout = TimeSpan.FromMinutes(10);
+
     public int GatewayPort { get; set; } = 30000;
 
-    [Required(AllowEmptyStrings = false)]
     public string ClusterId { get; set; } = "delivery-grains";
 
-    [Required(AllowEmptyStrings = false)]
     public string ServiceId { get; set; } = "delivery-grains";
 
     /// <summary>How long the client tries to reach the gateway before it gives up.</summary>
-    [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(5);
+}
+
+/// <summary>Every bad connection setting at once, each named by its configuration key and what it must hold.</summary>
+public sealed class OrleansConnectionOptionsValidator : IValidateOptions<OrleansConnectionOptions>
+{
+    public ValidateOptionsResult Validate(string? name, OrleansConnectionOptions options)
+    {
+        var failures = new List<string>();
+        if (options.GatewayPort is < 1 or > 65535)
+        {
+            failures.Add($"Orleans:GatewayPort is {options.GatewayPort}; give the silo's gateway port, 1 to 65535 (--gateway-port, Orleans__GatewayPort).");
+        }
+
+        if (string.IsNullOrWhiteSpace(options.ClusterId))
+        {
+            failures.Add("Orleans:ClusterId is empty; give the silos' cluster id (default delivery-grains).");
+        }
+
+        if (string.IsNullOrWhiteSpace(options.ServiceId))
+        {
+            failures.Add("Orleans:ServiceId is empty; give the silos' service id (default delivery-grains).");
+        }
+
+        if (options.ConnectTimeout < OrleansConnectionOptions.MinConnectTimeout || options.ConnectTimeout > OrleansConnectionOptions.MaxConnectTimeout)
+        {
+            failures.Add($"Orleans:ConnectTimeout is {options.ConnectTimeout:c}; give 00:00:00.100 to 00:10:00.");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
 }
 
 /// <summary>The user the client acts as (configuration section <c>Client</c>).</summary>
@@ -46,4 +76,12 @@ public sealed class ClientIdentityOptions : IValidatableObject
                 [nameof(Roles)]);
         }
     }
+}
+
+/// <summary>How target files are read: <c>Client:DefaultCountryCode</c>, the country calling code of SMS numbers written without one.</summary>
+public sealed record TargetDefaults(string? DefaultCountryCode)
+{
+    public const string Key = "Client:DefaultCountryCode";
+
+    public static readonly TargetDefaults None = new((string?)null);
 }

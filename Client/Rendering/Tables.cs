@@ -9,9 +9,9 @@ namespace DeliveryGrains.Client.Rendering;
 public static class Tables
 {
     /// <summary>R2.1: to deliver, then every exclusion reason in the order they are checked.</summary>
-    public static Table Preparation(PreparationResult result)
+    public static Table Preparation(PreparationResult result, bool template = false)
     {
-        var table = new Table().Border(TableBorder.Rounded).Title("Preparation")
+        var table = new Table().Border(TableBorder.Rounded).Title(template ? "Preparation check (recurring)" : "Preparation")
             .AddColumn("").AddColumn(new TableColumn("Recipients").RightAligned());
         table.AddRow(new Markup("[bold]To deliver[/]"), new Markup($"[bold]{Format.Count(result.ToDeliver)}[/]"));
         foreach (var reason in Enum.GetValues<ExclusionReason>())
@@ -23,47 +23,60 @@ public static class Tables
         return table;
     }
 
-    public static Table Logs(IEnumerable<SendingLog> logs)
+    public static Listing Logs(IEnumerable<SendingLog> logs)
     {
-        var table = new Table().Border(TableBorder.Rounded)
-            .AddColumns("Profile", "Address", "Status", "Failure", "Reason")
-            .AddColumn(new TableColumn("Attempts").RightAligned())
-            .AddColumns("Relayed", "Last event", "Opened", "Clicked");
+        var listing = new Listing("Profile", "Address", "Status", "Failure", "Reason", "Attempts", "Relayed", "Last event", "Opened", "Clicked")
+            .Whole(0, 1).RightAligned(5);
         foreach (var log in logs)
         {
-            table.AddRow(
-                Markup.Escape(log.ProfileId), Markup.Escape(log.Address), log.Status.ToString(),
+            listing.Add(
+                log.ProfileId, log.Address, log.Status.ToString(),
                 log.FailureType?.ToString() ?? "", log.FailureReason?.ToString() ?? "", log.Attempts.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 Format.Instant(log.RelayedAt), Format.Instant(log.LastEventAt), log.Opened ? "yes" : "", log.Clicked ? "yes" : "");
         }
 
-        return table;
+        return listing;
     }
 
-    public static Table Exclusions(IEnumerable<ExclusionEntry> exclusions)
+    public static Listing Exclusions(IEnumerable<ExclusionEntry> exclusions)
     {
-        var table = new Table().Border(TableBorder.Rounded).AddColumns("Profile", "Address", "Reason");
+        var listing = new Listing("Profile", "Address", "Reason").Whole(0, 1);
         foreach (var e in exclusions)
         {
-            table.AddRow(Markup.Escape(e.ProfileId), Markup.Escape(e.Address ?? ""), e.Reason.ToString());
+            listing.Add(e.ProfileId, e.Address ?? "", e.Reason.ToString());
         }
 
-        return table;
+        return listing;
     }
 
-    public static Table History(string profileId, IEnumerable<ProfileDeliveryEntry> entries)
+    public static Listing History(IEnumerable<ProfileDeliveryEntry> entries)
     {
-        var table = new Table().Border(TableBorder.Rounded).Title($"History of {Markup.Escape(profileId)}")
-            .AddColumns("Delivery", "Name", "Channel", "Log status", "Relayed");
+        var listing = new Listing("Delivery", "Name", "Channel", "Log status", "Relayed").Whole(0);
         foreach (var e in entries.OrderBy(e => e.RelayedAt ?? DateTimeOffset.MaxValue))
         {
-            table.AddRow(Markup.Escape(e.DeliveryId), Markup.Escape(e.DeliveryName), e.Channel.ToString(), e.Status.ToString(), Format.Instant(e.RelayedAt));
+            listing.Add(e.DeliveryId, e.DeliveryName, e.Channel.ToString(), e.Status.ToString(), Format.Instant(e.RelayedAt));
         }
 
-        return table;
+        return listing;
     }
 
-    public static Table Address(AddressRecord record, int shard)
+    public static Listing Executions(IEnumerable<Execution> executions)
+    {
+        var listing = new Listing("Execution", "Period", "Status", "Runs", "To deliver", "Sent", "Delivered %", "Bounces + errors %")
+            .Whole(0).RightAligned(3, 4, 5, 6, 7);
+        foreach (var e in executions)
+        {
+            var period = DateTimeOffset.TryParse(e.Period, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.RoundtripKind, out var at)
+                ? Format.Instant(at)
+                : e.Period;
+            listing.Add(e.Id, period, e.Status.ToString(), e.Runs.Count.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                Format.Count(e.Kpis.ToDeliver), Format.Count(e.Kpis.Sent), Format.Percent(e.Kpis.DeliveredRate), Format.Percent(e.Kpis.BouncesAndErrorsRate));
+        }
+
+        return listing;
+    }
+
+    public static Table Address(AddressRecord record)
     {
         var table = new Table().Border(TableBorder.Rounded).AddColumn("").AddColumn("");
         table.ShowHeaders = false;
@@ -73,21 +86,83 @@ public static class Tables
         table.AddRow("Last error", Format.Instant(record.LastErrorAt));
         table.AddRow("Reason", record.Reason?.ToString() ?? "-");
         table.AddRow("Excluded at preparation", record.IsExcluded ? "yes" : "no");
-        table.AddRow("Shard", shard.ToString(System.Globalization.CultureInfo.InvariantCulture));
         return table;
     }
 
-    /// <summary>The figures that follow the logs (R8.5) side by side: running and recounted.</summary>
+    /// <summary>Every KPI side by side, running and recounted, with what the recount changed.</summary>
     public static Table KpiComparison(Kpis running, Kpis recounted, string leftTitle = "Running", string rightTitle = "Recounted")
     {
         var table = new Table().Border(TableBorder.Rounded)
-            .AddColumn("KPI").AddColumn(new TableColumn(leftTitle).RightAligned()).AddColumn(new TableColumn(rightTitle).RightAligned()).AddColumn("");
+            .AddColumn("KPI").AddColumn(new TableColumn(leftTitle).RightAligned()).AddColumn(new TableColumn(rightTitle).RightAligned())
+            .AddColumn(new TableColumn("Change").RightAligned());
+        var changes = KpiVerdict.Changes(running, recounted).ToDictionary(c => c.Name);
         foreach (var (name, left, right) in KpiFigures.Compare(running, recounted))
         {
-            table.AddRow(name, left, right, left == right ? "" : "[yellow]differs[/]");
+            var change = changes.TryGetValue(name, out var c) ? Markup.Escape(c.Signed) : left == right ? "" : "recomputed";
+            table.AddRow(Markup.Escape(name), left, right, change.Length == 0 ? "" : $"[yellow]{change}[/]");
         }
 
         return table;
+    }
+}
+
+/// <summary>What a recount (Compute stats, R8.7) changed in the running KPIs: one verdict, with the reason.</summary>
+public sealed record KpiChange(string Name, long Before, long After, bool Tracking)
+{
+    public long Difference => After - Before;
+
+    public string Signed => Difference > 0 ? "+" + Format.Count(Difference) : "−" + Format.Count(-Difference);
+
+    public override string ToString() => $"{Name} {Format.Count(Before)} → {Format.Count(After)} ({Signed})";
+}
+
+public static class KpiVerdict
+{
+    public static IReadOnlyList<KpiChange> Changes(Kpis running, Kpis recounted)
+    {
+        (string Name, long Before, long After, bool Tracking)[] counts =
+        [
+            ("To deliver", running.ToDeliver, recounted.ToDeliver, false),
+            ("Sent", running.Sent, recounted.Sent, false),
+            ("Delivered", running.Delivered, recounted.Delivered, false),
+            ("Bounces + errors", running.BouncesAndErrors, recounted.BouncesAndErrors, false),
+            ("Pending", running.Pending, recounted.Pending, false),
+            ("Awaiting retry", running.AwaitingRetry, recounted.AwaitingRetry, false),
+            ("Opens", running.Opens, recounted.Opens, true),
+            ("Clicks", running.Clicks, recounted.Clicks, true),
+        ];
+        return [.. counts.Where(c => c.Before != c.After).Select(c => new KpiChange(c.Name, c.Before, c.After, c.Tracking))];
+    }
+
+    /// <summary>
+    /// One sentence: equal, or which KPIs changed, by how much and why. Opens and clicks are
+    /// published on the tracking refresh period (R8.5), so a recount that publishes them early is
+    /// not drift; the other figures follow the logs within the flush period, so a change there on a
+    /// delivery that has stopped moving is drift the recount repaired.
+    /// </summary>
+    public static string Describe(IReadOnlyList<KpiChange> changes, bool settled)
+    {
+        if (changes.Count == 0)
+        {
+            return "The recount equals the running KPIs: nothing to repair.";
+        }
+
+        var tracking = changes.Where(c => c.Tracking).ToList();
+        var logs = changes.Where(c => !c.Tracking).ToList();
+        var parts = new List<string>();
+        if (logs.Count > 0)
+        {
+            parts.Add(settled
+                ? $"The recount repaired drift in the running KPIs: {string.Join(", ", logs)}."
+                : $"The recount changed {string.Join(", ", logs)}: the running KPIs follow the logs within the flush period (at most 2 s) and the delivery is still moving, so they had not caught up yet.");
+        }
+
+        if (tracking.Count > 0)
+        {
+            parts.Add($"{(logs.Count == 0 ? "Only opens and clicks changed" : "Opens and clicks changed")}: {string.Join(", ", tracking)}. They are published on the silo's tracking refresh period (default 1 h); the recount published them now.");
+        }
+
+        return string.Join(" ", parts);
     }
 }
 

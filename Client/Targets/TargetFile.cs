@@ -1,37 +1,134 @@
 using System.Text;
 using System.Text.Json;
+using DeliveryGrains.Addresses;
 using DeliveryGrains.Client.Commands;
 using DeliveryGrains.Deliveries;
 
 namespace DeliveryGrains.Client.Targets;
 
+/// <summary>A recipient of a target file and where it was written (a line of a CSV, an entry of a JSON array).</summary>
+public sealed record TargetEntry(int Line, string ProfileId, string? Address, string? Written);
+
+/// <summary>A target file and what a person should know about it before it is sent.</summary>
+public sealed record Target(string Path, IReadOnlyList<TargetEntry> Entries, IReadOnlyList<string> Notes)
+{
+    public IReadOnlyList<Recipient> Recipients => [.. Entries.Select(e => new Recipient(e.ProfileId, e.Address))];
+}
+
+/// <summary>A target file the client refuses, with every problem on its own line ("customers.csv:7: …").</summary>
+public sealed class TargetFileException(string path, IReadOnlyList<string> problems)
+    : Exception($"{path}: {problems.Count} problem{(problems.Count == 1 ? "" : "s")}; fix {(problems.Count == 1 ? "it" : "them")} and run the command again.")
+{
+    public string Path { get; } = path;
+
+    public IReadOnlyList<string> Problems { get; } = problems;
+}
+
 /// <summary>
 /// Reads an inline target: a CSV file with the header <c>profileId,address</c> (any column order,
 /// other columns ignored, RFC 4180 quotes) or a JSON array of <c>{ "profileId", "address" }</c>.
-/// Empty or invalid addresses are kept: preparation excludes them with their reason (R2.1).
+/// Every problem that would refuse the delivery is found at once and told by line: a missing or bad
+/// profile id, a profile listed twice (each profile gets one message: which of two addresses would
+/// it be?), a file with no recipient. Empty and invalid addresses are kept (preparation excludes
+/// them with their reason, R2.1) and told as notes. SMS numbers are written in E.164 first
+/// (<see cref="PhoneNumbers"/>).
 /// </summary>
 public static class TargetFile
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    public static async Task<IReadOnlyList<Recipient>> ReadAsync(string path, CancellationToken cancellationToken)
+    /// <summary>Notes listed one per line; beyond this many, the rest are counted.</summary>
+    public const int NotesShown = 20;
+
+    public static async Task<Target> ReadAsync(string path, Channel channel, string? defaultCountryCode, CancellationToken cancellationToken)
     {
         if (!File.Exists(path))
         {
-            throw new InvalidInputException($"Target file '{path}' does not exist.");
+            throw new InvalidInputException($"Target file '{path}' does not exist (looked in {System.IO.Path.GetFullPath(path)}).");
         }
 
-        return Path.GetExtension(path).ToLowerInvariant() switch
+        var entries = System.IO.Path.GetExtension(path).ToLowerInvariant() switch
         {
-            ".csv" => await ReadCsvAsync(path, cancellationToken),
+            ".csv" => ParseCsv(path, await File.ReadAllLinesAsync(path, cancellationToken)),
             ".json" => await ReadJsonAsync(path, cancellationToken),
             _ => throw new InvalidInputException($"Target file '{path}' must be a .csv (header profileId,address) or a .json array of {{profileId, address}}."),
         };
+        return Check(path, entries, channel, defaultCountryCode);
     }
 
-    public static IReadOnlyList<Recipient> ParseCsv(string path, IEnumerable<string> lines)
+    /// <summary>Refuses the target with every line that must change; answers it with SMS numbers in E.164 and notes on the addresses preparation will exclude.</summary>
+    public static Target Check(string path, IReadOnlyList<TargetEntry> entries, Channel channel, string? defaultCountryCode)
     {
-        var recipients = new List<Recipient>();
+        var name = System.IO.Path.GetFileName(path);
+        var json = path.EndsWith(".json", StringComparison.OrdinalIgnoreCase);
+        string Where(int line) => json ? $"{name} entry {line}" : $"{name}:{line}";
+
+        var problems = new List<string>();
+        var firstLine = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var entry in entries)
+        {
+            if (string.IsNullOrWhiteSpace(entry.ProfileId))
+            {
+                problems.Add($"{Where(entry.Line)}: no profile id; every recipient needs one.");
+            }
+            else if (entry.ProfileId.Contains('/'))
+            {
+                problems.Add($"{Where(entry.Line)}: profile id '{entry.ProfileId}' contains '/', which a profile id cannot hold.");
+            }
+            else if (firstLine.TryGetValue(entry.ProfileId, out var earlier))
+            {
+                problems.Add($"{Where(entry.Line)}: profile '{entry.ProfileId}' is already on {(json ? "entry" : "line")} {earlier}; a profile gets one message, so keep one of the two.");
+            }
+            else
+            {
+                firstLine[entry.ProfileId] = entry.Line;
+            }
+        }
+
+        if (entries.Count == 0)
+        {
+            problems.Add(json
+                ? $"{name}: the array holds no recipient; add objects {{\"profileId\": \"p-1\", \"address\": \"ann@example.test\"}}."
+                : $"{name}: the file has its header but no recipient; add one line per recipient below it, e.g. 'p-1,ann@example.test'.");
+        }
+
+        if (problems.Count > 0)
+        {
+            throw new TargetFileException(name, problems);
+        }
+
+        var notes = new List<string>();
+        var normalized = new List<TargetEntry>(entries.Count);
+        foreach (var entry in entries)
+        {
+            var address = entry.Address;
+            if (channel == Channel.Sms && address is not null)
+            {
+                address = PhoneNumbers.ToE164(address, defaultCountryCode);
+            }
+
+            if (address is null)
+            {
+                notes.Add($"{Where(entry.Line)}: profile '{entry.ProfileId}' has no address; preparation excludes it as AddressEmpty.");
+            }
+            else if (!AddressSyntax.IsValid(AddressSyntax.Normalize(address, channel), channel))
+            {
+                notes.Add(channel == Channel.Sms
+                    ? $"{Where(entry.Line)}: '{entry.Written}' is not a phone number in international form (+ country code and number, e.g. +1 555 000 1002){(defaultCountryCode is null && PhoneNumbers.IsNational(entry.Written) ? "; give --country (or Client:DefaultCountryCode) to read national numbers" : "")}; preparation excludes it as InvalidAddress."
+                    : $"{Where(entry.Line)}: '{entry.Written}' is not an email address; preparation excludes it as InvalidAddress.");
+            }
+
+            normalized.Add(entry with { Address = address });
+        }
+
+        return new Target(name, normalized, notes);
+    }
+
+    public static IReadOnlyList<TargetEntry> ParseCsv(string path, IEnumerable<string> lines)
+    {
+        var name = System.IO.Path.GetFileName(path);
+        var entries = new List<TargetEntry>();
+        var problems = new List<string>();
         int profileColumn = -1, addressColumn = -1, lineNumber = 0;
         var header = false;
         foreach (var line in lines)
@@ -42,7 +139,13 @@ public static class TargetFile
                 continue;
             }
 
-            var fields = SplitCsvLine(line, path, lineNumber);
+            var fields = SplitCsvLine(line);
+            if (fields is null)
+            {
+                problems.Add($"{name}:{lineNumber}: a quoted field is not closed; end it with a '\"'.");
+                continue;
+            }
+
             if (!header)
             {
                 header = true;
@@ -51,7 +154,7 @@ public static class TargetFile
                 addressColumn = names.FindIndex(n => n.Equals("address", StringComparison.OrdinalIgnoreCase));
                 if (profileColumn < 0 || addressColumn < 0)
                 {
-                    throw new InvalidInputException($"{path}:{lineNumber}: the first line must be the header 'profileId,address'.");
+                    throw new TargetFileException(name, [$"{name}:{lineNumber}: the first line must be the header 'profileId,address' (found '{line.Trim()}')."]);
                 }
 
                 continue;
@@ -59,40 +162,46 @@ public static class TargetFile
 
             if (fields.Count <= profileColumn)
             {
-                throw new InvalidInputException($"{path}:{lineNumber}: expected the columns profileId,address.");
+                problems.Add($"{name}:{lineNumber}: {fields.Count} column{(fields.Count == 1 ? "" : "s")} where the header has {Math.Max(profileColumn, addressColumn) + 1}; write 'profileId,address'.");
+                continue;
             }
 
-            var address = addressColumn < fields.Count ? fields[addressColumn].Trim() : null;
-            recipients.Add(new Recipient(fields[profileColumn].Trim(), string.IsNullOrEmpty(address) ? null : address));
+            var written = addressColumn < fields.Count ? fields[addressColumn].Trim() : null;
+            entries.Add(new TargetEntry(lineNumber, fields[profileColumn].Trim(), string.IsNullOrEmpty(written) ? null : written, written));
         }
 
         if (!header)
         {
-            throw new InvalidInputException($"{path}: the file is empty; the first line must be the header 'profileId,address'.");
+            throw new TargetFileException(name, [$"{name}: the file is empty; write the header 'profileId,address' on the first line, then one recipient per line."]);
         }
 
-        return recipients;
+        if (problems.Count > 0)
+        {
+            throw new TargetFileException(name, problems);
+        }
+
+        return entries;
     }
 
-    private static async Task<IReadOnlyList<Recipient>> ReadCsvAsync(string path, CancellationToken cancellationToken) =>
-        ParseCsv(path, await File.ReadAllLinesAsync(path, cancellationToken));
-
-    private static async Task<IReadOnlyList<Recipient>> ReadJsonAsync(string path, CancellationToken cancellationToken)
+    private static async Task<IReadOnlyList<TargetEntry>> ReadJsonAsync(string path, CancellationToken cancellationToken)
     {
+        var name = System.IO.Path.GetFileName(path);
         await using var stream = File.OpenRead(path);
         try
         {
             var items = await JsonSerializer.DeserializeAsync<List<RecipientJson?>>(stream, Json, cancellationToken)
-                ?? throw new InvalidInputException($"{path}: expected a JSON array of {{profileId, address}}, found null.");
-            return items.Select(i => new Recipient(i?.ProfileId ?? "", string.IsNullOrWhiteSpace(i?.Address) ? null : i.Address)).ToList();
+                ?? throw new TargetFileException(name, [$"{name}: expected a JSON array of {{profileId, address}}, found null."]);
+            return [.. items.Select((i, index) => new TargetEntry(index + 1, i?.ProfileId?.Trim() ?? "", string.IsNullOrWhiteSpace(i?.Address) ? null : i.Address.Trim(), i?.Address))];
         }
         catch (JsonException ex)
         {
-            throw new InvalidInputException($"{path}: expected a JSON array of {{profileId, address}}: {ex.Message}");
+            var where = ex.LineNumber is { } line ? $" (line {line + 1}, character {ex.BytePositionInLine + 1})" : "";
+            throw new TargetFileException(name, [$"{name}{where}: expected a JSON array of {{\"profileId\": \"…\", \"address\": \"…\"}} with text values."]);
         }
     }
 
-    private static List<string> SplitCsvLine(string line, string path, int lineNumber)
+    /// <summary>The fields of one CSV line, or null when a quoted field is not closed.</summary>
+    private static List<string>? SplitCsvLine(string line)
     {
         var fields = new List<string>();
         var field = new StringBuilder();
@@ -133,7 +242,7 @@ public static class TargetFile
 
         if (quoted)
         {
-            throw new InvalidInputException($"{path}:{lineNumber}: a quoted field is not closed.");
+            return null;
         }
 
         fields.Add(field.ToString());

@@ -1,6 +1,7 @@
 using DeliveryGrains.Client.Rendering;
 using DeliveryGrains.Deliveries;
 using Spectre.Console;
+using Spectre.Console.Rendering;
 
 namespace DeliveryGrains.Client.Watching;
 
@@ -71,18 +72,19 @@ public sealed class DeliveryWatcher(IGrainFactory grains, IAnsiConsole console, 
         switch (EffectiveDisplay)
         {
             case WatchDisplay.Live:
-                return await console.Live(DeploymentBlock.Render(first))
+                return await console.Live(Block(first, null))
                     .AutoClear(false)
-                    .StartAsync(context => PollAsync(grain, first, done, view =>
+                    .StartAsync(context => PollAsync(grain, first, done, (view, runs) =>
                     {
-                        context.UpdateTarget(DeploymentBlock.Render(view));
+                        context.UpdateTarget(Block(view, runs));
                         context.Refresh();
                     }, cancellationToken));
             case WatchDisplay.Lines:
                 string? last = null;
-                return await PollAsync(grain, first, done, view =>
+                return await PollAsync(grain, first, done, (view, runs) =>
                 {
-                    var line = DeploymentBlock.Summary(view);
+                    // Absolute instants only: a line is printed when the delivery changes, not the clock.
+                    var line = $"{DeploymentBlock.Summary(view)} — {NextSteps.WaitingFor(view, runs, _time.GetUtcNow(), relative: false)}";
                     if (line != last)
                     {
                         last = line;
@@ -90,20 +92,24 @@ public sealed class DeliveryWatcher(IGrainFactory grains, IAnsiConsole console, 
                     }
                 }, cancellationToken);
             default:
-                return await PollAsync(grain, first, done, _ => { }, cancellationToken);
+                return await PollAsync(grain, first, done, (_, _) => { }, cancellationToken);
         }
     }
+
+    /// <summary>The Deployment block and, under it, what the delivery is waiting for.</summary>
+    private IRenderable Block(DeliveryView view, IReadOnlyList<Execution>? runs) =>
+        new Rows(DeploymentBlock.Render(view), new Text(NextSteps.WaitingFor(view, runs, _time.GetUtcNow()), new Style(Color.Grey)));
 
     private WatchDisplay EffectiveDisplay => Display == WatchDisplay.Auto
         ? console.Profile.Capabilities.Interactive ? WatchDisplay.Live : WatchDisplay.Lines
         : Display;
 
     private async Task<DeliveryView> PollAsync(
-        IDeliveryGrain grain, DeliveryView view, Func<DeliveryView, bool> done, Action<DeliveryView> show, CancellationToken cancellationToken)
+        IDeliveryGrain grain, DeliveryView view, Func<DeliveryView, bool> done, Action<DeliveryView, IReadOnlyList<Execution>?> show, CancellationToken cancellationToken)
     {
         while (true)
         {
-            show(view);
+            show(view, view.Recurrence is not null && EffectiveDisplay != WatchDisplay.None ? await grain.ListExecutionsAsync() : null);
             OnView?.Invoke(view);
             if (done(view))
             {

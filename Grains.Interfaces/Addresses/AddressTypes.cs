@@ -52,13 +52,13 @@ public sealed record AddressEvent(
 /// <summary>Address syntax and the normal form addresses are compared in (R2.2).</summary>
 public static class AddressSyntax
 {
-    /// <summary>Email: trimmed, domain part lower-cased. SMS: trimmed.</summary>
+    /// <summary>Email: trimmed, domain part lower-cased. SMS: trimmed, without the separators people write (<c>+1 555 000 1002</c> is <c>+15550001002</c>).</summary>
     public static string Normalize(string address, Channel channel)
     {
         var trimmed = address.Trim();
         if (channel == Channel.Sms)
         {
-            return trimmed;
+            return PhoneNumbers.StripSeparators(trimmed);
         }
 
         var at = trimmed.LastIndexOf('@');

@@ -1,3 +1,4 @@
+using DeliveryGrains.Addresses;
 using DeliveryGrains.Hosting;
 using System.Globalization;
 
@@ -65,12 +66,28 @@ public sealed partial class DeliveryGrain
         return Task.CompletedTask;
     }
 
-    /// <summary>R3.3: preparing a template checks its target; each run resolves its own at its time.</summary>
-    private PreparationResult CheckTemplate()
+    /// <summary>
+    /// R3.3: preparing a template checks its target as a plain preparation would today — empty,
+    /// invalid and duplicate addresses, then the quarantine and the denylist, asked of the address
+    /// book in one call per shard — so its counts equal a plain prepare's; each run still resolves
+    /// its own target at its time.
+    /// </summary>
+    private async Task<PreparationResult> CheckTemplateAsync()
     {
         var target = TargetResolution.Resolve(Definition, Options.PartitionSize);
-        return new PreparationResult(target.Partitions.Sum(p => p.Count),
-            target.Exclusions.GroupBy(e => e.Reason).ToDictionary(g => g.Key, g => g.Count()));
+        var candidates = target.Partitions.SelectMany(p => p).Select(r => r.Address!).ToList();
+        var found = await Task.WhenAll(candidates
+            .GroupBy(AddressBook.ShardOf)
+            .Select(shard => GrainFactory.GetGrain<IAddressBookGrain>(shard.Key).FindExcludedAsync(shard.ToList())));
+        var excluded = target.Exclusions.GroupBy(e => e.Reason).ToDictionary(g => g.Key, g => g.Count());
+        foreach (var record in found.SelectMany(records => records))
+        {
+            var reason = record.Status == AddressStatus.OnDenylist ? ExclusionReason.Denylisted : ExclusionReason.QuarantinedAddress;
+            excluded[reason] = excluded.GetValueOrDefault(reason) + 1;
+        }
+
+        var quarantined = found.Sum(records => records.Count);
+        return new PreparationResult(candidates.Count - quarantined, excluded);
     }
 
     /// <summary>Confirming a template starts its schedule: the first run at the contact date or now.</summary>

@@ -158,7 +158,7 @@ public sealed partial class DeliveryGrain(
 
         if (IsTemplate)
         {
-            var check = CheckTemplate();
+            var check = await CheckTemplateAsync();
             S.Status = DeliveryStatus.Ready;
             await Writer.SaveAsync();
             return check;

@@ -63,9 +63,8 @@ public sealed partial class DemoRunner(
         var recount = await delivery.ComputeStatsAsync(Operator);
         console.Write(Tables.KpiComparison(final.Kpis, recount, "Final", "Compute stats"));
         var agrees = KpiFigures.LogFiguresEqual(final.Kpis, recount);
-        console.MarkupLine(agrees
-            ? "[green]Compute stats agrees with the running KPIs.[/]"
-            : "[red]Compute stats differs from the running KPIs.[/]");
+        var changes = KpiVerdict.Changes(final.Kpis, recount);
+        console.WriteLine(KpiVerdict.Describe(changes, settled: true), new Style(agrees ? Color.Green : Color.Red));
         return agrees;
     }
 

@@ -47,16 +47,21 @@ public sealed class Cli(ClusterFixture fixture)
 
     public Task<CliResult> RunAsAsync(Caller caller, params string[] args) => RunAsAsync(caller, interactive: false, args);
 
-    public async Task<CliResult> RunAsAsync(Caller caller, bool interactive, params string[] args)
+    public Task<CliResult> RunAsAsync(Caller caller, bool interactive, params string[] args) => RunAsAsync(caller, interactive, 250, args);
+
+    /// <summary>Runs on a terminal <paramref name="width"/> columns wide.</summary>
+    public Task<CliResult> RunAtWidthAsync(int width, params string[] args) => RunAsAsync(Operator, interactive: false, width, args);
+
+    public async Task<CliResult> RunAsAsync(Caller caller, bool interactive, int width, params string[] args)
     {
-        var console = new TestConsole().Width(250);
+        var console = new TestConsole().Width(width);
         if (interactive)
         {
             console.Interactive();
         }
 
         var services = new ServiceCollection().AddDeliveryCommands(fixture.Client, caller, console);
-        var code = await DeliveryCli.CreateApp(new TypeRegistrar(services), console).RunAsync(args);
+        var code = await DeliveryCli.RunAppAsync(new TypeRegistrar(services), console, args);
         return new CliResult(code, console.Output);
     }
 

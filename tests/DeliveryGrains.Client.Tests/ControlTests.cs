@@ -59,7 +59,8 @@ public sealed class ControlTests(ClusterFixture fixture)
         var result = await _cli.RunAsync("submit", "--name", "Later", "--generate", "5", "--seed", Seed(), "--mta", "External", "--send-at", sendAt, "--confirm");
 
         Assert.True(result.ExitCode == 0, result.ToString());
-        Assert.Contains("is Scheduled; relaying starts at", result.Output);
+        Assert.Contains("is Scheduled.", result.Output);
+        Assert.Contains("Scheduled: relaying starts at the contact date", result.Output);
         var view = await _cli.ViewAsync(result.DeliveryId);
         Assert.Equal(DeliveryStatus.Scheduled, view.Status);
         Assert.Equal(0, view.Kpis.Sent);
@@ -88,7 +89,7 @@ public sealed class RecurrenceCommandTests(ClusterFixture fixture)
 
         Assert.True(listed.ExitCode == 0, listed.ToString());
         Assert.Contains($"{submitted.DeliveryId}-r0", listed.Output);
-        Assert.Contains("1 execution(s).", listed.Output);
+        Assert.Contains("1 execution.", listed.Output);
         Assert.Equal(0, (await _cli.RunAsync("stop", submitted.DeliveryId)).ExitCode);
     }
 

@@ -11,7 +11,7 @@ public sealed class OptionTests(ClusterFixture fixture)
     [InlineData("--recipients: Generate 1 to 10,000,000 recipients.", "load", "--recipients", "0")]
     [InlineData("--recipients: Generate 1 to 10,000,000 recipients.", "load", "--recipients", "10000001")]
     [InlineData("--deliveries: Run 1 to 100 deliveries at once.", "load", "--deliveries", "0")]
-    [InlineData("Failed to convert 'abc' to Int32.", "load", "--deliveries", "abc")]
+    [InlineData("--deliveries: 'abc' is not a whole number; use 1 to 100 deliveries.", "load", "--deliveries", "abc")]
     [InlineData("--deliveries: Run 1 to 100 deliveries at once.", "load", "--deliveries", "101")]
     [InlineData("--deliveries: --deliveries × --recipients is 12,000,000; a run generates at most 10,000,000 recipients.", "load", "--deliveries", "2", "--recipients", "6000000")]
     [InlineData("--seed: --seed + --deliveries − 1 must not exceed 2147483647.", "load", "--deliveries", "2", "--seed", "2147483647")]

@@ -118,9 +118,12 @@ public sealed class SubmitTests(ClusterFixture fixture) : IDisposable
         var result = await _cli.RunAsync("submit", "--name", "Bad", "--target", csv);
 
         Assert.Equal(2, result.ExitCode);
-        var line = Assert.Single(result.Lines);
-        Assert.Contains("target entry 2.profileId", line);
-        Assert.Contains("target entry 3.profileId", line);
-        Assert.Contains("target entry 4.profileId", line);
+        Assert.Equal(
+        [
+            "bad.csv: 3 problems; fix them and run the command again.",
+            "bad.csv:3: no profile id; every recipient needs one.",
+            "bad.csv:4: profile 'a' is already on line 2; a profile gets one message, so keep one of the two.",
+            "bad.csv:5: profile id 'x/y' contains '/', which a profile id cannot hold.",
+        ], result.Lines);
     }
 }

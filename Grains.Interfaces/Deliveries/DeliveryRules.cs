@@ -8,8 +8,31 @@ public static class DeliveryRules
     public const int MaxRetriesLimit = 20;
     public const int MaxRuns = 1000;
 
+    /// <summary>The most recipients an inline target may list (a larger target is a generated one, or several deliveries).</summary>
+    public const int MaxInlineRecipients = 100_000;
+
+    /// <summary>The longest profile id; ids are grain keys and appear in every log of the profile.</summary>
+    public const int MaxProfileIdLength = 200;
+
+    /// <summary>The longest address (RFC 5321 allows 254 characters in a path; the rest is slack for SMS forms).</summary>
+    public const int MaxAddressLength = 320;
+
+    /// <summary>The most personalization fields per recipient, and the longest name and value of one.</summary>
+    public const int MaxFields = 50;
+    public const int MaxFieldNameLength = 100;
+    public const int MaxFieldValueLength = 1000;
+
+    /// <summary>The longest time between runs of a recurring delivery.</summary>
+    public static readonly TimeSpan MaxEvery = TimeSpan.FromDays(366);
+
+    /// <summary>How far ahead a contact date may be: far enough for any campaign, near enough that every later run's date exists.</summary>
+    public const int MaxYearsAhead = 10;
+
     /// <summary>Every problem of a definition, keyed by its camelCase field path; empty when it is fine.</summary>
-    public static Dictionary<string, string[]> Validate(DeliveryDefinition d)
+    public static Dictionary<string, string[]> Validate(DeliveryDefinition d) => Validate(d, DateTimeOffset.UtcNow);
+
+    /// <summary>Every problem of a definition as of <paramref name="now"/>, keyed by its camelCase field path; empty when it is fine.</summary>
+    public static Dictionary<string, string[]> Validate(DeliveryDefinition d, DateTimeOffset now)
     {
         var errors = new Dictionary<string, List<string>>();
         void Add(string field, string message) => (errors.TryGetValue(field, out var list) ? list : errors[field] = []).Add(message);
@@ -28,9 +51,20 @@ public static class DeliveryRules
             Add("validityPeriod", "The validity period must be longer than zero, e.g. \"3.12:00:00\".");
         }
 
-        if (d.RetryPeriod <= TimeSpan.Zero)
+        if (!Enum.IsDefined(d.Channel))
         {
-            Add("retryPeriod", "The retry period must be longer than zero, e.g. \"01:00:00\".");
+            Add("channel", $"{(int)d.Channel} is not a channel; use {string.Join(" or ", Enum.GetNames<Channel>())}.");
+        }
+
+        // A retry can never come after the validity period, whose longest value is 3.5 days (R7.2).
+        if (d.RetryPeriod <= TimeSpan.Zero || d.RetryPeriod > DeliveryDefinition.MaxValidityPeriod)
+        {
+            Add("retryPeriod", $"Use a retry period longer than zero and at most {DeliveryDefinition.MaxValidityPeriod:c} (the longest validity period), e.g. \"01:00:00\".");
+        }
+
+        if (d.SendAt is { } sendAt && sendAt > now.AddYears(MaxYearsAhead))
+        {
+            Add("sendAt", $"Give a contact date at most {MaxYearsAhead} years ahead (before {now.AddYears(MaxYearsAhead).UtcDateTime:yyyy-MM-dd}).");
         }
 
         if (d.MaxRetries is < 0 or > MaxRetriesLimit)
@@ -40,9 +74,14 @@ public static class DeliveryRules
 
         if (d.Recurrence is { } recurrence)
         {
-            if (recurrence.Every < TimeSpan.FromSeconds(1))
+            if (recurrence.Every < TimeSpan.FromSeconds(1) || recurrence.Every > MaxEvery)
             {
-                Add("recurrence.every", "Runs must be at least one second apart, e.g. \"1.00:00:00\".");
+                Add("recurrence.every", $"Runs must be from one second to {MaxEvery.TotalDays:0} days apart, e.g. \"1.00:00:00\".");
+            }
+
+            if (recurrence.AggregationPeriod is { } period && !Enum.IsDefined(period))
+            {
+                Add("recurrence.aggregationPeriod", $"{(int)period} is not an aggregation period; use {string.Join(", ", Enum.GetNames<AggregationPeriod>())}, or null for none.");
             }
 
             if (recurrence.Count is < 1 or > MaxRuns)
@@ -66,10 +105,17 @@ public static class DeliveryRules
 
         if (recipients is not null)
         {
+            if (recipients.Count > MaxInlineRecipients)
+            {
+                add("recipients", $"An inline target holds at most {MaxInlineRecipients:N0} recipients; this one has {recipients.Count:N0}. Use a generated target or split the delivery.");
+                return;
+            }
+
             var seen = new HashSet<string>(StringComparer.Ordinal);
             for (var i = 0; i < recipients.Count; i++)
             {
                 var profileId = recipients[i]?.ProfileId;
+                ValidateRecipientSizes(recipients[i], i, add);
                 if (string.IsNullOrWhiteSpace(profileId))
                 {
                     add($"recipients[{i}].profileId", "Every recipient needs a profileId.");
@@ -77,6 +123,10 @@ public static class DeliveryRules
                 else if (profileId.Contains('/'))
                 {
                     add($"recipients[{i}].profileId", "A profileId cannot contain '/'.");
+                }
+                else if (profileId.Length > MaxProfileIdLength)
+                {
+                    add($"recipients[{i}].profileId", $"Keep a profileId to {MaxProfileIdLength} characters or fewer.");
                 }
                 else if (!seen.Add(profileId))
                 {
@@ -96,6 +146,28 @@ public static class DeliveryRules
             {
                 add("generatedTarget.domain", "Give a domain such as \"example.test\".");
             }
+        }
+    }
+
+    private static void ValidateRecipientSizes(Recipient? recipient, int i, Action<string, string> add)
+    {
+        if (recipient?.Address is { Length: > MaxAddressLength })
+        {
+            add($"recipients[{i}].address", $"Keep an address to {MaxAddressLength} characters or fewer.");
+        }
+
+        if (recipient?.Fields is not { } fields)
+        {
+            return;
+        }
+
+        if (fields.Count > MaxFields)
+        {
+            add($"recipients[{i}].fields", $"Give at most {MaxFields} fields per recipient.");
+        }
+        else if (fields.Any(f => f.Key.Length > MaxFieldNameLength || f.Value?.Length > MaxFieldValueLength))
+        {
+            add($"recipients[{i}].fields", $"Keep field names to {MaxFieldNameLength} characters and values to {MaxFieldValueLength:N0}.");
         }
     }
 
@@ -133,6 +205,11 @@ public static class DeliveryRules
 
     private static void ValidateMta(MtaSettings mta, Action<string, string> add)
     {
+        if (!Enum.IsDefined(mta.Kind))
+        {
+            add("mta.kind", $"{(int)mta.Kind} is not an MTA kind; use {string.Join(", ", Enum.GetNames<MtaKind>())}.");
+        }
+
         void Rate(string name, double value)
         {
             if (double.IsNaN(value) || value is < 0 or > 1)

@@ -4,7 +4,10 @@ namespace DeliveryGrains.Deliveries;
 
 /// <summary>
 /// How many logs of a partition stand in each phase, and how many opened and clicked. Absolute
-/// numbers, not deltas, so a lost or repeated flush heals with the next one.
+/// numbers, not deltas, so a lost or repeated flush heals with the next one. Opens and clicks are
+/// counted by the phase of their log (<see cref="Opened"/> among Delivered logs, <see cref="OpenedWaiting"/>
+/// among logs still waiting for an outcome or a retry; a failed log's opens count nowhere), so the
+/// opens of R8.4 are always a part of the delivered they are a rate of, never more than 100%.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("PartitionCounts")]
 public sealed record PartitionCounts(
@@ -15,7 +18,9 @@ public sealed record PartitionCounts(
     [property: Id(4)] long Delivered,
     [property: Id(5)] long Failed,
     [property: Id(6)] long Opened,
-    [property: Id(7)] long Clicked)
+    [property: Id(7)] long Clicked,
+    [property: Id(8)] long OpenedWaiting = 0,
+    [property: Id(9)] long ClickedWaiting = 0)
 {
     public static readonly PartitionCounts Empty = new(0, 0, 0, 0, 0, 0, 0, 0);
 
@@ -25,7 +30,7 @@ public sealed record PartitionCounts(
 
     public static PartitionCounts Sum(IEnumerable<PartitionCounts> parts)
     {
-        long toDeliver = 0, awaiting = 0, retry = 0, delivered = 0, failed = 0, opened = 0, clicked = 0;
+        long toDeliver = 0, awaiting = 0, retry = 0, delivered = 0, failed = 0, opened = 0, clicked = 0, openedWaiting = 0, clickedWaiting = 0;
         foreach (var p in parts)
         {
             toDeliver += p.ToDeliver;
@@ -35,10 +40,18 @@ public sealed record PartitionCounts(
             failed += p.Failed;
             opened += p.Opened;
             clicked += p.Clicked;
+            openedWaiting += p.OpenedWaiting;
+            clickedWaiting += p.ClickedWaiting;
         }
 
-        return new(0, toDeliver, awaiting, retry, delivered, failed, opened, clicked);
+        return new(0, toDeliver, awaiting, retry, delivered, failed, opened, clicked, openedWaiting, clickedWaiting);
     }
+
+    /// <summary>R8.4: recipients who opened among those counted delivered (with EFS only Delivered logs, R6; without it every relayed log not failed, R5).</summary>
+    public long Opens(bool emailFeedbackService) => Opened + (emailFeedbackService ? 0 : OpenedWaiting);
+
+    /// <summary>R8.4: recipients who clicked among those counted delivered.</summary>
+    public long Clicks(bool emailFeedbackService) => Clicked + (emailFeedbackService ? 0 : ClickedWaiting);
 
     /// <summary>R8: the Deployment block for these counts, with opens and clicks as last published (R8.5).</summary>
     public Kpis ToKpis(bool emailFeedbackService, long opens, long clicks, DateTimeOffset computedAt)

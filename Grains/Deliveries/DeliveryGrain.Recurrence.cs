@@ -98,8 +98,34 @@ public sealed partial class DeliveryGrain
         S.StartedAt = now;
         S.FirstRunAt = Definition.SendAt is { } sendAt && sendAt > now ? sendAt : now;
         S.ConfirmedBy = caller.Name;
-        await Writer.SaveAsync();
-        await this.RegisterOrUpdateReminder(RecurrenceReminder, S.FirstRunAt.Value > now ? S.FirstRunAt.Value - now : TimeSpan.Zero, ReminderPeriods.Backstop(Recurrence.Every));
+
+        // The reminder first: if it cannot be registered the template stays Ready and nothing changed.
+        await this.RegisterOrUpdateReminder(RecurrenceReminder, ReminderPeriods.DueWithinHorizon(S.FirstRunAt.Value - now), ReminderPeriods.Backstop(Recurrence.Every));
+        try
+        {
+            await Writer.SaveAsync();
+        }
+        catch
+        {
+            S.Status = DeliveryStatus.Ready;
+            S.StartedAt = null;
+            S.FirstRunAt = null;
+            S.ConfirmedBy = null;
+            throw;
+        }
+
+        ScheduleNextRun();
+    }
+
+    /// <summary>The recurrence reminder woke the template: a next run beyond the horizon gets the next reminder step, a nearer one its timer.</summary>
+    private async Task RecurrenceReminderTickAsync()
+    {
+        var untilNext = RunAt(S.Runs.Count) - time.GetUtcNow();
+        if (!ReminderPeriods.WithinHorizon(untilNext - ReminderPeriods.Backstop(Recurrence.Every)))
+        {
+            await this.RegisterOrUpdateReminder(RecurrenceReminder, ReminderPeriods.DueWithinHorizon(untilNext), ReminderPeriods.Backstop(Recurrence.Every));
+        }
+
         ScheduleNextRun();
     }
 
@@ -114,6 +140,14 @@ public sealed partial class DeliveryGrain
         }
 
         var due = RunAt(S.Runs.Count) - time.GetUtcNow();
+        if (!ReminderPeriods.WithinHorizon(due))
+        {
+            // A run further away than a timer can wait: the recurrence reminder (its period at most the
+            // horizon) wakes the template in time to set this timer.
+            _runTimer = null;
+            return;
+        }
+
         _runTimer = this.RegisterGrainTimer(
             _ => RunDueAsync(),
             new GrainTimerCreationOptions(due > TimeSpan.Zero ? due : TimeSpan.Zero, Timeout.InfiniteTimeSpan) { KeepAlive = true });

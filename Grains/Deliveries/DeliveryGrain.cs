@@ -211,10 +211,21 @@ public sealed partial class DeliveryGrain(
 
         if (Definition.SendAt is { } sendAt && sendAt > time.GetUtcNow())
         {
-            // R3.1: the contact date is kept by a reminder too, so a restart does not lose it.
+            // R3.1: the contact date is kept by a reminder too, so a restart does not lose it. The
+            // reminder comes first: if it cannot be registered the delivery stays Ready and nothing
+            // changed; a reminder left by a failed save finds the delivery not Scheduled and drops itself.
+            await RegisterStartReminderAsync(sendAt);
             S.Status = DeliveryStatus.Scheduled;
-            await Writer.SaveAsync();
-            await this.RegisterOrUpdateReminder(StartReminder, sendAt - time.GetUtcNow(), ReminderPeriods.Minimum);
+            try
+            {
+                await Writer.SaveAsync();
+            }
+            catch
+            {
+                S.Status = DeliveryStatus.Ready;
+                throw;
+            }
+
             ScheduleStart();
             return View();
         }
@@ -405,16 +416,43 @@ public sealed partial class DeliveryGrain(
         {
             ValidityReminder when !IsRunning => UnregisterAsync(ValidityReminder),
             StartReminder when S.Status != DeliveryStatus.Scheduled => UnregisterAsync(StartReminder),
+            StartReminder => StartReminderTickAsync(),
             RecurrenceReminder when S.Status != DeliveryStatus.InProgress || S.Runs.Count >= Recurrence.Count => UnregisterAsync(RecurrenceReminder),
+            RecurrenceReminder => RecurrenceReminderTickAsync(),
             _ => Task.CompletedTask,
         };
     }
 
-    /// <summary>R3.1: a timer for the contact date while the grain is active; the start reminder covers a restart.</summary>
+    /// <summary>
+    /// The start reminder for a contact date: it ticks at the date, or at the horizon when the date is
+    /// further (a contact date years ahead), where <see cref="StartReminderTickAsync"/> sets the next step.
+    /// </summary>
+    private Task RegisterStartReminderAsync(DateTimeOffset sendAt) =>
+        this.RegisterOrUpdateReminder(StartReminder, ReminderPeriods.DueWithinHorizon(sendAt - time.GetUtcNow()), ReminderPeriods.Minimum);
+
+    /// <summary>A scheduled delivery's reminder woke it: a date still beyond the horizon gets the next reminder step, a nearer one its timer.</summary>
+    private async Task StartReminderTickAsync()
+    {
+        var sendAt = Definition.SendAt!.Value;
+        if (!ReminderPeriods.WithinHorizon(sendAt - time.GetUtcNow() - ReminderPeriods.Minimum))
+        {
+            await RegisterStartReminderAsync(sendAt);
+        }
+
+        ScheduleStart();
+    }
+
+    /// <summary>R3.1: a timer for the contact date while the grain is active and the date within the horizon; the start reminder covers a restart and a far date.</summary>
     private void ScheduleStart()
     {
         var untilStart = Definition.SendAt!.Value - time.GetUtcNow();
         _startTimer?.Dispose();
+        _startTimer = null;
+        if (!ReminderPeriods.WithinHorizon(untilStart))
+        {
+            return;
+        }
+
         _startTimer = this.RegisterGrainTimer(
             _ => S.Status == DeliveryStatus.Scheduled ? StartSendingAsync() : Task.CompletedTask,
             new GrainTimerCreationOptions(untilStart > TimeSpan.Zero ? untilStart : TimeSpan.Zero, Timeout.InfiniteTimeSpan) { KeepAlive = true });
@@ -609,8 +647,9 @@ public sealed partial class DeliveryGrain(
     private void PublishTracking()
     {
         var sum = PartitionCounts.Sum(S.Partitions);
-        S.PublishedOpens = sum.Opened;
-        S.PublishedClicks = sum.Clicked;
+        var efs = S.Definition?.EmailFeedbackService ?? false;
+        S.PublishedOpens = sum.Opens(efs);
+        S.PublishedClicks = sum.Clicks(efs);
         _countsUnsaved = true;
     }
 

@@ -6,8 +6,8 @@ namespace DeliveryGrains.Deliveries;
 internal sealed class MarkHistogram
 {
     private readonly long[] _phases = new long[5];
-    private long _opened;
-    private long _clicked;
+    private readonly long[] _opened = new long[5];
+    private readonly long[] _clicked = new long[5];
 
     public static MarkHistogram Of(ReadOnlySpan<byte> marks)
     {
@@ -33,13 +33,15 @@ internal sealed class MarkHistogram
         _phases[(int)LogPhase.AwaitingRetry],
         _phases[(int)LogPhase.Delivered],
         _phases[(int)LogPhase.Failed],
-        _opened,
-        _clicked);
+        _opened[(int)LogPhase.Delivered],
+        _clicked[(int)LogPhase.Delivered],
+        _opened[(int)LogPhase.AwaitingOutcome] + _opened[(int)LogPhase.AwaitingRetry],
+        _clicked[(int)LogPhase.AwaitingOutcome] + _clicked[(int)LogPhase.AwaitingRetry]);
 
     private void Add(LogMark mark, int sign)
     {
         _phases[(int)mark.Phase] += sign;
-        _opened += mark.Opened ? sign : 0;
-        _clicked += mark.Clicked ? sign : 0;
+        _opened[(int)mark.Phase] += mark.Opened ? sign : 0;
+        _clicked[(int)mark.Phase] += mark.Clicked ? sign : 0;
     }
 }

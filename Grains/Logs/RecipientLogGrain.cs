@@ -159,9 +159,12 @@ public sealed partial class RecipientLogGrain(
         var outcomes = new FeedbackOutcome[feedback.Count];
         var effects = new List<AddressEffect>();
         var accepted = false;
+        var now = time.GetUtcNow();
         for (var i = 0; i < feedback.Count; i++)
         {
-            var e = feedback[i];
+            // No report happened after the silo's clock says now: one dated in the future would stand
+            // as the address's latest error (R9.2) and as the log's latest event for as long.
+            var e = feedback[i].At > now ? feedback[i] with { At = now } : feedback[i];
             if (S.SeenEvents.Contains(e.EventId))
             {
                 outcomes[i] = FeedbackOutcome.Duplicate;

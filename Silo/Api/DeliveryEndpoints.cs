@@ -18,7 +18,7 @@ public static class DeliveryEndpoints
 
     public static IEndpointRouteBuilder MapDeliveries(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/api/deliveries").WithTags("Deliveries").RequireAuthorization();
+        var group = app.MapGroup("/api/deliveries").WithTags("Deliveries").RequireAuthorization().ValidateRouteIds();
         var prepare = Policies.Role(Roles.PrepareDeliveries);
         var start = Policies.Role(Roles.StartDeliveries);
 

@@ -4,6 +4,7 @@ using DeliveryGrains.Feedback;
 using DeliveryGrains.Logs;
 using DeliveryGrains.Silo.Security;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 
 namespace DeliveryGrains.Silo.Api;
 
@@ -30,9 +31,8 @@ public enum SmsInboundAction
 /// <summary>The answer to an inbound SMS: the number (normalized) and what was done.</summary>
 public sealed record SmsInboundResponse(string From, SmsInboundAction Action);
 
-public static class FeedbackEndpoints
+public static partial class FeedbackEndpoints
 {
-    public const int MaxBatch = 10_000;
     private const int CallsInFlight = 64;
 
     public static IEndpointRouteBuilder MapMtaFeedback(this IEndpointRouteBuilder app)
@@ -47,33 +47,75 @@ public static class FeedbackEndpoints
     }
 
     private static async Task<Results<Accepted<FeedbackResponse>, ValidationProblem>> PostAsync(
-        List<FeedbackEventDto?> events, IGrainFactory grains, TimeProvider time)
+        List<FeedbackEventDto?> events, IGrainFactory grains, TimeProvider time, IOptions<ApiLimitsOptions> limits, ILoggerFactory loggers,
+        CancellationToken cancellationToken)
     {
-        if (events.Count > MaxBatch)
+        var limit = limits.Value;
+        if (events.Count > limit.MaxFeedbackBatch)
         {
-            return Problems.Invalid(new Dictionary<string, string[]> { [""] = [$"Send at most {MaxBatch} events per request; this one has {events.Count}."] });
+            return Problems.Invalid(new Dictionary<string, string[]>
+            {
+                ["body"] = [$"Send at most {limit.MaxFeedbackBatch:N0} events per request ({ApiLimitsOptions.Section}:{nameof(ApiLimitsOptions.MaxFeedbackBatch)}); this one has {events.Count:N0}."],
+            });
         }
 
+        var now = time.GetUtcNow();
         var outcomes = new (FeedbackOutcome? Outcome, string? Error)[events.Count];
-        using var gate = new SemaphoreSlim(CallsInFlight);
-        await Task.WhenAll(events.Select(async (dto, index) =>
+
+        // One call per log with its events in the order they came: a log applies and stores them
+        // together, so a log that settles (and gives its activation back) has none of this batch's
+        // events still queued behind it, and events about one message are never raced against each other.
+        var byLog = new Dictionary<(string DeliveryId, string ProfileId), List<(int Index, FeedbackEvent Event)>>();
+        for (var index = 0; index < events.Count; index++)
         {
-            var (feedback, error) = Parse(dto, time);
+            var (feedback, error) = Parse(events[index], now, limit);
             if (feedback is null)
             {
                 outcomes[index] = (null, error);
-                return;
+                continue;
             }
 
-            await gate.WaitAsync();
+            var key = (feedback.DeliveryId, feedback.ProfileId);
+            if (!byLog.TryGetValue(key, out var list))
+            {
+                byLog[key] = list = [];
+            }
+
+            list.Add((index, feedback));
+        }
+
+        var logger = loggers.CreateLogger(typeof(FeedbackEndpoints));
+        using var gate = new SemaphoreSlim(CallsInFlight);
+        await Task.WhenAll(byLog.Select(async entry =>
+        {
+            await gate.WaitAsync(cancellationToken);
             try
             {
-                var log = grains.GetGrain<IRecipientLogGrain>(GrainKeys.Log(feedback.DeliveryId, feedback.ProfileId));
-                outcomes[index] = (await log.ApplyFeedbackAsync(feedback), null);
+                var (deliveryId, profileId) = entry.Key;
+                var log = grains.GetGrain<IRecipientLogGrain>(GrainKeys.Log(deliveryId, profileId));
+                var batch = entry.Value.Select(e => e.Event).ToList();
+                var answered = await TransientRetry.CallAsync(() => log.ApplyFeedbackBatchAsync(batch), logger, "Feedback", cancellationToken);
+                for (var n = 0; n < entry.Value.Count; n++)
+                {
+                    outcomes[entry.Value[n].Index] = (answered[n], null);
+                }
             }
             catch (NotFoundException ex)
             {
-                outcomes[index] = (null, ex.Message);
+                foreach (var (index, _) in entry.Value)
+                {
+                    outcomes[index] = (null, ex.Message);
+                }
+            }
+            catch (Exception ex) when (TransientRetry.IsTransient(ex))
+            {
+                // Still refused after every attempt (a silo is dying): nothing of it is answered as
+                // accepted, so the MTA sends these again; their event ids make that harmless.
+                LogNotStored(logger, entry.Value.Count, ex);
+                foreach (var (index, _) in entry.Value)
+                {
+                    outcomes[index] = (null, NotStoredNow);
+                }
             }
             finally
             {
@@ -88,6 +130,12 @@ public static class FeedbackEndpoints
             outcomes.Count(o => o.Outcome == FeedbackOutcome.Duplicate),
             rejected));
     }
+
+    /// <summary>The rejection of an event whose log could not be reached after every retry.</summary>
+    public const string NotStoredNow = "The event could not be stored now (the cluster is recovering from a lost silo); send it again.";
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Feedback: {Count} events of one log could not be stored after every retry; answered as rejected")]
+    private static partial void LogNotStored(ILogger logger, int count, Exception ex);
 
     /// <summary>
     /// R11.2: an SMS a recipient sent back. An opt-out keyword (<see cref="SmsOptOut"/>) puts the
@@ -128,7 +176,7 @@ public static class FeedbackEndpoints
         return TypedResults.Accepted((string?)null, new SmsInboundResponse(from!, action));
     }
 
-    private static (FeedbackEvent? Event, string? Error) Parse(FeedbackEventDto? dto, TimeProvider time)
+    private static (FeedbackEvent? Event, string? Error) Parse(FeedbackEventDto? dto, DateTimeOffset now, ApiLimitsOptions limits)
     {
         if (dto is null)
         {
@@ -169,8 +217,13 @@ public static class FeedbackEndpoints
             }
         }
 
+        if (dto.At is { } at && FeedbackWindow.Problem(at, now, limits.FeedbackClockSkew, limits.FeedbackMaxAge) is { } late)
+        {
+            problems.Add(late);
+        }
+
         return problems.Count > 0
             ? (null, string.Join("; ", problems) + ".")
-            : (new FeedbackEvent(dto.EventId!, dto.DeliveryId!, dto.ProfileId!, type, reason, dto.At ?? time.GetUtcNow()), null);
+            : (new FeedbackEvent(dto.EventId!, dto.DeliveryId!, dto.ProfileId!, type, reason, dto.At ?? now), null);
     }
 }

@@ -41,6 +41,15 @@ public sealed partial class DomainExceptionHandler(IProblemDetailsService proble
     /// </summary>
     private static (int, string, string, Dictionary<string, object?>?) BindingProblem(HttpContext context, BadHttpRequestException exception)
     {
+        if (exception.StatusCode == StatusCodes.Status413PayloadTooLarge
+            || exception.InnerException is BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge })
+        {
+            var limit = context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize;
+            return (StatusCodes.Status413PayloadTooLarge, "Request body too large",
+                $"The body is larger than this silo takes ({(limit is { } bytes ? $"{bytes:N0} bytes, " : "")}configured as {ApiLimitsOptions.Section}:{nameof(ApiLimitsOptions.MaxRequestBodyBytes)}); send it in smaller requests.",
+                new Dictionary<string, object?> { ["limit"] = $"{ApiLimitsOptions.Section}:{nameof(ApiLimitsOptions.MaxRequestBodyBytes)}", ["maxBytes"] = limit });
+        }
+
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
         if (exception.InnerException is JsonException json)
         {

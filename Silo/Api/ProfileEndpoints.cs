@@ -13,9 +13,10 @@ public static class ProfileEndpoints
         app.MapGet("/api/profiles/{profileId}/history", async (string profileId, IGrainFactory grains) =>
                 TypedResults.Ok(await grains.GetGrain<IProfileHistoryGrain>(profileId).GetHistoryAsync()))
             .WithTags("Profiles")
-            .RequireAuthorization(readers);
+            .RequireAuthorization(readers)
+            .ValidateRouteIds();
 
-        var addresses = app.MapGroup("/api/addresses").WithTags("Addresses");
+        var addresses = app.MapGroup("/api/addresses").WithTags("Addresses").ValidateRouteIds();
         addresses.MapGet("/{address}", async (string address, IGrainFactory grains) =>
         {
             var normalized = Normalize(address);

@@ -26,6 +26,9 @@ public sealed class ApiHostFixture : IAsyncLifetime
     /// <summary>The host's <c>Quarantine:MaxErrors</c>; its <c>SignificantErrorInterval</c> is zero.</summary>
     public const int MaxErrors = 2;
 
+    /// <summary>The host's <c>Api:MaxRequestBodyBytes</c>: room for a full feedback batch of 10,000 events.</summary>
+    public const long MaxRequestBodyBytes = 4L << 20;
+
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
 
     private WebApplication? _app;
@@ -63,6 +66,7 @@ public sealed class ApiHostFixture : IAsyncLifetime
             ["DeliveryGrains:PartitionSize"] = "16",
             ["DeliveryGrains:FlushPeriod"] = "00:00:00.100",
             ["Mta:Kind"] = "External",
+            ["Api:MaxRequestBodyBytes"] = MaxRequestBodyBytes.ToString(System.Globalization.CultureInfo.InvariantCulture),
 
             // R9 end to end in few events: the second counted soft bounce quarantines, and every error counts.
             ["Quarantine:MaxErrors"] = MaxErrors.ToString(System.Globalization.CultureInfo.InvariantCulture),

@@ -54,6 +54,44 @@ public sealed class DeliveryRulesTests
     }
 
     [Fact]
+    [Trait("Rule", "R2.1")]
+    public void An_inline_target_and_its_recipients_have_named_limits()
+    {
+        var tooMany = TestData.Definition(recipients: [.. Enumerable.Range(0, DeliveryRules.MaxInlineRecipients + 1).Select(i => new Recipient($"p{i}", $"p{i}@example.test"))]);
+        var tooLong = TestData.Definition(recipients:
+        [
+            new(new string('p', DeliveryRules.MaxProfileIdLength + 1), "a@example.test"),
+            new("b", new string('b', DeliveryRules.MaxAddressLength) + "@example.test"),
+            new("c", "c@example.test", Enumerable.Range(0, DeliveryRules.MaxFields + 1).ToDictionary(i => $"f{i}", i => "v")),
+        ]);
+
+        Assert.Contains("100,000", Assert.Single(DeliveryRules.Validate(tooMany)["recipients"]));
+        Assert.Equal(["recipients[0].profileId", "recipients[1].address", "recipients[2].fields"], DeliveryRules.Validate(tooLong).Keys.Order());
+    }
+
+    [Fact]
+    [Trait("Rule", "R3.1")]
+    [Trait("Rule", "R3.4")]
+    [Trait("Rule", "R7.1")]
+    public void Durations_dates_and_enum_numbers_out_of_their_range_are_named_with_their_bounds()
+    {
+        var now = new DateTimeOffset(2026, 11, 28, 0, 0, 0, TimeSpan.Zero);
+        var definition = TestData.Definition(retryPeriod: TimeSpan.MaxValue, mta: new MtaSettings((MtaKind)99)) with
+        {
+            Channel = (Channel)99,
+            SendAt = now.AddYears(DeliveryRules.MaxYearsAhead).AddDays(1),
+            Recurrence = new Recurrence(TimeSpan.FromDays(400), 2, (AggregationPeriod)42),
+        };
+
+        var errors = DeliveryRules.Validate(definition, now);
+
+        Assert.Equal(["channel", "mta.kind", "recurrence.aggregationPeriod", "recurrence.every", "retryPeriod", "sendAt"], errors.Keys.Order());
+        Assert.Contains("3.12:00:00", errors["retryPeriod"][0]);
+        Assert.Contains("366 days", errors["recurrence.every"][0]);
+        Assert.Empty(DeliveryRules.Validate(TestData.Definition(retryPeriod: DeliveryDefinition.MaxValidityPeriod) with { SendAt = now.AddYears(3) }, now));
+    }
+
+    [Fact]
     [Trait("Rule", "R2")]
     public void Hard_and_soft_bounce_rates_together_cannot_exceed_one()
     {

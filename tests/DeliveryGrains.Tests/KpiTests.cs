@@ -68,13 +68,19 @@ public sealed class KpiTests(ClusterFixture fixture) : ClusterTest(fixture)
         Assert.Equal((3L, 0L), (notSent.ToDeliver, notSent.Sent));
         Assert.Equal((0.0, 0.0, 0.0, 0.0, 0.0), (notSent.DeliveredRate, notSent.BouncesAndErrorsRate, notSent.OpenRate, notSent.ClickThroughRate, notSent.Progress));
 
-        // Opened but not (yet) delivered: opens over zero delivered.
+        // Opened but not (yet) delivered: opens are a part of the delivered (R8.4), so none count yet
+        // and every rate is over zero delivered; the open counts once the MTA reports the delivery.
         var efs = await StartAsync(TestData.Definition(TestData.Recipients(2), efs: true));
         await FeedAsync(efs, "p0", FeedbackType.Click);
         await efs.ComputeStatsAsync(TestData.Alice);
         var opened = (await efs.GetViewAsync()).Kpis;
-        Assert.Equal((1L, 1L, 0L), (opened.Opens, opened.Clicks, opened.Delivered));
+        Assert.Equal((0L, 0L, 0L), (opened.Opens, opened.Clicks, opened.Delivered));
         Assert.Equal((0.0, 0.0, 0.0), (opened.OpenRate, opened.ClickThroughRate, opened.DeliveredRate));
+        await FeedAsync(efs, "p0", FeedbackType.Delivered);
+        await efs.ComputeStatsAsync(TestData.Alice);
+        var delivered = (await efs.GetViewAsync()).Kpis;
+        Assert.Equal((1L, 1L, 1L), (delivered.Opens, delivered.Clicks, delivered.Delivered));
+        Assert.Equal((100.0, 100.0), (delivered.OpenRate, delivered.ClickThroughRate));
 
         // Nothing to deliver at all.
         var empty = await StartAsync(TestData.Definition([new("none", "")]));

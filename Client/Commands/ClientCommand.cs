@@ -11,6 +11,26 @@ public class ClientSettings : CommandSettings
     [CommandOption("--gateway-port <PORT>")]
     [Description("The silo's gateway port (default: Orleans:GatewayPort, 30000).")]
     public int? GatewayPort { get; set; }
+
+    [CommandOption("--json")]
+    [Description("Write the result as one JSON document for scripts (the HTTP API's names; instants in ISO 8601 UTC, durations as d.hh:mm:ss).")]
+    public bool Json { get; set; }
+}
+
+/// <summary>Options of a command that lists rows: also as CSV.</summary>
+public interface IListSettings
+{
+    bool Json { get; }
+
+    bool Csv { get; }
+}
+
+public static class ListSettingsChecks
+{
+    public static Spectre.Console.ValidationResult Check(IListSettings settings) =>
+        settings is { Json: true, Csv: true }
+            ? Spectre.Console.ValidationResult.Error("Give one of --json and --csv.")
+            : Spectre.Console.ValidationResult.Success();
 }
 
 /// <summary>Options of a command about one delivery.</summary>

@@ -6,8 +6,21 @@ using Spectre.Console;
 namespace DeliveryGrains.Client.Commands;
 
 /// <summary>The steps a command can chain: prepare, confirm, watch.</summary>
-internal sealed class DeliverySteps(IGrainFactory grains, IAnsiConsole console, Caller caller)
+internal sealed class DeliverySteps(IGrainFactory grains, IAnsiConsole console, Caller caller, IAnsiConsole? errors = null)
 {
+    /// <summary>The steps for a command's settings: with <c>--json</c> they run on a quiet console and only the JSON is written (refusals still are).</summary>
+    public static DeliverySteps For(ClientSettings settings, IGrainFactory grains, IAnsiConsole console, Caller caller) =>
+        settings.Json ? new DeliverySteps(grains, Output.Quiet(), caller, console) : new DeliverySteps(grains, console, caller);
+
+    /// <summary>The delivery as scripts read it: its view and what happens next.</summary>
+    public async Task<object> SnapshotAsync(string id)
+    {
+        var delivery = grains.GetGrain<IDeliveryGrain>(id);
+        var view = await delivery.GetViewAsync();
+        var runs = view.Recurrence is not null ? await delivery.ListExecutionsAsync() : null;
+        return new { delivery = view, runs, next = NextSteps.WaitingFor(view, runs, DateTimeOffset.UtcNow) };
+    }
+
     public async Task<PreparationResult> PrepareAsync(string id)
     {
         var delivery = grains.GetGrain<IDeliveryGrain>(id);
@@ -97,7 +110,7 @@ internal sealed class DeliverySteps(IGrainFactory grains, IAnsiConsole console, 
             deadline.CancelAfter(limit);
         }
 
-        var watcher = new DeliveryWatcher(grains, console);
+        var watcher = new DeliveryWatcher(grains, console) { Display = errors is not null ? WatchDisplay.None : WatchDisplay.Auto };
         DeliveryView final;
         try
         {
@@ -106,11 +119,11 @@ internal sealed class DeliverySteps(IGrainFactory grains, IAnsiConsole console, 
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             var view = await grains.GetGrain<IDeliveryGrain>(id).GetViewAsync();
-            CliErrors.Line(console, $"Stopped watching after {Format.Duration(timeout!.Value)}: delivery {id} is {view.Status}, not yet {(until == WatchUntil.Finished ? "finished" : "settled")}.");
+            CliErrors.Line(errors ?? console, $"Stopped watching after {Format.Duration(timeout!.Value)}: delivery {id} is {view.Status}, not yet {(until == WatchUntil.Finished ? "finished" : "settled")}.");
             return ExitCodes.TimedOut;
         }
 
-        if (!console.Profile.Capabilities.Interactive)
+        if (!console.Profile.Capabilities.Interactive && errors is null)
         {
             // The live display already shows the final block; line output ends with it.
             console.Write(DeploymentBlock.Render(final));

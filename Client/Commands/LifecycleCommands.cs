@@ -14,7 +14,13 @@ public sealed class PrepareCommand(IGrainFactory grains, IAnsiConsole console, C
 {
     protected override async Task<int> RunAsync(DeliverySettings settings, CancellationToken cancellationToken)
     {
-        await new DeliverySteps(grains, console, caller).PrepareAsync(settings.Id);
+        var steps = DeliverySteps.For(settings, grains, console, caller);
+        var result = await steps.PrepareAsync(settings.Id);
+        if (settings.Json)
+        {
+            console.WriteJson(new { preparation = result, snapshot = await steps.SnapshotAsync(settings.Id) });
+        }
+
         return ExitCodes.Ok;
     }
 }
@@ -25,7 +31,13 @@ public sealed class ConfirmCommand(IGrainFactory grains, IAnsiConsole console, C
 {
     protected override async Task<int> RunAsync(DeliverySettings settings, CancellationToken cancellationToken)
     {
-        await new DeliverySteps(grains, console, caller).ConfirmAsync(settings.Id);
+        var steps = DeliverySteps.For(settings, grains, console, caller);
+        await steps.ConfirmAsync(settings.Id);
+        if (settings.Json)
+        {
+            console.WriteJson(await steps.SnapshotAsync(settings.Id));
+        }
+
         return ExitCodes.Ok;
     }
 }
@@ -43,7 +55,13 @@ public abstract class ControlCommand(IGrainFactory grains, IAnsiConsole console,
 {
     protected override async Task<int> RunAsync(DeliverySettings settings, CancellationToken cancellationToken)
     {
-        await new DeliverySteps(grains, console, caller).ControlAsync(settings.Id, control);
+        var steps = DeliverySteps.For(settings, grains, console, caller);
+        await steps.ControlAsync(settings.Id, control);
+        if (settings.Json)
+        {
+            console.WriteJson(await steps.SnapshotAsync(settings.Id));
+        }
+
         return ExitCodes.Ok;
     }
 }
@@ -94,17 +112,31 @@ public sealed class WatchSettings : DeliverySettings
 public sealed class WatchCommand(IGrainFactory grains, IAnsiConsole console, Caller caller, IClusterConnection connection)
     : ClientCommand<WatchSettings>(connection)
 {
-    protected override Task<int> RunAsync(WatchSettings settings, CancellationToken cancellationToken) =>
-        new DeliverySteps(grains, console, caller).WatchAsync(
-            settings.Id, settings.UntilSettled ? WatchUntil.Settled : WatchUntil.Finished, settings.Timeout, cancellationToken);
+    protected override async Task<int> RunAsync(WatchSettings settings, CancellationToken cancellationToken)
+    {
+        var steps = DeliverySteps.For(settings, grains, console, caller);
+        var code = await steps.WatchAsync(settings.Id, settings.UntilSettled ? WatchUntil.Settled : WatchUntil.Finished, settings.Timeout, cancellationToken);
+        if (settings.Json && code == ExitCodes.Ok)
+        {
+            console.WriteJson(await steps.SnapshotAsync(settings.Id));
+        }
+
+        return code;
+    }
 }
 
 /// <summary><c>show ID</c>: the delivery and its Deployment block, once.</summary>
-public sealed class ShowCommand(IGrainFactory grains, IAnsiConsole console, IClusterConnection connection)
+public sealed class ShowCommand(IGrainFactory grains, IAnsiConsole console, Caller caller, IClusterConnection connection)
     : ClientCommand<DeliverySettings>(connection)
 {
     protected override async Task<int> RunAsync(DeliverySettings settings, CancellationToken cancellationToken)
     {
+        if (settings.Json)
+        {
+            console.WriteJson(await new DeliverySteps(grains, console, caller).SnapshotAsync(settings.Id));
+            return ExitCodes.Ok;
+        }
+
         var view = await grains.GetGrain<IDeliveryGrain>(settings.Id).GetViewAsync();
         var details = new Table().Border(TableBorder.Rounded).AddColumn("").AddColumn("");
         details.ShowHeaders = false;

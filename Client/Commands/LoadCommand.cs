@@ -127,12 +127,23 @@ public sealed class LoadCommand(IGrainFactory grains, IAnsiConsole console, Call
             settings.MetricsEndpoints(),
             string.Equals(configuration?["DeliveryGrains:Storage"], "Postgres", StringComparison.OrdinalIgnoreCase));
         using var http = new HttpClient { Timeout = ScrapeTimeout };
-        var report = await new LoadTest(grains, console, caller, http).RunAsync(plan, cancellationToken);
-        console.Write(Summary(report));
+        var report = await new LoadTest(grains, settings.Json ? Output.Quiet() : console, caller, http).RunAsync(plan, cancellationToken);
+        if (settings.Json)
+        {
+            console.WriteText(report.ToJson());
+        }
+        else
+        {
+            console.Write(Summary(report));
+        }
+
         if (settings.Report is { } path)
         {
             await File.WriteAllTextAsync(path, report.ToJson(), cancellationToken);
-            console.MarkupLineInterpolated($"Report written to {path}.");
+            if (!settings.Json)
+            {
+                console.MarkupLineInterpolated($"Report written to {path}.");
+            }
         }
 
         if (!report.StatsMatch)

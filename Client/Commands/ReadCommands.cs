@@ -11,8 +11,12 @@ using Spectre.Console.Cli;
 
 namespace DeliveryGrains.Client.Commands;
 
-public sealed class LogsSettings : DeliverySettings
+public sealed class LogsSettings : DeliverySettings, IListSettings
 {
+    [CommandOption("--csv")]
+    [Description("Write the logs as CSV for scripts (a header line, instants in ISO 8601).")]
+    public bool Csv { get; set; }
+
     public const int MaxLimit = 1000;
 
     [CommandOption("--status <STATUS>")]
@@ -37,7 +41,7 @@ public sealed class LogsSettings : DeliverySettings
         var basic = base.Validate();
         return !basic.Successful ? basic
             : Limit is < 1 or > MaxLimit ? ValidationResult.Error($"--limit must be 1 to {MaxLimit}.")
-            : ValidationResult.Success();
+            : ListSettingsChecks.Check(this);
     }
 }
 
@@ -50,32 +54,54 @@ public sealed class LogsCommand(IGrainFactory grains, IAnsiConsole console, Call
         var grain = grains.GetGrain<IDeliveryGrain>(settings.Id);
         var cursor = settings.After;
         var total = 0;
+        var all = new List<SendingLog>();
+        var scripted = settings.Json || settings.Csv;
         do
         {
             cancellationToken.ThrowIfCancellationRequested();
             var page = await grain.ListLogsAsync(new LogQuery(settings.Status, cursor, settings.Limit), caller);
             total += page.Items.Count;
+            cursor = page.Next;
+            if (scripted)
+            {
+                all.AddRange(page.Items);
+                continue;
+            }
+
             if (page.Items.Count > 0)
             {
                 Tables.Logs(page.Items).Write(console);
             }
 
-            cursor = page.Next;
-            console.MarkupLineInterpolated($"{page.Items.Count} logs; next: {cursor ?? "(end)"}");
+            console.WriteUnwrappedLine(cursor is null
+                ? $"{page.Items.Count} logs; that is the last page."
+                : $"{page.Items.Count} logs; next page: {NextSteps.Command("logs", $"{settings.Id} --after {cursor}")}, or --all for every page.");
         }
         while (settings.All && cursor is not null);
 
-        if (settings.All)
+        if (settings.Json)
         {
-            console.MarkupLineInterpolated($"{total} logs in all.");
+            console.WriteJson(new LogPage(all, cursor));
+        }
+        else if (settings.Csv)
+        {
+            console.WriteCsv(Tables.Logs(all, raw: true));
+        }
+        else if (settings.All)
+        {
+            console.WriteUnwrappedLine($"{total} logs in all.");
         }
 
         return ExitCodes.Ok;
     }
 }
 
-public sealed class ExclusionsSettings : DeliverySettings
+public sealed class ExclusionsSettings : DeliverySettings, IListSettings
 {
+    [CommandOption("--csv")]
+    [Description("Write the exclusions as CSV for scripts (every one).")]
+    public bool Csv { get; set; }
+
     [CommandOption("--limit <COUNT>")]
     [Description("Rows to list (the counts by reason cover all).")]
     [DefaultValue(100)]
@@ -90,17 +116,42 @@ public sealed class ExclusionsSettings : DeliverySettings
         var basic = base.Validate();
         return !basic.Successful ? basic
             : Limit < 1 ? ValidationResult.Error("--limit must be at least 1.")
-            : ValidationResult.Success();
+            : ListSettingsChecks.Check(this);
+    }
+}
+
+public sealed class ExecutionsSettings : DeliverySettings, IListSettings
+{
+    [CommandOption("--csv")]
+    [Description("Write the executions as CSV for scripts.")]
+    public bool Csv { get; set; }
+
+    public override ValidationResult Validate()
+    {
+        var basic = base.Validate();
+        return basic.Successful ? ListSettingsChecks.Check(this) : basic;
     }
 }
 
 /// <summary><c>executions ID</c>: the runs of a recurring delivery, or its aggregation periods (R3.3, R3.4).</summary>
 public sealed class ExecutionsCommand(IGrainFactory grains, IAnsiConsole console, IClusterConnection connection)
-    : ClientCommand<DeliverySettings>(connection)
+    : ClientCommand<ExecutionsSettings>(connection)
 {
-    protected override async Task<int> RunAsync(DeliverySettings settings, CancellationToken cancellationToken)
+    protected override async Task<int> RunAsync(ExecutionsSettings settings, CancellationToken cancellationToken)
     {
         var executions = await grains.GetGrain<IDeliveryGrain>(settings.Id).ListExecutionsAsync();
+        if (settings.Json)
+        {
+            console.WriteJson(executions);
+            return ExitCodes.Ok;
+        }
+
+        if (settings.Csv)
+        {
+            console.WriteCsv(Tables.Executions(executions, raw: true));
+            return ExitCodes.Ok;
+        }
+
         Tables.Executions(executions).Write(console);
         var view = await grains.GetGrain<IDeliveryGrain>(settings.Id).GetViewAsync();
         console.WriteUnwrappedLine($"{executions.Count} execution{(executions.Count == 1 ? "" : "s")}. {NextSteps.WaitingFor(view, executions, DateTimeOffset.UtcNow)}");
@@ -115,6 +166,18 @@ public sealed class ExclusionsCommand(IGrainFactory grains, IAnsiConsole console
     protected override async Task<int> RunAsync(ExclusionsSettings settings, CancellationToken cancellationToken)
     {
         var exclusions = await grains.GetGrain<IDeliveryGrain>(settings.Id).ListExclusionsAsync(caller);
+        if (settings.Json)
+        {
+            console.WriteJson(exclusions);
+            return ExitCodes.Ok;
+        }
+
+        if (settings.Csv)
+        {
+            console.WriteCsv(Tables.Exclusions(exclusions));
+            return ExitCodes.Ok;
+        }
+
         var shown = settings.All ? exclusions : exclusions.Take(settings.Limit).ToList();
         if (shown.Count > 0)
         {
@@ -143,15 +206,33 @@ public sealed class StatsCommand(IGrainFactory grains, IAnsiConsole console, Cal
         var running = view.Kpis;
         var recounted = await grain.ComputeStatsAsync(caller);
         var changes = KpiVerdict.Changes(running, recounted);
-        console.Write(Tables.KpiComparison(running, recounted));
         var verdict = KpiVerdict.Describe(changes, settled: running.Settled || view.Status is DeliveryStatus.Finished or DeliveryStatus.Stopped or DeliveryStatus.Failed);
+        if (settings.Json)
+        {
+            console.WriteJson(new
+            {
+                running,
+                recounted,
+                changes = changes.Select(c => new { kpi = c.Name, running = c.Before, recounted = c.After, difference = c.Difference }),
+                verdict,
+            });
+            return ExitCodes.Ok;
+        }
+
+        console.Write(Tables.KpiComparison(running, recounted));
         console.WriteUnwrappedLine(verdict, new Style(changes.Count == 0 ? Color.Green : Color.Yellow));
         return ExitCodes.Ok;
     }
 }
 
-public sealed class HistorySettings : ClientSettings
+public sealed class HistorySettings : ClientSettings, IListSettings
 {
+    [CommandOption("--csv")]
+    [Description("Write the history as CSV for scripts.")]
+    public bool Csv { get; set; }
+
+    public override ValidationResult Validate() => ListSettingsChecks.Check(this);
+
     [CommandArgument(0, "<PROFILE>")]
     [Description("The profile id.")]
     public string Profile { get; set; } = "";
@@ -165,6 +246,18 @@ public sealed class HistoryCommand(IGrainFactory grains, IAnsiConsole console, C
     {
         RoleChecks.RequireReader(caller, "Reading a profile's history");
         var entries = await grains.GetGrain<IProfileHistoryGrain>(settings.Profile).GetHistoryAsync();
+        if (settings.Json)
+        {
+            console.WriteJson(entries);
+            return ExitCodes.Ok;
+        }
+
+        if (settings.Csv)
+        {
+            console.WriteCsv(Tables.History(entries, raw: true));
+            return ExitCodes.Ok;
+        }
+
         if (entries.Count == 0)
         {
             console.MarkupLineInterpolated($"No delivery was sent to profile {settings.Profile}.");
@@ -215,6 +308,12 @@ public sealed class AddressCommand(IGrainFactory grains, IAnsiConsole console, C
         var normalized = settings.Normalized;
         var shard = AddressBook.ShardOf(normalized);
         var record = await grains.GetGrain<IAddressBookGrain>(shard).GetAsync(normalized);
+        if (settings.Json)
+        {
+            console.WriteJson(record);
+            return ExitCodes.Ok;
+        }
+
         console.Write(Tables.Address(record));
         if (!AddressSyntax.IsValid(normalized, settings.EffectiveChannel))
         {
@@ -244,6 +343,12 @@ public sealed class ReleaseAddressCommand(IGrainFactory grains, IAnsiConsole con
         var book = grains.GetGrain<IAddressBookGrain>(shard);
         var before = await book.GetAsync(normalized);
         var after = await book.ReleaseAsync(normalized);
+        if (settings.Json)
+        {
+            console.WriteJson(after);
+            return ExitCodes.Ok;
+        }
+
         console.Write(Tables.Address(after));
         if (before == AddressRecord.ValidAddress(normalized))
         {

@@ -135,6 +135,12 @@ public sealed class SubmitCommand(IGrainFactory grains, IAnsiConsole console, Ca
 
         var id = Guid.NewGuid().ToString("N");
         var view = await grains.GetGrain<IDeliveryGrain>(id).CreateAsync(definition, caller);
+        var steps = DeliverySteps.For(settings, grains, console, caller);
+        if (settings.Json)
+        {
+            return await JsonAsync(settings, steps, id, view, target, cancellationToken);
+        }
+
         console.WriteLine(id);
         foreach (var warning in view.Warnings)
         {
@@ -151,7 +157,6 @@ public sealed class SubmitCommand(IGrainFactory grains, IAnsiConsole console, Ca
             console.WriteUnwrappedLine($"… and {target.Notes.Count - TargetFile.NotesShown} more addresses preparation will exclude; 'exclusions {id}' lists them all after 'prepare'.", new Style(Color.Yellow));
         }
 
-        var steps = new DeliverySteps(grains, console, caller);
         if (settings.Prepare || settings.Confirm)
         {
             await steps.PrepareAsync(id);
@@ -165,5 +170,25 @@ public sealed class SubmitCommand(IGrainFactory grains, IAnsiConsole console, Ca
         return settings.Watch
             ? await steps.WatchAsync(id, settings.UntilSettled ? WatchUntil.Settled : WatchUntil.Finished, settings.Timeout, cancellationToken)
             : ExitCodes.Ok;
+    }
+
+    /// <summary>The same steps, answered as one JSON document: the id, the preparation, the notes on the target and the delivery as it ends.</summary>
+    private async Task<int> JsonAsync(SubmitSettings settings, DeliverySteps steps, string id, DeliveryView created, Target? target, CancellationToken cancellationToken)
+    {
+        var preparation = settings.Prepare || settings.Confirm ? await steps.PrepareAsync(id) : null;
+        if (settings.Confirm)
+        {
+            await steps.ConfirmAsync(id);
+        }
+
+        var code = settings.Watch
+            ? await steps.WatchAsync(id, settings.UntilSettled ? WatchUntil.Settled : WatchUntil.Finished, settings.Timeout, cancellationToken)
+            : ExitCodes.Ok;
+        if (code == ExitCodes.Ok)
+        {
+            console.WriteJson(new { id, warnings = created.Warnings, notes = target?.Notes ?? [], preparation, snapshot = await steps.SnapshotAsync(id) });
+        }
+
+        return code;
     }
 }

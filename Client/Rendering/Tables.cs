@@ -23,7 +23,16 @@ public static class Tables
         return table;
     }
 
-    public static Listing Logs(IEnumerable<SendingLog> logs)
+    /// <summary>An instant for people (local, with its zone) or for scripts (ISO 8601, as the API writes it).</summary>
+    private static string When(DateTimeOffset? at, bool raw) =>
+        raw ? at?.ToString("O", System.Globalization.CultureInfo.InvariantCulture) ?? "" : Format.Instant(at);
+
+    private static string Number(long value, bool raw) => raw ? value.ToString(System.Globalization.CultureInfo.InvariantCulture) : Format.Count(value);
+
+    private static string Rate(double value, bool raw) => raw ? value.ToString("R", System.Globalization.CultureInfo.InvariantCulture) : Format.Percent(value);
+
+    /// <summary>Sending logs; <paramref name="raw"/> for CSV: instants in ISO 8601, flags as true/false.</summary>
+    public static Listing Logs(IEnumerable<SendingLog> logs, bool raw = false)
     {
         var listing = new Listing("Profile", "Address", "Status", "Failure", "Reason", "Attempts", "Relayed", "Last event", "Opened", "Clicked")
             .Whole(0, 1).RightAligned(5);
@@ -32,7 +41,8 @@ public static class Tables
             listing.Add(
                 log.ProfileId, log.Address, log.Status.ToString(),
                 log.FailureType?.ToString() ?? "", log.FailureReason?.ToString() ?? "", log.Attempts.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                Format.Instant(log.RelayedAt), Format.Instant(log.LastEventAt), log.Opened ? "yes" : "", log.Clicked ? "yes" : "");
+                When(log.RelayedAt, raw), When(log.LastEventAt, raw),
+                raw ? (log.Opened ? "true" : "false") : log.Opened ? "yes" : "", raw ? (log.Clicked ? "true" : "false") : log.Clicked ? "yes" : "");
         }
 
         return listing;
@@ -49,28 +59,28 @@ public static class Tables
         return listing;
     }
 
-    public static Listing History(IEnumerable<ProfileDeliveryEntry> entries)
+    public static Listing History(IEnumerable<ProfileDeliveryEntry> entries, bool raw = false)
     {
         var listing = new Listing("Delivery", "Name", "Channel", "Log status", "Relayed").Whole(0);
         foreach (var e in entries.OrderBy(e => e.RelayedAt ?? DateTimeOffset.MaxValue))
         {
-            listing.Add(e.DeliveryId, e.DeliveryName, e.Channel.ToString(), e.Status.ToString(), Format.Instant(e.RelayedAt));
+            listing.Add(e.DeliveryId, e.DeliveryName, e.Channel.ToString(), e.Status.ToString(), When(e.RelayedAt, raw));
         }
 
         return listing;
     }
 
-    public static Listing Executions(IEnumerable<Execution> executions)
+    public static Listing Executions(IEnumerable<Execution> executions, bool raw = false)
     {
         var listing = new Listing("Execution", "Period", "Status", "Runs", "To deliver", "Sent", "Delivered %", "Bounces + errors %")
             .Whole(0).RightAligned(3, 4, 5, 6, 7);
         foreach (var e in executions)
         {
-            var period = DateTimeOffset.TryParse(e.Period, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.RoundtripKind, out var at)
+            var period = !raw && DateTimeOffset.TryParse(e.Period, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.RoundtripKind, out var at)
                 ? Format.Instant(at)
                 : e.Period;
             listing.Add(e.Id, period, e.Status.ToString(), e.Runs.Count.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                Format.Count(e.Kpis.ToDeliver), Format.Count(e.Kpis.Sent), Format.Percent(e.Kpis.DeliveredRate), Format.Percent(e.Kpis.BouncesAndErrorsRate));
+                Number(e.Kpis.ToDeliver, raw), Number(e.Kpis.Sent, raw), Rate(e.Kpis.DeliveredRate, raw), Rate(e.Kpis.BouncesAndErrorsRate, raw));
         }
 
         return listing;

@@ -81,7 +81,7 @@ public sealed class DeliveryWatcher(IGrainFactory grains, IAnsiConsole console, 
                     }, cancellationToken));
             case WatchDisplay.Lines:
                 string? last = null;
-                return await PollAsync(grain, first, done, (view, runs) =>
+                var ended = await PollAsync(grain, first, done, (view, runs) =>
                 {
                     // Absolute instants only: a line is printed when the delivery changes, not the clock.
                     var line = $"{DeploymentBlock.Summary(view)} — {NextSteps.WaitingFor(view, runs, _time.GetUtcNow(), relative: false)}";
@@ -91,24 +91,47 @@ public sealed class DeliveryWatcher(IGrainFactory grains, IAnsiConsole console, 
                         console.WriteUnwrappedLine(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{_time.GetUtcNow().UtcDateTime:HH:mm:ss.f} {line}"));
                     }
                 }, cancellationToken);
+                if (ShowsDomains)
+                {
+                    console.Write(DomainTable.Render(_domains!));
+                }
+
+                return ended;
             default:
                 return await PollAsync(grain, first, done, (_, _) => { }, cancellationToken);
         }
     }
 
     /// <summary>The Deployment block and, under it, what the delivery is waiting for.</summary>
-    private IRenderable Block(DeliveryView view, IReadOnlyList<Execution>? runs) =>
-        new Rows(DeploymentBlock.Render(view), new Text(NextSteps.WaitingFor(view, runs, _time.GetUtcNow()), new Style(Color.Grey)));
+    private IRenderable Block(DeliveryView view, IReadOnlyList<Execution>? runs) => ShowsDomains
+        ? new Rows(DeploymentBlock.Render(view), DomainTable.Render(_domains!), new Text(NextSteps.WaitingFor(view, runs, _time.GetUtcNow()), new Style(Color.Grey)))
+        : new Rows(DeploymentBlock.Render(view), new Text(NextSteps.WaitingFor(view, runs, _time.GetUtcNow()), new Style(Color.Grey)));
+
+    /// <summary>The domain table is shown for a delivery to several domains, or one a relay defers or caps (R12.3).</summary>
+    private bool ShowsDomains => _domains is { Count: > 1 } or [{ Deferrals: > 0 } or { RateCapPerMinute: not null }];
 
     private WatchDisplay EffectiveDisplay => Display == WatchDisplay.Auto
         ? console.Profile.Capabilities.Interactive ? WatchDisplay.Live : WatchDisplay.Lines
         : Display;
+
+    /// <summary>How often the per-domain view (a fan-out to every partition) is read while watching.</summary>
+    public TimeSpan DomainsInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    private IReadOnlyList<DomainStats>? _domains;
+    private DateTimeOffset _domainsReadAt = DateTimeOffset.MinValue;
 
     private async Task<DeliveryView> PollAsync(
         IDeliveryGrain grain, DeliveryView view, Func<DeliveryView, bool> done, Action<DeliveryView, IReadOnlyList<Execution>?> show, CancellationToken cancellationToken)
     {
         while (true)
         {
+            if (EffectiveDisplay != WatchDisplay.None && (done(view) || _time.GetUtcNow() - _domainsReadAt >= DomainsInterval))
+            {
+                // R12.3: the domains of a delivery relayed over SMTP (or a scenario) beside its Deployment block.
+                _domains = await grain.GetDomainsAsync();
+                _domainsReadAt = _time.GetUtcNow();
+            }
+
             show(view, view.Recurrence is not null && EffectiveDisplay != WatchDisplay.None ? await grain.ListExecutionsAsync() : null);
             OnView?.Invoke(view);
             if (done(view))

@@ -44,6 +44,10 @@ public interface IDeliveryGrain : IGrainWithStringKey
     [AlwaysInterleave, Alias("GetView")]
     Task<DeliveryView> GetViewAsync();
 
+    /// <summary>The delivery per destination domain (R12.3, R12.5), domains in name order; empty before preparation.</summary>
+    [AlwaysInterleave, Alias("GetDomains")]
+    Task<IReadOnlyList<DomainStats>> GetDomainsAsync();
+
     /// <summary>R8.7: recounts every KPI from the logs, publishes it and repairs drift.</summary>
     /// <remarks>Reads every log of the delivery: at a million recipients that takes longer than Orleans' default 30 s call limit.</remarks>
     [Alias("ComputeStats"), ResponseTimeout("00:15:00")]

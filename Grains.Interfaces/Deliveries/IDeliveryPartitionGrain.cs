@@ -59,6 +59,10 @@ public interface IDeliveryPartitionGrain : IGrainWithStringKey
     /// <summary>A profile's log in this slice, or null when the profile is not in it.</summary>
     [Alias("FindLog")]
     Task<SendingLog?> FindLogAsync(string profileId, bool emailFeedbackService);
+
+    /// <summary>The slice's messages counted per destination domain (R8 counts; deferrals and rates are the relays'). Reads only: safe to interleave.</summary>
+    [AlwaysInterleave, ReadOnly, Alias("CountByDomain")]
+    Task<IReadOnlyList<DomainStats>> CountByDomainAsync(bool emailFeedbackService);
 }
 
 /// <summary>Feedback events about one log of a partition, by its recipient index.</summary>

@@ -327,6 +327,23 @@ public sealed partial class DeliveryGrain(
         return Task.FromResult(View());
     }
 
+    public async Task<IReadOnlyList<DomainStats>> GetDomainsAsync()
+    {
+        var efs = Definition.EmailFeedbackService;
+        var partitions = S.PartitionCount;
+        var counted = await Task.WhenAll(Enumerable.Range(0, partitions).Select(p => Partition(p).CountByDomainAsync(efs)));
+        var relays = await GrainFactory.GetGrain<IDeliveryDomainsGrain>(Id).GetAsync();
+        return [.. counted.SelectMany(c => c)
+            .GroupBy(d => d.Domain, StringComparer.Ordinal)
+            .Select(g =>
+            {
+                var relay = relays.GetValueOrDefault(g.Key);
+                return new DomainStats(g.Key, g.Sum(d => d.ToDeliver), g.Sum(d => d.Sent), g.Sum(d => d.Delivered), g.Sum(d => d.BouncesAndErrors),
+                    relay?.Deferrals ?? 0, relay?.RateCapPerMinute);
+            })
+            .OrderBy(d => d.Domain, StringComparer.Ordinal)];
+    }
+
     public async Task<Kpis> ComputeStatsAsync(Caller caller)
     {
         Require(caller, Roles.PrepareDeliveries, "Compute stats");

@@ -281,6 +281,40 @@ public sealed partial class DeliveryPartitionGrain(
             : null;
     }
 
+    public Task<IReadOnlyList<DomainStats>> CountByDomainAsync(bool emailFeedbackService)
+    {
+        var byDomain = new Dictionary<string, long[]>(StringComparer.Ordinal);
+        var recipients = Slice.Recipients;
+        for (var i = 0; i < recipients.Count; i++)
+        {
+            var domain = Mta.Smtp.MessageIdentity.DomainOf(recipients[i].Address ?? "");
+            if (!byDomain.TryGetValue(domain, out var counts))
+            {
+                byDomain[domain] = counts = new long[4];
+            }
+
+            var phase = i < S.Marks.Length ? new LogMark(S.Marks[i]).Phase : LogPhase.ToDeliver;
+            counts[0]++;
+            if (phase != LogPhase.ToDeliver)
+            {
+                counts[1]++;
+            }
+
+            switch (phase.ToStatus(emailFeedbackService))
+            {
+                case LogStatus.Sent:
+                    counts[2]++;
+                    break;
+                case LogStatus.Failed:
+                    counts[3]++;
+                    break;
+            }
+        }
+
+        return Task.FromResult<IReadOnlyList<DomainStats>>(
+            [.. byDomain.Select(d => new DomainStats(d.Key, d.Value[0], d.Value[1], d.Value[2], d.Value[3], 0, null))]);
+    }
+
     private bool StoredIsBehind(SendingLog? stored, int index)
     {
         var storedMark = stored is null ? default : LogMark.Of(stored.Phase, stored.Opened, stored.Clicked);

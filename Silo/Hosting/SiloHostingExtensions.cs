@@ -127,6 +127,7 @@ public static class SiloHostingExtensions
         app.MapDeliveries();
         app.MapMtaFeedback();
         app.MapDsn();
+        app.MapDeliveryDomains();
         app.MapProfilesAndAddresses();
         return app;
     }

@@ -62,6 +62,21 @@ public sealed class DsnApiTests(ApiHostFixture host)
         Assert.Contains("message/rfc822", empty.GetRawText());
     }
 
+    [Fact, Trait("Rule", "R12.3")]
+    public async Task The_domain_view_counts_each_domain()
+    {
+        var id = await Admin.StartAsync(ApiTestKit.DeliveryBody(recipients: 3));
+        await Admin.UntilAsync(id, v => v.Kpi("sent") == 3);
+        var domains = await host.Client(ApiHostFixture.MtaKey).GetAsync($"/api/deliveries/{id}/domains").ExpectAsync(HttpStatusCode.OK);
+        var only = Assert.Single(domains.EnumerateArray());
+        Assert.Equal("example.test", only.GetProperty("domain").GetString());
+        Assert.Equal((3, 3, 3, 0, 0), (only.GetProperty("toDeliver").GetInt32(), only.GetProperty("sent").GetInt32(), only.GetProperty("delivered").GetInt32(),
+            only.GetProperty("bouncesAndErrors").GetInt32(), only.GetProperty("deferrals").GetInt32()));
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, only.GetProperty("rateCapPerMinute").ValueKind);
+
+        await Admin.GetAsync("/api/deliveries/nosuchdelivery/domains").ExpectAsync(HttpStatusCode.NotFound);
+    }
+
     [Fact, Trait("Rule", "R1.1")]
     public async Task Posting_a_report_needs_the_MtaFeedback_role() =>
         await host.Client(ApiHostFixture.MarketerKey).PostAsync("/api/mta/dsn", Raw(HardReport("x", "p-0", "r"))).ExpectAsync(HttpStatusCode.Forbidden);

@@ -42,6 +42,9 @@ public sealed partial class SmtpRelay : IAsyncDisposable
     private readonly ConcurrentDictionary<string, DomainLane> _lanes = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, (RelayState State, DateTimeOffset ReadAt)> _relayStates = new(StringComparer.Ordinal);
     private readonly Channel<PendingReply> _replies = Channel.CreateUnbounded<PendingReply>(new UnboundedChannelOptions { SingleWriter = false });
+    /// <summary>Per delivery, the domains whose figures changed since the last report to its <see cref="IDeliveryDomainsGrain"/>.</summary>
+    private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, bool>> _touched = new(StringComparer.Ordinal);
+    private readonly string _relayId = $"smtp-{Environment.MachineName}-{Guid.NewGuid():N}";
     private readonly CancellationTokenSource _stop = new();
     private readonly List<Task> _running = [];
     private int _started;
@@ -116,6 +119,8 @@ public sealed partial class SmtpRelay : IAsyncDisposable
             {
                 Track(Task.Run(() => PostRepliesAsync(_stop.Token)));
             }
+
+            Track(Task.Run(() => ReportDomainsAsync(_stop.Token)));
         }
     }
 
@@ -257,6 +262,52 @@ public sealed partial class SmtpRelay : IAsyncDisposable
         catch (Exception)
         {
             // The connection is gone either way; the next transaction opens a new one.
+        }
+    }
+
+    private void Touch(string deliveryId, string domain) =>
+        _touched.GetOrAdd(deliveryId, _ => new ConcurrentDictionary<string, bool>(StringComparer.Ordinal))[domain] = true;
+
+    /// <summary>Once a second, each delivery whose domains moved gets this relay's absolute figures for them (the domain view).</summary>
+    private async Task ReportDomainsAsync(CancellationToken stopping)
+    {
+        using var tick = new PeriodicTimer(TimeSpan.FromSeconds(1), _time);
+        try
+        {
+            while (await tick.WaitForNextTickAsync(stopping))
+            {
+                foreach (var deliveryId in _touched.Keys)
+                {
+                    if (!_touched.TryRemove(deliveryId, out var domains))
+                    {
+                        continue;
+                    }
+
+                    var now = _time.GetUtcNow();
+                    var figures = domains.Keys
+                        .Select(d => _lanes.TryGetValue(d, out var lane) ? (Domain: d, Figures: new DomainRelayFigures(lane.DeferralsOf(deliveryId), lane.Rate.PerMinute, now)) : default)
+                        .Where(x => x.Domain is not null)
+                        .ToDictionary(x => x.Domain, x => x.Figures);
+                    try
+                    {
+                        await _grains.GetGrain<IDeliveryDomainsGrain>(deliveryId).ReportAsync(_relayId, figures);
+                    }
+                    catch (Exception ex) when (!stopping.IsCancellationRequested)
+                    {
+                        // Figures are absolute: the next report carries them again.
+                        foreach (var d in domains.Keys)
+                        {
+                            Touch(deliveryId, d);
+                        }
+
+                        LogDomainsNotReported(ex, deliveryId);
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+            // Stopping.
         }
     }
 
@@ -447,6 +498,7 @@ public sealed partial class SmtpRelay : IAsyncDisposable
             {
                 // R12.3, R7.3: the validity period is over; never answered, the message stays as it is.
                 Interlocked.Increment(ref _expired);
+                relay.Touch(m.DeliveryId, Domain);
                 return;
             }
 
@@ -485,6 +537,7 @@ public sealed partial class SmtpRelay : IAsyncDisposable
                 Rate.Deferred(sentAt);
                 Interlocked.Increment(ref _deferred);
                 _deferralsByDelivery.AddOrUpdate(m.DeliveryId, 1, (_, n) => n + 1);
+                relay.Touch(m.DeliveryId, Domain);
                 job.Deferrals++;
                 relay.LogDeferred(Domain, qualification.Rule, job.Deferrals);
                 relay.Later(this, job, relay.DeferralDelay(job.Deferrals));
@@ -492,6 +545,7 @@ public sealed partial class SmtpRelay : IAsyncDisposable
             }
 
             Rate.Answered();
+            relay.Touch(m.DeliveryId, Domain);
             Interlocked.Increment(ref qualification.Verdict == SmtpVerdict.Relayed ? ref _relayed : ref _refused);
             var reply = new SmtpReply(m.Attempt, qualification.Bounce, qualification.Reason, relay._time.GetUtcNow());
             relay._replies.Writer.TryWrite(new PendingReply(m, reply, Tries: 0));
@@ -509,6 +563,9 @@ public sealed partial class SmtpRelay : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "SMTP relay: the relay state of delivery {DeliveryId} could not be read; its message waits")]
     private partial void LogRelayStateUnknown(Exception ex, string deliveryId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "SMTP relay: the domain figures of delivery {DeliveryId} could not be reported; they go with the next report")]
+    private partial void LogDomainsNotReported(Exception ex, string deliveryId);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "SMTP relay: a message to {Domain} failed outside SMTP; it goes again later")]
     private partial void LogWorkerFailed(Exception ex, string domain);

@@ -157,6 +157,18 @@ public sealed class SmtpRelayTests(SmtpClusterFixture fixture, Xunit.Abstraction
         Assert.True(slow.RateDecreases > decreasesBefore, "the throttled domain's rate was lowered");
         Assert.All(logs.Where(l => l.Address.EndsWith(SmtpClusterFixture.ThrottledDomain, StringComparison.Ordinal)), l => Assert.Equal(LogStatus.Sent, l.Status));
         AssertNoMessageAcceptedTwice(delivery);
+
+        // The domain view: every domain's messages counted, the throttled one's deferrals and lowered cap shown.
+        var view = await Eventually.Until(delivery.GetDomainsAsync,
+            d => d.Count == 4 && d.Single(x => x.Domain == SmtpClusterFixture.ThrottledDomain).Deferrals >= 4,
+            "the relay's figures in the domain view", Long);
+        Assert.Equal(domains.Order(StringComparer.Ordinal), view.Select(d => d.Domain));
+        Assert.All(view, d => Assert.Equal((500L, 500L), (d.ToDeliver, d.Sent)));
+        Assert.Equal(kpis.Delivered, view.Sum(d => d.Delivered));
+        Assert.Equal(kpis.BouncesAndErrors, view.Sum(d => d.BouncesAndErrors));
+        var throttled = view.Single(d => d.Domain == SmtpClusterFixture.ThrottledDomain);
+        Assert.Equal((500L, 0L), (throttled.Delivered, throttled.BouncesAndErrors));
+        Assert.InRange(throttled.RateCapPerMinute!.Value, 1, SmtpClusterFixture.RateCapPerMinute);
     }
 
     [Fact, Trait("Rule", "R12.3")]
@@ -173,6 +185,9 @@ public sealed class SmtpRelayTests(SmtpClusterFixture fixture, Xunit.Abstraction
         var never = await delivery.GetLogAsync("never", TestData.Alice);
         Assert.Equal((LogStatus.ToDeliver, 0, (DateTimeOffset?)null), (never.Status, never.Attempts, never.RelayedAt));
         Assert.True(Relay.DeferralsOf(delivery.GetPrimaryKeyString()).GetValueOrDefault("deferred.test") > 0, "its deferrals are counted");
+        var domains = await Eventually.Until(delivery.GetDomainsAsync, d => d.Any(x => x.Domain == "deferred.test" && x.Deferrals > 0), "the deferrals in the domain view", Long);
+        var deferred = domains.Single(d => d.Domain == "deferred.test");
+        Assert.Equal((1L, 0L, 0L, 0L), (deferred.ToDeliver, deferred.Sent, deferred.Delivered, deferred.BouncesAndErrors));
     }
 
     private void AssertNoMessageAcceptedTwice(IDeliveryGrain delivery)

@@ -112,6 +112,10 @@ public static class OptionErrors
         ["mta.feedbackDelay"] = "--feedback-delay",
         ["recurrence.every"] = "--every",
         ["recurrence.count"] = "--count",
+        ["recurrence.aggregationPeriod"] = "--aggregation",
+        ["sendAt"] = "--send-at",
+        ["channel"] = "--channel",
+        ["mta.kind"] = "--mta",
     };
 
     /// <summary>The definition's problems keyed by option (and target entry), empty when it is fine.</summary>

@@ -127,6 +127,11 @@ public sealed class SubmitCommand(IGrainFactory grains, IAnsiConsole console, Ca
             : null;
         var recipients = target?.Recipients;
         var definition = settings.Definition(recipients);
+        if (target is not null)
+        {
+            TargetFile.RefuseEntries(target, DeliveryRules.Validate(definition));
+        }
+
         var errors = OptionErrors.Of(definition);
         if (errors.Count > 0)
         {

@@ -124,6 +124,35 @@ public static class TargetFile
         return new Target(name, normalized, notes);
     }
 
+    /// <summary>
+    /// The rules' problems with single recipients (<c>recipients[3].address</c>: too long, …) told by
+    /// the line of the file they come from, every one; nothing when the entries are fine.
+    /// </summary>
+    public static void RefuseEntries(Target target, IReadOnlyDictionary<string, string[]> errors)
+    {
+        var json = target.Path.EndsWith(".json", StringComparison.OrdinalIgnoreCase);
+        var problems = new List<(int Line, string Message)>();
+        foreach (var (field, messages) in errors)
+        {
+            if (!field.StartsWith("recipients[", StringComparison.Ordinal) || field.IndexOf(']', StringComparison.Ordinal) is var close && close < 0
+                || !int.TryParse(field.AsSpan(11, close - 11), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var index)
+                || index >= target.Entries.Count)
+            {
+                continue;
+            }
+
+            var line = target.Entries[index].Line;
+            var where = json ? $"{target.Path} entry {line}" : $"{target.Path}:{line}";
+            var what = field[(close + 1)..].TrimStart('.');
+            problems.AddRange(messages.Select(m => (line, $"{where}: {(what.Length > 0 ? what + ": " : "")}{m}")));
+        }
+
+        if (problems.Count > 0)
+        {
+            throw new TargetFileException(target.Path, [.. problems.OrderBy(p => p.Line).Select(p => p.Message)]);
+        }
+    }
+
     public static IReadOnlyList<TargetEntry> ParseCsv(string path, IEnumerable<string> lines)
     {
         var name = System.IO.Path.GetFileName(path);

@@ -203,6 +203,45 @@ public sealed partial class MessageTests(ClusterFixture fixture) : IDisposable
 
     [Fact]
     [Trait("Area", "Client")]
+    [Trait("Rule", "R3.1")]
+    public async Task A_contact_date_months_ahead_is_Scheduled_and_says_when_it_starts()
+    {
+        // More than 49.7 days ahead: beyond what one timer can wait.
+        var sendAt = new DateTimeOffset(DateTimeOffset.UtcNow.Date.AddDays(120).AddHours(9), TimeSpan.Zero);
+        var instant = sendAt.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
+
+        var submitted = await _cli.RunAsync("submit", "--name", "Spring", "--generate", "3", "--seed", Cli.UniqueSeed().ToString(CultureInfo.InvariantCulture),
+            "--mta", "External", "--send-at", instant, "--confirm");
+
+        Assert.True(submitted.ExitCode == 0, submitted.ToString());
+        var id = submitted.DeliveryId;
+        Assert.Contains($"delivery {id} is Scheduled.", submitted.Output);
+        Assert.Contains($"Scheduled: relaying starts at the contact date, {Format.Instant(sendAt)} (in ", submitted.Output);
+        Assert.Equal(DeliveryStatus.Scheduled, (await _cli.ViewAsync(id)).Status);
+
+        var again = await _cli.RunAsync("confirm", id);
+        Assert.Equal(4, again.ExitCode);
+        Assert.Contains("Scheduled", Assert.Single(again.Lines));
+        Assert.Equal(0, (await _cli.RunAsync("stop", id)).ExitCode);
+    }
+
+    [Fact]
+    [Trait("Area", "Client")]
+    [Trait("Rule", "R2")]
+    public async Task A_recipient_the_rules_refuse_is_told_by_its_file_line()
+    {
+        var csv = await CsvAsync("long.csv", "profileId,address", "p-1,a@example.test", $"p-2,{new string('a', 400)}@example.test", $"{new string('p', 300)},b@example.test");
+
+        var result = await _cli.RunAsync("submit", "--name", "Long", "--target", csv);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal("long.csv: 2 problems; fix them and run the command again.", result.Lines[0]);
+        Assert.StartsWith("long.csv:3: address: Keep an address to 320 characters or fewer.", result.Lines[1]);
+        Assert.StartsWith("long.csv:4: profileId: Keep a profileId to 200 characters or fewer.", result.Lines[2]);
+    }
+
+    [Fact]
+    [Trait("Area", "Client")]
     [Trait("Rule", "R3.3")]
     public async Task A_recurring_delivery_says_which_run_waits_for_confirmation_and_when_the_next_starts()
     {

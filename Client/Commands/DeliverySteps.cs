@@ -54,10 +54,10 @@ internal sealed class DeliverySteps(IGrainFactory grains, IAnsiConsole console, 
         var what = view.Recurrence is not null ? "recurring delivery" : "delivery";
         console.WriteUnwrappedLine(view.Status switch
         {
-            _ when view.Recurrence is not null => $"Confirmed by {caller.Name}: {what} {id} has started its schedule.",
-            DeliveryStatus.Scheduled => $"Confirmed by {caller.Name}: {what} {id} is Scheduled.",
-            _ when view.ValidUntil is { } until => $"Confirmed by {caller.Name}: {what} {id} is {view.Status}, valid until {Format.Instant(until)} ({Format.Duration(view.ValidityPeriod)}).",
-            _ => $"Confirmed by {caller.Name}: {what} {id} is {view.Status}.",
+            _ when view.Recurrence is not null => $"Confirmed: {what} {id} has started its schedule.",
+            DeliveryStatus.Scheduled => $"Confirmed: {what} {id} is Scheduled.",
+            _ when view.ValidUntil is { } until => $"Confirmed: {what} {id} is {view.Status}, valid until {Format.Instant(until)} ({Format.Duration(view.ValidityPeriod)}).",
+            _ => $"Confirmed: {what} {id} is {view.Status}.",
         });
         console.WriteUnwrappedLine(NextSteps.WaitingFor(view, runs, now));
         return view;
@@ -97,9 +97,16 @@ internal sealed class DeliverySteps(IGrainFactory grains, IAnsiConsole console, 
             DeliveryControl.Stop => await delivery.StopAsync(caller),
             _ => throw new ArgumentOutOfRangeException(nameof(control), control, null),
         };
-        console.WriteUnwrappedLine($"{control} by {caller.Name}: delivery {id} is {view.Status}; {DeploymentBlock.Summary(view)}");
+        console.WriteUnwrappedLine($"{Past(control)}: delivery {id} is {view.Status}; {DeploymentBlock.Summary(view)}");
         return view;
     }
+
+    private static string Past(DeliveryControl control) => control switch
+    {
+        DeliveryControl.Pause => "Paused",
+        DeliveryControl.Resume => "Resumed",
+        _ => "Stopped",
+    };
 
     /// <summary>Watches until the condition holds and ends with the full block; a timeout answers <see cref="ExitCodes.TimedOut"/>.</summary>
     public async Task<int> WatchAsync(string id, WatchUntil until, TimeSpan? timeout, CancellationToken cancellationToken)

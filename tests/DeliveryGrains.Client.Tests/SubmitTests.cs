@@ -89,7 +89,7 @@ public sealed class SubmitTests(ClusterFixture fixture) : IDisposable
 
         // One line per change, then the final Deployment block with the same figures.
         Assert.Contains(result.Lines, l => l.Contains("InProgress |", StringComparison.Ordinal));
-        Assert.Contains(result.Lines, l => l.StartsWith("Confirmed by operator", StringComparison.Ordinal));
+        Assert.Contains(result.Lines, l => l.StartsWith("Confirmed: delivery ", StringComparison.Ordinal));
         Assert.Equal(k.Delivered, result.Row("│ Delivered"));
         Assert.Equal(k.BouncesAndErrors, result.Row("│ Bounces + errors"));
         Assert.Contains(result.Lines, l => l.Contains("│ Status", StringComparison.Ordinal) && l.Contains("Finished", StringComparison.Ordinal));

@@ -49,6 +49,15 @@ public sealed class LoadSettings : DeliveryOptionSettings
     [DefaultValue("example.test")]
     public string Domain { get; set; } = "example.test";
 
+    [CommandOption("--mta <KIND>")]
+    [Description("MTA of the deliveries: Simulated, or Smtp (the silo's SMTP relay, Mta:Smtp:*, R12).")]
+    [DefaultValue(MtaKind.Simulated)]
+    public MtaKind MtaKind { get; set; } = MtaKind.Simulated;
+
+    [CommandOption("--smtp <HOST:PORT>")]
+    [Description("With --mta Smtp: the SMTP sink the silo relays to (e.g. Postfix's smtp-sink); checked to greet before the run.")]
+    public string? Smtp { get; set; }
+
     [CommandOption("--metrics <URL>")]
     [Description("A silo's Prometheus endpoint, scraped for its resident set and KPI lag; repeat it for each silo (default " + DefaultMetricsUrl + ").")]
     public string[]? Metrics { get; set; }
@@ -68,7 +77,7 @@ public sealed class LoadSettings : DeliveryOptionSettings
             Deliveries == 1 ? $"Load test: {Recipients} recipients" : $"Load test: {Recipients} recipients ({index + 1}/{Deliveries})",
             recipients: null,
             new GeneratedTarget(Recipients, seed, Domain),
-            MtaKind.Simulated,
+            MtaKind,
             LoadDefaults with { MtaSeed = seed });
     }
 
@@ -99,6 +108,23 @@ public sealed class LoadSettings : DeliveryOptionSettings
             }
         }
 
+        if (MtaKind == MtaKind.External)
+        {
+            errors["--mta"] = ["A load run needs an MTA that answers by itself: Simulated or Smtp."];
+        }
+
+        if (Smtp is { } smtp)
+        {
+            if (MtaKind != MtaKind.Smtp)
+            {
+                errors["--smtp"] = ["--smtp names the sink of an SMTP run: give --mta Smtp with it."];
+            }
+            else if (SmtpSink.Parse(smtp) is null)
+            {
+                errors["--smtp"] = [$"'{smtp}' is not HOST:PORT such as 127.0.0.1:2525."];
+            }
+        }
+
         if (Report is { } report && Path.GetDirectoryName(Path.GetFullPath(report)) is { } folder && !Directory.Exists(folder))
         {
             errors["--report"] = [$"The folder '{folder}' does not exist."];
@@ -108,7 +134,7 @@ public sealed class LoadSettings : DeliveryOptionSettings
     }
 }
 
-/// <summary><c>load</c>: a timed run on the simulated MTA, with a stats check, the silo's peak memory, KPI lag and view latency.</summary>
+/// <summary><c>load</c>: a timed run on the simulated MTA (or the silo's SMTP relay with <c>--mta Smtp</c>), with a stats check, the silo's peak memory, KPI lag and view latency.</summary>
 public sealed class LoadCommand(IGrainFactory grains, IAnsiConsole console, Caller caller, IClusterConnection connection, IConfiguration? configuration = null)
     : ClientCommand<LoadSettings>(connection)
 {
@@ -126,6 +152,19 @@ public sealed class LoadCommand(IGrainFactory grains, IAnsiConsole console, Call
             [.. Enumerable.Range(0, settings.Deliveries).Select(settings.Definition)],
             settings.MetricsEndpoints(),
             string.Equals(configuration?["DeliveryGrains:Storage"], "Postgres", StringComparison.OrdinalIgnoreCase));
+        if (settings.Smtp is { } smtp)
+        {
+            var (host, port) = SmtpSink.Parse(smtp)!.Value;
+            var greeting = await SmtpSink.GreetingAsync(host, port, cancellationToken);
+            if (greeting is null || !greeting.StartsWith("220", StringComparison.Ordinal))
+            {
+                CliErrors.Line(console, $"No SMTP server greets at {smtp}{(greeting is null ? "" : $" (it said '{greeting}')")}: start the sink (e.g. smtp-sink -c {smtp} 1000) and point the silo's Mta:Smtp:Host and Mta:Smtp:Port at it.");
+                return ExitCodes.InvalidInput;
+            }
+
+            console.MarkupLineInterpolated($"SMTP sink at {smtp} greets: {greeting}");
+        }
+
         using var http = new HttpClient { Timeout = ScrapeTimeout };
         var report = await new LoadTest(grains, settings.Json ? Output.Quiet() : console, caller, http).RunAsync(plan, cancellationToken);
         if (settings.Json)

@@ -30,6 +30,7 @@ public sealed partial class DeliveryGrain(
     private Task? _expiry;
     private IGrainTimer? _validityTimer;
     private IGrainTimer? _startTimer;
+    private IGrainTimer? _stopTimer;
     private bool _countsUnsaved;
 
     private DeliveryState S => state.State;
@@ -62,6 +63,11 @@ public sealed partial class DeliveryGrain(
         else if (IsTemplate && S.Status == DeliveryStatus.InProgress)
         {
             ScheduleNextRun();
+        }
+
+        if (S.StopUntold)
+        {
+            ArmStopTimer(TimeSpan.Zero);
         }
 
         return Task.CompletedTask;
@@ -288,6 +294,7 @@ public sealed partial class DeliveryGrain(
 
         var wasScheduled = S.Status == DeliveryStatus.Scheduled;
         S.Status = DeliveryStatus.Stopped;
+        S.StopUntold = !IsTemplate && !wasScheduled;
         MarkRunReportDirty();
         await Writer.SaveAsync();
         if (IsTemplate)
@@ -314,7 +321,7 @@ public sealed partial class DeliveryGrain(
         }
         else
         {
-            await ChangeRelayStateAsync(RelayState.Stopped);
+            await TellStopOrRetryLaterAsync();
         }
 
         LogStopped(Id, caller.Name);
@@ -489,6 +496,37 @@ public sealed partial class DeliveryGrain(
         _startTimer?.Dispose();
         await UnregisterAsync(StartReminder);
         Resume();
+    }
+
+    /// <summary>
+    /// Tells every partition the delivery stopped. The stop is stored before: a partition lost with a
+    /// silo fails the call until the failover ends, so the caller gets its answer and a timer tells the
+    /// partitions again (one already stopped answers at once) until all took it — not a loop in this
+    /// turn, for the reason given at <see cref="ExpireOrRetryLaterAsync"/>.
+    /// </summary>
+    private async Task TellStopOrRetryLaterAsync()
+    {
+        try
+        {
+            await ChangeRelayStateAsync(RelayState.Stopped);
+            S.StopUntold = false;
+            await Writer.SaveAsync();
+            _stopTimer?.Dispose();
+            _stopTimer = null;
+        }
+        catch (Exception ex)
+        {
+            LogStopNotTold(ex, Id);
+            ArmStopTimer(RetryAfterFailure);
+        }
+    }
+
+    private void ArmStopTimer(TimeSpan due)
+    {
+        _stopTimer?.Dispose();
+        _stopTimer = this.RegisterGrainTimer(
+            _ => TellStopOrRetryLaterAsync(),
+            new GrainTimerCreationOptions(due, Timeout.InfiniteTimeSpan) { KeepAlive = true });
     }
 
     private async Task ChangeRelayStateAsync(RelayState relayState)
@@ -787,6 +825,9 @@ public sealed partial class DeliveryGrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Delivery {DeliveryId}: relaying partition {Partition} failed; trying again")]
     private partial void LogRelayFailed(Exception ex, string deliveryId, int partition);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Delivery {DeliveryId}: telling the partitions it stopped failed; trying again")]
+    private partial void LogStopNotTold(Exception ex, string deliveryId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Delivery {DeliveryId}: ending the validity period failed; trying again")]
     private partial void LogExpiryFailed(Exception ex, string deliveryId);

@@ -148,15 +148,16 @@ public sealed partial class DeliveryPartitionGrain(
     public async Task<PartitionCounts> ChangeRelayStateAsync(RelayState relayState, DateTimeOffset at)
     {
         EnsurePrepared();
-        if (S.RelayState == RelayState.Stopped)
+        if (S.RelayState != RelayState.Stopped)
         {
-            return _counts.ToCounts(S.Version);
+            S.RelayState = relayState;
+            _marksDirty = false;
+            await ProgressWriter.SaveAsync();
         }
 
-        S.RelayState = relayState;
-        _marksDirty = false;
-        await ProgressWriter.SaveAsync();
-        if (relayState == RelayState.Stopped)
+        // Stopped is final. Telling it again fails the retries still waiting: a stop whose first telling
+        // met logs lost with a silo is told again until every one of them took it.
+        if (S.RelayState == RelayState.Stopped)
         {
             var (deliveryId, _) = Key;
             var retrying = Enumerable.Range(0, S.Marks.Length).Where(i => new LogMark(S.Marks[i]).Phase == LogPhase.AwaitingRetry).ToList();

@@ -36,6 +36,9 @@ public sealed class DeliveryState
     [Id(18)] public List<RunEntry> Runs { get; set; } = [];
     [Id(19)] public DateTimeOffset? FirstRunAt { get; set; }
     [Id(20)] public string? ConfirmedBy { get; set; }
+
+    /// <summary>Stopped while running, and not every partition has taken the stop yet (a silo was dying).</summary>
+    [Id(21)] public bool StopUntold { get; set; }
 }
 
 [GenerateSerializer, Alias("RunEntry")]

@@ -206,9 +206,13 @@ public sealed partial class RecipientLogGrain(
         switch (S.Phase)
         {
             case LogPhase.AwaitingRetry:
-                // R5.5 / R6.6: the latest outcome was a soft bounce and no retry may follow.
+                // R5.5 / R6.6: the latest outcome was a soft bounce and no retry may follow. Its reminder
+                // goes once the failure is stored: the reminder service can fail while a silo's death is
+                // still being noticed, and a change kept in the activation but never stored would be
+                // answered from memory while the store still says AwaitingRetry. A reminder left
+                // behind finds the log final and unregisters itself.
                 S.Phase = LogPhase.Failed;
-                await UnregisterRetryAsync();
+                _pendingCancel = true;
                 break;
             case LogPhase.AwaitingOutcome when S.Run!.EmailFeedbackService:
                 Fail(FailureType.Ignored, FailureReason.Expired);
@@ -223,6 +227,7 @@ public sealed partial class RecipientLogGrain(
 
         S.LastEventAt = Max(S.LastEventAt, at);
         await StoreAsync();
+        await SyncRetryReminderAsync();
         return new LogTransition(S.RecipientIndex, before, S.Mark);
     }
 
@@ -282,8 +287,9 @@ public sealed partial class RecipientLogGrain(
         }
         else
         {
+            // The attempt counts once the relay took it: a relay that fails leaves the activation as stored.
+            await relay.RelayAsync(Message(S.Attempts + 1));
             S.Attempts++;
-            await relay.RelayAsync(Message());
             metrics.Relayed(retry: true);
             S.RetryRelayed = true;
             LogRetryRelayed(DeliveryId, S.Attempts);
@@ -465,8 +471,8 @@ public sealed partial class RecipientLogGrain(
 
     private IDeliveryPartitionGrain? _partition;
 
-    private OutboundMessage Message() =>
-        new(DeliveryId, S.Partition, S.RecipientIndex, ProfileId, S.Address, S.Run!.Channel, S.Attempts, S.Run.EmailFeedbackService, S.Run.Mta,
+    private OutboundMessage Message(int attempt) =>
+        new(DeliveryId, S.Partition, S.RecipientIndex, ProfileId, S.Address, S.Run!.Channel, attempt, S.Run.EmailFeedbackService, S.Run.Mta,
             S.Fields, S.Run.ValidUntil);
 
     private static DateTimeOffset Max(DateTimeOffset? a, DateTimeOffset b) => a is { } x && x > b ? x : b;

@@ -24,6 +24,21 @@ public sealed class OrleansHostingOptions
     /// for several silos on one machine); unset, Orleans picks the machine's first non-loopback address.
     /// </summary>
     public string? AdvertisedIPAddress { get; set; }
+
+    /// <summary>
+    /// Where new activations go: Orleans' default (<see cref="PlacementMode.ResourceOptimized"/>),
+    /// <see cref="PlacementMode.Random"/>, or <see cref="PlacementMode.Hash"/> (a stable hash of the
+    /// grain id over the active silos, so a cluster's grains spread over every silo whatever the load).
+    /// </summary>
+    public PlacementMode Placement { get; set; } = PlacementMode.ResourceOptimized;
+}
+
+/// <summary>The default placement of grains (<c>Orleans:Placement</c>).</summary>
+public enum PlacementMode
+{
+    ResourceOptimized,
+    Random,
+    Hash,
 }
 
 /// <summary>Where state lives (<c>DeliveryGrains:Storage</c>).</summary>

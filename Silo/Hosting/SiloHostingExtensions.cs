@@ -48,6 +48,7 @@ public static class SiloHostingExtensions
             // Failure detection (probe timeout, missed probes, votes…) stays at Orleans' defaults unless
             // configured under Orleans:Membership, e.g. for tests that kill a silo.
             silo.Services.AddOptions<ClusterMembershipOptions>().BindConfiguration($"{OrleansHostingOptions.Section}:Membership");
+            silo.UsePlacement(orleans.Placement);
         });
         return builder;
     }
@@ -92,6 +93,25 @@ public static class SiloHostingExtensions
     }
 
     private const string PostgresInvariant = "Npgsql";
+
+    /// <summary>
+    /// Orleans places by resource use unless told otherwise. On a young cluster that prefers the silo
+    /// a call came in on, so tests that need a delivery spread over every silo choose <c>Hash</c>.
+    /// </summary>
+    private static ISiloBuilder UsePlacement(this ISiloBuilder silo, PlacementMode placement)
+    {
+        switch (placement)
+        {
+            case PlacementMode.Random:
+                silo.Services.AddSingleton<PlacementStrategy, RandomPlacement>();
+                break;
+            case PlacementMode.Hash:
+                silo.Services.AddSingleton<PlacementStrategy, HashBasedPlacement>();
+                break;
+        }
+
+        return silo;
+    }
 
     /// <summary>The HTTP API: API-key users, role policies, problem details, OpenAPI.</summary>
     public static WebApplicationBuilder AddDeliveryApi(this WebApplicationBuilder builder)

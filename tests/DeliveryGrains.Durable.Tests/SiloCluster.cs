@@ -82,6 +82,42 @@ public sealed class SiloCluster : IAsyncDisposable
         return id;
     }
 
+    /// <summary>
+    /// Posts a body through the first silo still running until it answers 202, within a bound; answers
+    /// how many times it was refused (a failover can refuse a call until the dead silo's grains move).
+    /// </summary>
+    public async Task<int> PostUntilAcceptedAsync(string path, object body, TimeSpan within)
+    {
+        var refused = 0;
+        var deadline = DateTime.UtcNow + within;
+        using var poll = new PeriodicTimer(TimeSpan.FromMilliseconds(500));
+        var last = "";
+        do
+        {
+            try
+            {
+                using var response = await Admin.PostJsonAsync(path, body);
+                if (response.StatusCode == HttpStatusCode.Accepted)
+                {
+                    return refused;
+                }
+
+                last = $"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}";
+                Assert.True((int)response.StatusCode >= 500, $"{path} refused for good: {last}");
+            }
+            catch (TaskCanceledException)
+            {
+                last = "timed out";
+            }
+
+            refused++;
+        }
+        while (DateTime.UtcNow < deadline && await poll.WaitForNextTickAsync());
+
+        Assert.Fail($"{path} not accepted within {within.TotalSeconds:F0} s; last answer {last}. {Output}");
+        return refused;
+    }
+
     /// <summary>Activations of a grain type (as Orleans' meter names it, e.g. <c>recipient-log</c>) each silo created so far.</summary>
     public async Task<IReadOnlyDictionary<SiloProcess, long>> ActivationsAsync(string grainType)
     {

@@ -68,6 +68,9 @@ public sealed class SiloProcess : IAsyncDisposable
             ["Orleans__SiloPort"] = siloPort.ToString(),
             ["Orleans__GatewayPort"] = PostgresServer.FreePort().ToString(),
             ["Orleans__AdvertisedIPAddress"] = "127.0.0.1",
+            // Grains spread over every silo by a stable hash of their id, whatever the silos' load:
+            // a crash test's precondition (the killed silo held some of the delivery) by construction.
+            ["Orleans__Placement"] = "Hash",
             ["Orleans__Membership__ProbeTimeout"] = "00:00:01",
             ["Orleans__Membership__NumMissedProbesLimit"] = "2",
             ["Orleans__Membership__IAmAliveTablePublishTimeout"] = "00:00:05",

@@ -24,6 +24,7 @@ public sealed partial class DeliveryGrain(
     private const string ValidityReminder = "validity";
     private const string StartReminder = "start";
     private static readonly TimeSpan RetryAfterFailure = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan StopAnswerWithin = TimeSpan.FromSeconds(5);
 
     private StateWriter? _writer;
     private Task? _fanOut;
@@ -321,7 +322,10 @@ public sealed partial class DeliveryGrain(
         }
         else
         {
-            await TellStopOrRetryLaterAsync();
+            // Told within a few seconds as a rule; a partition on a silo that just died holds the call
+            // until the failover ends (up to Orleans' response timeout), and the stop, already stored,
+            // is not held up by it: the telling goes on after the answer.
+            await Task.WhenAny(TellStopOrRetryLaterAsync(), Task.Delay(StopAnswerWithin));
         }
 
         LogStopped(Id, caller.Name);

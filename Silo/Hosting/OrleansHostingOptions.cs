@@ -24,6 +24,12 @@ public sealed class OrleansHostingOptions
     /// for several silos on one machine); unset, Orleans picks the machine's first non-loopback address.
     /// </summary>
     public string? AdvertisedIPAddress { get; set; }
+
+    /// <summary>
+    /// The address the gateway (where Orleans clients connect) listens on; unset, loopback only, so
+    /// no other machine reaches it. Set it (e.g. 0.0.0.0) only on a private network, see docs/security.md.
+    /// </summary>
+    public string? GatewayListenAddress { get; set; }
 }
 
 /// <summary>Where state lives (<c>DeliveryGrains:Storage</c>).</summary>

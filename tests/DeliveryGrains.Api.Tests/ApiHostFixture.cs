@@ -63,7 +63,9 @@ public sealed class ApiHostFixture : IAsyncLifetime
         GatewayPort = FreePort();
         _app = await StartSiloAsync(new Dictionary<string, string?>
         {
-            ["Urls"] = $"http://127.0.0.1:{httpPort}",
+            // Every interface, as the docker-compose silos listen: monitoring then needs a role (docs/security.md).
+            // Tests reach it through 127.0.0.1. One silo per test process: a second would share the engine's meter name.
+            ["Urls"] = $"http://0.0.0.0:{httpPort}",
             ["Orleans:SiloPort"] = FreePort().ToString(),
             ["Orleans:GatewayPort"] = GatewayPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Orleans:ClusterId"] = ClusterId,

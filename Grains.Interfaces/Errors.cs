@@ -12,6 +12,10 @@ public sealed class NotFoundException(string message) : DeliveryRefusedException
 [GenerateSerializer, Alias("ConflictException")]
 public sealed class ConflictException(string message) : DeliveryRefusedException(message);
 
+/// <summary>The caller is not a configured user: no API key, or one that names nobody (401).</summary>
+[GenerateSerializer, Alias("NotAuthenticatedException")]
+public sealed class NotAuthenticatedException(string message) : DeliveryRefusedException(message);
+
 /// <summary>The caller lacks a role (403); <see cref="Role"/> names it (R1.1).</summary>
 [GenerateSerializer, Alias("MissingRoleException")]
 public sealed class MissingRoleException(string role, string action)

@@ -166,6 +166,13 @@ public sealed class LoadCommand(IGrainFactory grains, IAnsiConsole console, Call
         }
 
         using var http = new HttpClient { Timeout = ScrapeTimeout };
+
+        // A silo that listens beyond loopback serves /metrics to Monitoring or Administration: the client's own key.
+        if (configuration?["Client:ApiKey"] is { Length: > 0 } apiKey)
+        {
+            http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", apiKey);
+        }
+
         var report = await new LoadTest(grains, settings.Json ? Output.Quiet() : console, caller, http).RunAsync(plan, cancellationToken);
         if (settings.Json)
         {

@@ -24,13 +24,11 @@ public static class ClientHostingExtensions
             .BindConfiguration(OrleansConnectionOptions.Section)
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<OrleansConnectionOptions>, OrleansConnectionOptionsValidator>();
-        services.AddOptions<ClientIdentityOptions>()
-            .Configure<IConfiguration>((options, configuration) => ReadIdentity(options, configuration.GetSection(ClientIdentityOptions.Section)))
-            .ValidateDataAnnotations()
-            .ValidateOnStart();
+        services.AddOptions<ClientIdentityOptions>().BindConfiguration(ClientIdentityOptions.Section);
 
         builder.UseOrleansClient(client =>
         {
+            client.AddOutgoingGrainCallFilter<ApiKeyCallFilter>();
             client.Services.AddOptions<ClusterOptions>().Configure<IOptions<OrleansConnectionOptions>>((cluster, connection) =>
             {
                 cluster.ClusterId = connection.Value.ClusterId;
@@ -68,7 +66,7 @@ public static class ClientHostingExtensions
         services.AddSingleton<HostedClusterConnection>();
         services.AddSingleton<IClusterConnection>(sp => sp.GetRequiredService<HostedClusterConnection>());
         services.AddSingleton(new TargetDefaults(builder.Configuration[TargetDefaults.Key] is { Length: > 0 } country ? country : null));
-        services.AddSingleton(sp => sp.GetRequiredService<IOptions<ClientIdentityOptions>>().Value.ToCaller());
+        services.AddSingleton(_ => ClientIdentityOptions.ToCaller());
         return builder;
     }
 
@@ -83,24 +81,24 @@ public static class ClientHostingExtensions
         return services;
     }
 
-    private static void ReadIdentity(ClientIdentityOptions options, IConfigurationSection section)
-    {
-        options.User = section[nameof(ClientIdentityOptions.User)] ?? options.User;
-        var roles = section.GetSection(nameof(ClientIdentityOptions.Roles));
-        if (roles.Value is { } list)
-        {
-            options.Roles = list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        }
-        else if (roles.GetChildren().Any())
-        {
-            options.Roles = roles.GetChildren().Select(r => r.Value ?? "").Where(r => r.Length > 0).ToList();
-        }
-    }
-
     private sealed class CommandLifetime : IHostLifetime
     {
         public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
         public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+
+    /// <summary>Puts the configured key in the request context of every call; the silo checks it (see the silo's ClientCallFilter).</summary>
+    private sealed class ApiKeyCallFilter(IOptions<ClientIdentityOptions> identity) : IOutgoingGrainCallFilter
+    {
+        public Task Invoke(IOutgoingGrainCallContext context)
+        {
+            if (!string.IsNullOrEmpty(identity.Value.ApiKey))
+            {
+                RequestContext.Set(CallerKey.RequestContextKey, identity.Value.ApiKey);
+            }
+
+            return context.Invoke();
+        }
     }
 }

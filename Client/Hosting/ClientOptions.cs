@@ -51,31 +51,23 @@ public sealed class OrleansConnectionOptionsValidator : IValidateOptions<Orleans
     }
 }
 
-/// <summary>The user the client acts as (configuration section <c>Client</c>).</summary>
-public sealed class ClientIdentityOptions : IValidatableObject
+/// <summary>
+/// Who the client is (configuration section <c>Client</c>): the API key of a user configured on the
+/// silo (<c>Client:ApiKey</c>, <c>Client__ApiKey</c>). Every grain call carries it; the silo finds the
+/// user it names and acts with that user's roles, so the client asserts neither a name nor roles.
+/// </summary>
+public sealed class ClientIdentityOptions
 {
     public const string Section = "Client";
 
-    [Required(AllowEmptyStrings = false)]
-    public string User { get; set; } = "operator";
+    public string? ApiKey { get; set; }
 
     /// <summary>
-    /// The roles the user holds; all four when not configured. Read from <c>Client:Roles</c> as a list
-    /// (<c>Client__Roles__0=StartDeliveries</c>) or as one comma-separated value (<c>Client__Roles=A,B</c>).
+    /// The <see cref="Deliveries.Caller"/> the commands hand to the grains. The silo replaces it with the
+    /// user the key names before any grain sees it; its roles only let the commands ask, and the silo
+    /// answers a missing role with a refusal that names it (R1.1).
     /// </summary>
-    public IReadOnlyList<string> Roles { get; set; } = DeliveryGrains.Deliveries.Roles.All;
-
-    public Deliveries.Caller ToCaller() => new(User, new HashSet<string>(Roles, StringComparer.Ordinal));
-
-    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
-    {
-        foreach (var role in Roles.Where(r => !DeliveryGrains.Deliveries.Roles.All.Contains(r)))
-        {
-            yield return new ValidationResult(
-                $"Client:Roles holds '{role}', which is not a role; use {string.Join(", ", DeliveryGrains.Deliveries.Roles.All)}.",
-                [nameof(Roles)]);
-        }
-    }
+    public static Deliveries.Caller ToCaller() => new("client", new HashSet<string>(DeliveryGrains.Deliveries.Roles.All, StringComparer.Ordinal));
 }
 
 /// <summary>How target files are read: <c>Client:DefaultCountryCode</c>, the country calling code of SMS numbers written without one.</summary>

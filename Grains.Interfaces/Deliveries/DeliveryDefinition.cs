@@ -116,5 +116,15 @@ public static class Roles
     public const string Administration = nameof(Administration);
     public const string MtaFeedback = nameof(MtaFeedback);
 
-    public static readonly IReadOnlyList<string> All = [PrepareDeliveries, StartDeliveries, Administration, MtaFeedback];
+    /// <summary>Reads <c>/metrics</c> and <c>/dashboard</c> (so does Administration), nothing else.</summary>
+    public const string Monitoring = nameof(Monitoring);
+
+    public static readonly IReadOnlyList<string> All = [PrepareDeliveries, StartDeliveries, Administration, MtaFeedback, Monitoring];
+}
+
+/// <summary>How an Orleans client proves who it is: the user's API key, carried in the request context of every call.</summary>
+public static class CallerKey
+{
+    /// <summary>The request-context entry that holds the key; the silo checks it and removes it.</summary>
+    public const string RequestContextKey = "deliverygrains-api-key";
 }

@@ -163,10 +163,9 @@ public sealed partial class DeliveryPartitionGrain(
             var retrying = Enumerable.Range(0, S.Marks.Length).Where(i => new LogMark(S.Marks[i]).Phase == LogPhase.AwaitingRetry).ToList();
             await Bounded.ForEachAsync(retrying, options.Value.RelayConcurrency, async i =>
                 Apply(await Log(deliveryId, i).CancelRetryAsync(at)));
-            await FlushAsync(CancellationToken.None);
         }
 
-        return _counts.ToCounts(S.Version);
+        return await AnswerCountsAsync();
     }
 
     public Task<RelayState> GetRelayStateAsync() => Task.FromResult(S.RelayState);
@@ -215,8 +214,7 @@ public sealed partial class DeliveryPartitionGrain(
             .ToList();
         await Bounded.ForEachAsync(waiting, options.Value.RelayConcurrency, async i =>
             Apply(await Log(deliveryId, i).ExpireAsync(at)));
-        await FlushAsync(CancellationToken.None);
-        return _counts.ToCounts(S.Version);
+        return await AnswerCountsAsync();
     }
 
     public async Task<PartitionCounts> RecountAsync()
@@ -249,9 +247,8 @@ public sealed partial class DeliveryPartitionGrain(
 
         S.Marks = marks;
         _counts = MarkHistogram.Of(marks);
-        _countsDirty = _marksDirty = true;
-        await FlushAsync(CancellationToken.None);
-        return _counts.ToCounts(S.Version);
+        _marksDirty = true;
+        return await AnswerCountsAsync();
     }
 
     public async Task<PartitionLogPage> ListLogsAsync(int after, LogStatus? status, int limit, bool emailFeedbackService)
@@ -400,6 +397,23 @@ public sealed partial class DeliveryPartitionGrain(
         {
             _addressEvents.Add(new AddressEvent(Slice.Recipients[index].Address!, effect.Kind, effect.Reason, effect.At));
         }
+    }
+
+    /// <summary>
+    /// The end of a call the delivery makes (expire, recount, stop): the counts go back as the answer,
+    /// a newer version than any flush before, and are not also reported upward. A report from inside
+    /// the delivery's own call would wait on the delivery, which may be deactivating (a silo died and
+    /// its directory entry with it) and takes no message until that call returns: the report waited
+    /// out the 30 s call timeout. The address events and the marks are flushed as usual.
+    /// </summary>
+    private async Task<PartitionCounts> AnswerCountsAsync()
+    {
+        S.Version++;
+        _countsDirty = false;
+        _oldestUnflushedChange = null;
+        _marksDirty = true;
+        await FlushAsync(CancellationToken.None);
+        return _counts.ToCounts(S.Version);
     }
 
     private async Task FlushAsync(CancellationToken cancellationToken)

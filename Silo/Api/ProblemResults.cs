@@ -15,6 +15,7 @@ public sealed partial class DomainExceptionHandler(IProblemDetailsService proble
         {
             NotFoundException => (StatusCodes.Status404NotFound, "Not found", exception.Message, null),
             ConflictException => (StatusCodes.Status409Conflict, "Conflict", exception.Message, null),
+            NotAuthenticatedException => (StatusCodes.Status401Unauthorized, "Not authenticated", exception.Message, null),
             MissingRoleException m => (StatusCodes.Status403Forbidden, "Missing role", exception.Message, new Dictionary<string, object?> { ["missingRole"] = m.Role }),
             ValidationException v => (StatusCodes.Status400BadRequest, "Invalid request", Problems.FixFields, new Dictionary<string, object?> { ["errors"] = v.Errors }),
             BadHttpRequestException b => BindingProblem(context, b),

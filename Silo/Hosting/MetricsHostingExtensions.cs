@@ -21,11 +21,8 @@ public static class MetricsHostingExtensions
         return builder;
     }
 
-    public static WebApplication MapMetrics(this WebApplication app)
-    {
-        app.MapPrometheusScrapingEndpoint("/metrics");
-        return app;
-    }
+    /// <summary>Prometheus' scraping endpoint at <c>/metrics</c>; the caller adds who may read it.</summary>
+    public static IEndpointConventionBuilder MapMetrics(this WebApplication app) => app.MapPrometheusScrapingEndpoint("/metrics");
 
     /// <summary>Creates the engine's instruments at start and names the storage mode on them.</summary>
     private sealed class SiloMetricsDescription(DeliveryMetrics metrics, StorageMode storage) : IHostedService

@@ -31,6 +31,12 @@ public sealed class OrleansHostingOptions
     /// grain id over the active silos, so a cluster's grains spread over every silo whatever the load).
     /// </summary>
     public PlacementMode Placement { get; set; } = PlacementMode.ResourceOptimized;
+
+    /// <summary>
+    /// The address the gateway (where Orleans clients connect) listens on; unset, loopback only, so
+    /// no other machine reaches it. Set it (e.g. 0.0.0.0) only on a private network, see docs/security.md.
+    /// </summary>
+    public string? GatewayListenAddress { get; set; }
 }
 
 /// <summary>The default placement of grains (<c>Orleans:Placement</c>).</summary>

@@ -7,6 +7,7 @@ using DeliveryGrains.Silo.Api;
 using DeliveryGrains.Silo.Security;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 
@@ -29,6 +30,7 @@ public static class SiloHostingExtensions
             }
         }
 
+        builder.Services.AddCallerDirectory();
         builder.Services.AddOptions<OrleansHostingOptions>().BindConfiguration(OrleansHostingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.UseOrleans(silo =>
         {
@@ -42,8 +44,14 @@ public static class SiloHostingExtensions
                 silo.UsePostgresCluster(orleans, postgres);
             }
 
+            // The dashboard's Trace page streams the silo's log (addresses, ids) to whoever opens it: never served.
             silo.AddDeliveryEngine()
-                .AddDashboard();
+                .AddDashboard(o => o.HideTrace = true);
+
+            // Orleans clients (the Client, tools) are users with a key like HTTP callers; see docs/security.md.
+            silo.AddIncomingGrainCallFilter<ClientCallFilter>();
+            silo.Services.PostConfigure<EndpointOptions>(o =>
+                o.GatewayListeningEndpoint = new IPEndPoint(GatewayListenAddress(orleans), o.GatewayListeningEndpoint?.Port is { } port and > 0 ? port : o.GatewayPort));
             silo.Services.Configure<GrainCollectionOptions>(o => o.CollectionAge = TimeSpan.FromMinutes(2));
             // Failure detection (probe timeout, missed probes, votes…) stays at Orleans' defaults unless
             // configured under Orleans:Membership, e.g. for tests that kill a silo.
@@ -113,15 +121,52 @@ public static class SiloHostingExtensions
         return silo;
     }
 
+    /// <summary>
+    /// The address the gateway listens on: loopback unless <c>Orleans:GatewayListenAddress</c> says
+    /// otherwise (e.g. 0.0.0.0 on a private network where clients run on other machines).
+    /// </summary>
+    private static IPAddress GatewayListenAddress(OrleansHostingOptions orleans)
+    {
+        if (string.IsNullOrWhiteSpace(orleans.GatewayListenAddress))
+        {
+            return IPAddress.Loopback;
+        }
+
+        return IPAddress.TryParse(orleans.GatewayListenAddress, out var address)
+            ? address
+            : throw new OptionsValidationException($"{OrleansHostingOptions.Section}:{nameof(OrleansHostingOptions.GatewayListenAddress)}", typeof(string),
+                [$"{OrleansHostingOptions.Section}:{nameof(OrleansHostingOptions.GatewayListenAddress)} '{orleans.GatewayListenAddress}' is not an IP address."]);
+    }
+
+    /// <summary>The configured users and their keys, for the HTTP API and for Orleans clients alike.</summary>
+    private static IServiceCollection AddCallerDirectory(this IServiceCollection services)
+    {
+        // Once only: binding the section twice would list every user twice.
+        if (services.Any(d => d.ServiceType == typeof(ApiKeyDirectory)))
+        {
+            return services;
+        }
+
+        services.AddOptions<SecurityOptions>().BindConfiguration(SecurityOptions.Section).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SecurityOptions>, SecurityOptionsValidator>());
+        services.TryAddSingleton<ApiKeyDirectory>();
+        return services;
+    }
+
     /// <summary>The HTTP API: API-key users, role policies, problem details, OpenAPI.</summary>
     public static WebApplicationBuilder AddDeliveryApi(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
-        services.AddOptions<SecurityOptions>().BindConfiguration(SecurityOptions.Section).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<SecurityOptions>, SecurityOptionsValidator>();
-        services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
+        services.AddCallerDirectory();
+        services.AddOptions<CallerSchemeOptions>();
+        services.AddAuthentication(CallerSchemeOptions.SchemeName)
+            .AddPolicyScheme(CallerSchemeOptions.SchemeName, "API key, or the interactive sign-in a host adds", o => o.ForwardDefaultSelector = context =>
+                ApiKeyAuthenticationHandler.HasKey(context.Request)
+                    ? ApiKeyAuthenticationHandler.SchemeName
+                    : context.RequestServices.GetRequiredService<IOptions<CallerSchemeOptions>>().Value.Interactive ?? ApiKeyAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
         services.AddAuthorization();
+        services.AddSingleton<IAuthorizationHandler, MonitoringAccessHandler>();
         services.AddSingleton<IAuthorizationMiddlewareResultHandler, ProblemAuthorizationResultHandler>();
         services.AddProblemDetails(o => o.CustomizeProblemDetails = Api.FrameworkProblems.Customize);
         services.AddExceptionHandler<DomainExceptionHandler>();
@@ -142,8 +187,8 @@ public static class SiloHostingExtensions
         app.UseAuthentication();
         app.UseAuthorization();
         app.MapOpenApi();
-        app.MapMetrics();
-        app.MapOrleansDashboard(routePrefix: "/dashboard");
+        app.MapMetrics().RequireAuthorization(Policies.Monitoring());
+        app.MapOrleansDashboard(routePrefix: "/dashboard").RequireAuthorization(Policies.Monitoring());
         app.MapDeliveries();
         app.MapMtaFeedback();
         app.MapDsn();

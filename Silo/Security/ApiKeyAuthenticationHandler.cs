@@ -3,29 +3,32 @@ using System.Text.Encodings.Web;
 using DeliveryGrains.Deliveries;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
+using Microsoft.Net.Http.Headers;
 
 namespace DeliveryGrains.Silo.Security;
 
-/// <summary>R1.2: every call carries <c>X-Api-Key</c>; the key names a configured user and their roles.</summary>
+/// <summary>
+/// R1.2: a call carries the user's key as <c>X-Api-Key</c> or as <c>Authorization: Bearer &lt;key&gt;</c>
+/// (what Prometheus and most tools send); the key names a configured user and their roles.
+/// </summary>
 public sealed class ApiKeyAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> schemeOptions,
-    IOptionsMonitor<SecurityOptions> security,
+    ApiKeyDirectory keys,
     ILoggerFactory logger,
     UrlEncoder encoder) : AuthenticationHandler<AuthenticationSchemeOptions>(schemeOptions, logger, encoder)
 {
     public const string SchemeName = "ApiKey";
     public const string Header = "X-Api-Key";
+    private const string Bearer = "Bearer ";
 
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
     {
-        if (!Request.Headers.TryGetValue(Header, out var values) || string.IsNullOrEmpty(values.ToString()))
+        if (KeyOf(Request) is not { } key)
         {
             return Task.FromResult(AuthenticateResult.NoResult());
         }
 
-        var key = values.ToString();
-        var user = security.CurrentValue.Users.FirstOrDefault(u => FixedTimeEquals(u.ApiKey, key));
-        if (user is null)
+        if (keys.Find(key) is not { } user)
         {
             return Task.FromResult(AuthenticateResult.Fail("Unknown API key."));
         }
@@ -36,9 +39,21 @@ public sealed class ApiKeyAuthenticationHandler(
         return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName)));
     }
 
-    private static bool FixedTimeEquals(string a, string b) =>
-        System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(
-            System.Text.Encoding.UTF8.GetBytes(a), System.Text.Encoding.UTF8.GetBytes(b));
+    /// <summary>True when the request carries a key in either form, so the key scheme (not a sign-in) answers for it.</summary>
+    public static bool HasKey(HttpRequest request) => KeyOf(request) is not null;
+
+    private static string? KeyOf(HttpRequest request)
+    {
+        if (request.Headers.TryGetValue(Header, out var values) && values.ToString() is { Length: > 0 } key)
+        {
+            return key;
+        }
+
+        var authorization = request.Headers[HeaderNames.Authorization].ToString();
+        return authorization.StartsWith(Bearer, StringComparison.OrdinalIgnoreCase) && authorization[Bearer.Length..].Trim() is { Length: > 0 } bearer
+            ? bearer
+            : null;
+    }
 }
 
 public static class CallerExtensions

@@ -21,7 +21,7 @@ public sealed class ProblemAuthorizationResultHandler(IProblemDetailsService pro
                 {
                     Status = StatusCodes.Status401Unauthorized,
                     Title = "Not authenticated",
-                    Detail = $"Send a valid API key in the {ApiKeyAuthenticationHandler.Header} header.",
+                    Detail = $"Send a valid API key in the {ApiKeyAuthenticationHandler.Header} header, or as 'Authorization: Bearer <key>'.",
                 },
             });
             return;
@@ -29,8 +29,10 @@ public sealed class ProblemAuthorizationResultHandler(IProblemDetailsService pro
 
         if (result.Forbidden)
         {
-            var roles = result.AuthorizationFailure?.FailedRequirements.OfType<RolesAuthorizationRequirement>()
-                .SelectMany(r => r.AllowedRoles).ToList() ?? [];
+            var failed = result.AuthorizationFailure?.FailedRequirements.ToList() ?? [];
+            var roles = failed.OfType<RolesAuthorizationRequirement>().SelectMany(r => r.AllowedRoles)
+                .Concat(failed.OfType<MonitoringAccessRequirement>().SelectMany(_ => MonitoringAccessRequirement.Roles))
+                .ToList();
             context.Response.StatusCode = StatusCodes.Status403Forbidden;
             await problems.WriteAsync(new ProblemDetailsContext
             {

@@ -23,6 +23,9 @@ public sealed class ApiHostFixture : IAsyncLifetime
     public const string SupervisorKey = "supervisor-key";
     public const string MtaKey = "mta-key";
 
+    /// <summary>A Monitoring user whose key is configured only as its SHA-256.</summary>
+    public const string MonitorKey = "monitor-key";
+
     /// <summary>The host's <c>Quarantine:MaxErrors</c>; its <c>SignificantErrorInterval</c> is zero.</summary>
     public const int MaxErrors = 2;
 
@@ -34,6 +37,11 @@ public sealed class ApiHostFixture : IAsyncLifetime
     private WebApplication? _app;
 
     public Uri BaseAddress { get; private set; } = null!;
+
+    /// <summary>The silo's Orleans gateway port, for tests that connect as an Orleans client.</summary>
+    public int GatewayPort { get; private set; }
+
+    public const string ClusterId = "api-tests";
 
     /// <summary>The host's services, e.g. to record a metric the way a grain would.</summary>
     public IServiceProvider Services => _app?.Services ?? throw new InvalidOperationException("The host is not started.");
@@ -52,17 +60,15 @@ public sealed class ApiHostFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         var httpPort = FreePort();
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        GatewayPort = FreePort();
+        _app = await StartSiloAsync(new Dictionary<string, string?>
         {
-            EnvironmentName = "Testing",
-            ContentRootPath = AppContext.BaseDirectory,
-        });
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["Urls"] = $"http://127.0.0.1:{httpPort}",
+            // Every interface, as the docker-compose silos listen: monitoring then needs a role (docs/security.md).
+            // Tests reach it through 127.0.0.1. One silo per test process: a second would share the engine's meter name.
+            ["Urls"] = $"http://0.0.0.0:{httpPort}",
             ["Orleans:SiloPort"] = FreePort().ToString(),
-            ["Orleans:GatewayPort"] = FreePort().ToString(),
-            ["Orleans:ClusterId"] = "api-tests",
+            ["Orleans:GatewayPort"] = GatewayPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Orleans:ClusterId"] = ClusterId,
             ["DeliveryGrains:PartitionSize"] = "16",
             ["DeliveryGrains:FlushPeriod"] = "00:00:00.100",
             ["Mta:Kind"] = "External",
@@ -89,12 +95,10 @@ public sealed class ApiHostFixture : IAsyncLifetime
             ["Security:Users:4:Name"] = "other-marketer",
             ["Security:Users:4:ApiKey"] = OtherMarketerKey,
             ["Security:Users:4:Roles:0"] = "PrepareDeliveries",
+            ["Security:Users:5:Name"] = "monitor",
+            ["Security:Users:5:ApiKeySha256"] = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(MonitorKey))),
+            ["Security:Users:5:Roles:0"] = "Monitoring",
         });
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.AddDeliverySilo().AddDeliveryApi();
-        _app = builder.Build();
-        _app.MapDeliveryApi();
-        await _app.StartAsync();
         BaseAddress = new Uri($"http://127.0.0.1:{httpPort}");
     }
 
@@ -107,7 +111,24 @@ public sealed class ApiHostFixture : IAsyncLifetime
         }
     }
 
-    private static int FreePort()
+    /// <summary>A silo host built as Program.cs builds it, on <paramref name="settings"/>, started.</summary>
+    internal static async Task<WebApplication> StartSiloAsync(IDictionary<string, string?> settings)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            EnvironmentName = "Testing",
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+        builder.Configuration.AddInMemoryCollection(settings);
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.AddDeliverySilo().AddDeliveryApi();
+        var app = builder.Build();
+        app.MapDeliveryApi();
+        await app.StartAsync();
+        return app;
+    }
+
+    internal static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

@@ -260,7 +260,8 @@ public sealed class DeliveryApiTests(ApiHostFixture host)
         var openApi = await client.GetAsync("/openapi/v1.json").ExpectAsync(HttpStatusCode.OK);
         Assert.True(openApi.GetProperty("paths").TryGetProperty("/api/deliveries/{id}/confirm", out _));
 
-        using var dashboard = await client.GetAsync("/dashboard");
+        using var monitor = host.Client(ApiHostFixture.MonitorKey);
+        using var dashboard = await monitor.GetAsync("/dashboard");
         Assert.Equal(HttpStatusCode.OK, dashboard.StatusCode);
     }
 }
@@ -284,7 +285,7 @@ public sealed class MetricsTests(ApiHostFixture host)
         string text;
         do
         {
-            text = await host.Client(null).GetStringAsync("/metrics");
+            text = await host.Client(ApiHostFixture.MonitorKey).GetStringAsync("/metrics");
         }
         while (!text.Contains("deliverygrains_feedback_applied") && DateTime.UtcNow < deadline && await poll.WaitForNextTickAsync());
 

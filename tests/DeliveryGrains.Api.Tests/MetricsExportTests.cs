@@ -24,7 +24,7 @@ public sealed partial class MetricsExportTests(ApiHostFixture host)
         string text;
         do
         {
-            text = await host.Client(null).GetStringAsync("/metrics");
+            text = await host.Client(ApiHostFixture.MonitorKey).GetStringAsync("/metrics");
         }
         while (!text.Contains("deliverygrains_kpi_lag_seconds_bucket", StringComparison.Ordinal) && DateTime.UtcNow < deadline && await poll.WaitForNextTickAsync());
 

@@ -34,23 +34,6 @@ public sealed class ConnectionTests
             Assert.Single(console.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries)).TrimEnd());
     }
 
-    [Fact]
-    [Trait("Area", "Client")]
-    [Trait("Rule", "R1.1")]
-    public void The_client_acts_as_the_configured_user_with_the_configured_roles()
-    {
-        var builder = Host.CreateApplicationBuilder();
-        builder.Configuration["Client:User"] = "alice";
-        builder.Configuration["Client:Roles"] = "PrepareDeliveries, Administration";
-        builder.AddDeliveryClient();
-        using var host = builder.Build();
-
-        var caller = host.Services.GetRequiredService<DeliveryGrains.Deliveries.Caller>();
-
-        Assert.Equal("alice", caller.Name);
-        Assert.Equal(["Administration", "PrepareDeliveries"], caller.Roles.Order());
-    }
-
     private static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);

@@ -125,6 +125,7 @@ public static class SiloHostingExtensions
         app.MapMetrics();
         app.MapOrleansDashboard(routePrefix: "/dashboard");
         app.MapDeliveries();
+        app.MapDeliveryList();
         app.MapMtaFeedback();
         app.MapDsn();
         app.MapDeliveryDomains();

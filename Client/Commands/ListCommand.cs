@@ -47,6 +47,12 @@ public sealed class ListCommand(IGrainFactory grains, IAnsiConsole console, IClu
         var after = settings.After is { } cursor ? long.Parse(cursor, NumberStyles.None, CultureInfo.InvariantCulture) : (long?)null;
         var page = await grains.GetGrain<IDeliveryListGrain>(0).ListAsync(
             new DeliveryListQuery(settings.Status, settings.Channel, string.IsNullOrWhiteSpace(settings.Search) ? null : settings.Search.Trim(), after, settings.Limit));
+        if (settings.Json)
+        {
+            console.WriteJson(page);
+            return ExitCodes.Ok;
+        }
+
         if (page.Items.Count > 0)
         {
             var table = new Table().AddColumns("Id", "Name", "Channel", "Status", "Sent / to deliver", "Delivered %", "Bounces + errors %", "Contact date");

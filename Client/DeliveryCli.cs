@@ -158,6 +158,9 @@ public static class DeliveryCli
                 .WithDescription("Stop a delivery for good: nothing more is relayed or retried; messages not yet relayed are never sent.");
             Add<WatchCommand>(config, "watch")
                 .WithDescription("Follow the Deployment block until the delivery finishes (or settles).");
+            Add<ListCommand>(config, "list")
+                .WithDescription("List deliveries, newest first, by status, channel or a part of the name, a page at a time.")
+                .WithExample("list", "--status", "InProgress", "--search", "Friday");
             Add<ShowCommand>(config, "show")
                 .WithDescription("Show a delivery and its Deployment block once.");
             Add<LogsCommand>(config, "logs")

@@ -48,6 +48,10 @@ public interface IDeliveryGrain : IGrainWithStringKey
     [AlwaysInterleave, Alias("GetDomains")]
     Task<IReadOnlyList<DomainStats>> GetDomainsAsync();
 
+    /// <summary>The KPIs over time: one point a second while relaying, coarser after, a few thousand at most.</summary>
+    [AlwaysInterleave, Alias("GetTimeline")]
+    Task<Timeline> GetTimelineAsync();
+
     /// <summary>R8.7: recounts every KPI from the logs, publishes it and repairs drift.</summary>
     /// <remarks>Reads every log of the delivery: at a million recipients that takes longer than Orleans' default 30 s call limit.</remarks>
     [Alias("ComputeStats"), ResponseTimeout("00:15:00")]

@@ -17,6 +17,7 @@ namespace DeliveryGrains.Deliveries;
 [GrainType("delivery")]
 public sealed partial class DeliveryGrain(
     [PersistentState("delivery", StorageNames.Deliveries)] IPersistentState<DeliveryState> state,
+    [PersistentState("timeline", StorageNames.Deliveries)] IPersistentState<DeliveryTimelineState> timeline,
     IOptions<DeliveryEngineOptions> options,
     TimeProvider time,
     ILogger<DeliveryGrain> logger) : Grain, IDeliveryGrain, IRemindable
@@ -40,7 +41,7 @@ public sealed partial class DeliveryGrain(
 
     private string Id => this.GetPrimaryKeyString();
 
-    private StateWriter Writer => _writer ??= new StateWriter(() => state.WriteStateAsync());
+    private StateWriter Writer => _writer ??= new StateWriter(WriteStateAndCatalogAsync);
 
     private DeliveryEngineOptions Options => options.Value;
 
@@ -53,6 +54,7 @@ public sealed partial class DeliveryGrain(
         // Counts reach the store in batches, never once per partition report.
         this.RegisterGrainTimer(SaveCountsAsync, new GrainTimerCreationOptions(TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(2)));
         this.RegisterGrainTimer(PublishTrackingAsync, new GrainTimerCreationOptions(Options.TrackingRefreshPeriod, Options.TrackingRefreshPeriod));
+        StartTimeline();
         if (IsRunning)
         {
             Resume();
@@ -76,6 +78,11 @@ public sealed partial class DeliveryGrain(
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
+        if (_timelineUnsaved)
+        {
+            await SaveTimelineAsync();
+        }
+
         if (!_countsUnsaved)
         {
             return;
@@ -119,7 +126,7 @@ public sealed partial class DeliveryGrain(
         S.Status = DeliveryStatus.Draft;
         S.Warnings = warnings;
         await Writer.SaveAsync();
-        await GrainFactory.GetGrain<IDeliveryCatalogGrain>(0).RegisterAsync(Id);
+        await CatalogAsync(Summary()!);
         LogCreated(Id, definition.Channel, definition.TargetSize);
         return View();
     }

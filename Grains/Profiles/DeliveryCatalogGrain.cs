@@ -8,23 +8,129 @@ namespace DeliveryGrains.Profiles;
 [GenerateSerializer, Alias("DeliveryCatalogState")]
 public sealed class DeliveryCatalogState
 {
+    /// <summary>Every delivery in the order they were created: a delivery's place here is its list cursor.</summary>
     [Id(0)] public List<string> DeliveryIds { get; set; } = [];
+
+    /// <summary>Name, channel and status of each, kept current by the deliveries (<see cref="IDeliveryCatalogGrain.RecordAsync"/>).</summary>
+    [Id(1)] public Dictionary<string, DeliverySummary> Summaries { get; set; } = [];
 }
 
 [GrainType("delivery-catalog")]
 public sealed class DeliveryCatalogGrain(
     [PersistentState("catalog", StorageNames.Deliveries)] IPersistentState<DeliveryCatalogState> catalog) : Grain, IDeliveryCatalogGrain
 {
+    private const int DeliveriesInFlight = 32;
+    private HashSet<string>? _known;
+
+    private HashSet<string> Known => _known ??= [.. catalog.State.DeliveryIds];
+
+    /// <summary>A catalog written before summaries were kept learns them once from the deliveries themselves.</summary>
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        var missing = catalog.State.DeliveryIds.Where(id => !catalog.State.Summaries.ContainsKey(id)).ToList();
+        if (missing.Count == 0)
+        {
+            return;
+        }
+
+        var views = new DeliveryView?[missing.Count];
+        await Bounded.ForEachAsync(Enumerable.Range(0, missing.Count), DeliveriesInFlight, async i =>
+        {
+            try
+            {
+                views[i] = await GrainFactory.GetGrain<IDeliveryGrain>(missing[i]).GetViewAsync();
+            }
+            catch (NotFoundException)
+            {
+                // Registered but never stored: nothing to list.
+            }
+        });
+        foreach (var view in views.OfType<DeliveryView>())
+        {
+            catalog.State.Summaries[view.Id] = new DeliverySummary(view.Id, view.Name, view.Channel, view.Status, view.Kpis.ComputedAt, view.TemplateId);
+        }
+
+        await catalog.WriteStateAsync();
+    }
+
     public async Task RegisterAsync(string deliveryId)
     {
-        if (!catalog.State.DeliveryIds.Contains(deliveryId))
+        if (Known.Add(deliveryId))
         {
             catalog.State.DeliveryIds.Add(deliveryId);
             await catalog.WriteStateAsync();
         }
     }
 
+    public async Task RecordAsync(DeliverySummary summary)
+    {
+        if (Known.Add(summary.Id))
+        {
+            catalog.State.DeliveryIds.Add(summary.Id);
+        }
+        else if (catalog.State.Summaries.TryGetValue(summary.Id, out var known) && known == summary)
+        {
+            return;
+        }
+
+        catalog.State.Summaries[summary.Id] = summary;
+        await catalog.WriteStateAsync();
+    }
+
+    public Task<DeliveryIdPage> FindAsync(DeliveryListQuery query)
+    {
+        var ids = catalog.State.DeliveryIds;
+        var summaries = catalog.State.Summaries;
+        var page = new List<string>(query.Limit);
+        var start = (int)Math.Min(query.After ?? ids.Count, ids.Count) - 1;
+        for (var i = start; i >= 0; i--)
+        {
+            if (!summaries.TryGetValue(ids[i], out var s)
+                || (query.Status is { } status && s.Status != status)
+                || (query.Channel is { } channel && s.Channel != channel)
+                || (!string.IsNullOrWhiteSpace(query.Text) && !s.Name.Contains(query.Text.Trim(), StringComparison.OrdinalIgnoreCase)))
+            {
+                continue;
+            }
+
+            if (page.Count == query.Limit)
+            {
+                // One more matches: the next page starts after the last one given.
+                return Task.FromResult(new DeliveryIdPage(page, i + 1));
+            }
+
+            page.Add(ids[i]);
+        }
+
+        return Task.FromResult(new DeliveryIdPage(page, null));
+    }
+
     public Task<IReadOnlyList<string>> ListAsync() => Task.FromResult<IReadOnlyList<string>>(catalog.State.DeliveryIds.ToList());
+}
+
+/// <summary>The deliveries page: the catalog's page of ids, then each delivery's view, read in parallel.</summary>
+[StatelessWorker]
+public sealed class DeliveryListGrain : Grain, IDeliveryListGrain
+{
+    private const int DeliveriesInFlight = 32;
+
+    public async Task<DeliveryListPage> ListAsync(DeliveryListQuery query)
+    {
+        var page = await GrainFactory.GetGrain<IDeliveryCatalogGrain>(0).FindAsync(query);
+        var views = new DeliveryView?[page.Ids.Count];
+        await Bounded.ForEachAsync(Enumerable.Range(0, page.Ids.Count), DeliveriesInFlight, async i =>
+        {
+            try
+            {
+                views[i] = await GrainFactory.GetGrain<IDeliveryGrain>(page.Ids[i]).GetViewAsync();
+            }
+            catch (NotFoundException)
+            {
+                // Catalogued but its state is gone: left out of the page.
+            }
+        });
+        return new DeliveryListPage(views.OfType<DeliveryView>().ToList(), page.Next?.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    }
 }
 
 /// <summary>R10.1, read on demand: asks each delivery of the catalog for the profile's log.</summary>

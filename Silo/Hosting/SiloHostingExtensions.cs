@@ -190,6 +190,7 @@ public static class SiloHostingExtensions
         app.MapMetrics().RequireAuthorization(Policies.Monitoring());
         app.MapOrleansDashboard(routePrefix: "/dashboard").RequireAuthorization(Policies.Monitoring());
         app.MapDeliveries();
+        app.MapDeliveryList();
         app.MapMtaFeedback();
         app.MapDsn();
         app.MapDeliveryDomains();

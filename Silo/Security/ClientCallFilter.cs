@@ -81,7 +81,7 @@ public sealed partial class ClientCallFilter(ApiKeyDirectory keys, ILogger<Clien
 
         if (needs.Length > 0 && !needs.Any(user.Holds))
         {
-            throw new MissingRoleException(needs[0], $"{context.MethodName.Replace("Async", "", StringComparison.Ordinal)}");
+            throw new MissingRoleException(needs[0], ActionOf(method!));
         }
 
         var request = context.Request;
@@ -95,6 +95,17 @@ public sealed partial class ClientCallFilter(ApiKeyDirectory keys, ILogger<Clien
 
         await context.Invoke();
     }
+
+    /// <summary>What a refused call was asking for, in the user's words rather than a method name.</summary>
+    private static string ActionOf(System.Reflection.MethodInfo method) => method.Name switch
+    {
+        _ when method.DeclaringType == typeof(IManagementGrain) => "Reading the cluster's statistics",
+        nameof(IProfileHistoryGrain.GetHistoryAsync) => "Reading a profile's history",
+        nameof(IAddressBookGrain.GetAsync) => "Looking up an address",
+        nameof(IAddressBookGrain.ReleaseAsync) => "Releasing an address",
+        nameof(IRecipientLogGrain.ApplyFeedbackAsync) or nameof(IRecipientLogGrain.ApplyFeedbackBatchAsync) => "Posting MTA feedback",
+        _ => "This request",
+    };
 
     /// <summary>
     /// A call from an Orleans client connected through a gateway. The silo's own in-process client (the

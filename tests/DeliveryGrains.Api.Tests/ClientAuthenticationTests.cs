@@ -1,4 +1,5 @@
 using System.Net;
+using DeliveryGrains.Addresses;
 using DeliveryGrains.Client.Hosting;
 using DeliveryGrains.Deliveries;
 using Microsoft.Extensions.Configuration;
@@ -60,6 +61,22 @@ public sealed class ClientAuthenticationTests(ApiHostFixture host)
         Assert.NotEqual(DeliveryStatus.Ready, confirmed.Status);
         await marketer.StopAsync();
         await supervisor.StopAsync();
+    }
+
+    [Fact]
+    [Trait("Rule", "R9.6")]
+    public async Task A_client_refused_for_its_role_is_told_what_it_asked_for_in_words_not_a_method_name()
+    {
+        using var marketer = await ConnectAsync(ApiHostFixture.MarketerKey);
+        var grains = marketer.Services.GetRequiredService<IClusterClient>();
+        const string address = "role-words@example.test";
+
+        var refused = await Assert.ThrowsAsync<MissingRoleException>(() => grains.GetGrain<IAddressBookGrain>(AddressBook.ShardOf(address)).ReleaseAsync(address));
+
+        Assert.Equal(Roles.Administration, refused.Role);
+        Assert.StartsWith("Releasing an address needs the role 'Administration'", refused.Message);
+        Assert.DoesNotContain("Async", refused.Message);
+        await marketer.StopAsync();
     }
 
     [Theory]

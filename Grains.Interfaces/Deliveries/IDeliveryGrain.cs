@@ -52,6 +52,10 @@ public interface IDeliveryGrain : IGrainWithStringKey
     [AlwaysInterleave, Alias("GetTimeline")]
     Task<Timeline> GetTimelineAsync();
 
+    /// <summary>The timeline's points taken after <paramref name="after"/>: what a live watcher has not seen yet.</summary>
+    [AlwaysInterleave, Alias("GetTimelineSince")]
+    Task<Timeline> GetTimelineSinceAsync(DateTimeOffset after);
+
     /// <summary>R8.7: recounts every KPI from the logs, publishes it and repairs drift.</summary>
     /// <remarks>Reads every log of the delivery: at a million recipients that takes longer than Orleans' default 30 s call limit.</remarks>
     [Alias("ComputeStats"), ResponseTimeout("00:15:00")]

@@ -37,6 +37,19 @@ public sealed partial class DeliveryGrain
         return Task.FromResult(new Timeline(Points.ToArray()));
     }
 
+    public Task<Timeline> GetTimelineSinceAsync(DateTimeOffset after)
+    {
+        _ = Definition;
+        var points = Points;
+        var first = points.Count;
+        while (first > 0 && points[first - 1].At > after)
+        {
+            first--;
+        }
+
+        return Task.FromResult(new Timeline(points.GetRange(first, points.Count - first).ToArray()));
+    }
+
     private void StartTimeline()
     {
         _catalogued = Summary();

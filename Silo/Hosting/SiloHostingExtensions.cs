@@ -4,6 +4,7 @@ using System.Text.Json.Serialization;
 using DeliveryGrains.Hosting;
 using DeliveryGrains.Hosting.Storage;
 using DeliveryGrains.Silo.Api;
+using DeliveryGrains.Silo.OperatorConsole.Live;
 using DeliveryGrains.Silo.Security;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
@@ -177,6 +178,7 @@ public static class SiloHostingExtensions
         var maxBody = builder.Configuration.GetSection(ApiLimitsOptions.Section).Get<ApiLimitsOptions>()?.MaxRequestBodyBytes ?? new ApiLimitsOptions().MaxRequestBodyBytes;
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = maxBody);
         builder.AddMetricsExport();
+        services.AddLiveFeed();
         return builder;
     }
 
@@ -191,6 +193,7 @@ public static class SiloHostingExtensions
         app.MapOrleansDashboard(routePrefix: "/dashboard").RequireAuthorization(Policies.Monitoring());
         app.MapDeliveries();
         app.MapDeliveryList();
+        app.MapLiveFeed();
         app.MapMtaFeedback();
         app.MapDsn();
         app.MapDeliveryDomains();

@@ -1,0 +1,28 @@
+using DeliveryGrains.Deliveries;
+
+namespace DeliveryGrains.Silo.OperatorConsole.Live;
+
+/// <summary>Where a watcher reads a delivery: its grain in the cluster (tests give a fake).</summary>
+public interface IDeliveryFeedSource
+{
+    Task<DeliveryView> GetViewAsync(string deliveryId);
+
+    /// <summary>The timeline's points taken after <paramref name="after"/>, or all of them when null.</summary>
+    Task<IReadOnlyList<TimelinePoint>> GetPointsAsync(string deliveryId, DateTimeOffset? after);
+}
+
+/// <summary>Reads the delivery grain (<see cref="IDeliveryGrain.GetViewAsync"/> never waits behind a long call).</summary>
+public sealed class GrainFeedSource(IGrainFactory grains) : IDeliveryFeedSource
+{
+    public Task<DeliveryView> GetViewAsync(string deliveryId) => Delivery(deliveryId).GetViewAsync();
+
+    public async Task<IReadOnlyList<TimelinePoint>> GetPointsAsync(string deliveryId, DateTimeOffset? after)
+    {
+        var timeline = after is { } since
+            ? await Delivery(deliveryId).GetTimelineSinceAsync(since)
+            : await Delivery(deliveryId).GetTimelineAsync();
+        return timeline.Points;
+    }
+
+    private IDeliveryGrain Delivery(string id) => grains.GetGrain<IDeliveryGrain>(id);
+}

@@ -1,0 +1,188 @@
+using System.Text.RegularExpressions;
+using System.Xml.Linq;
+using DeliveryGrains.Deliveries;
+using DeliveryGrains.Silo.OperatorConsole.Charts;
+
+namespace DeliveryGrains.Api.Tests;
+
+public sealed class ChartTests
+{
+    private static readonly DateTimeOffset Start = new(2026, 11, 27, 9, 40, 0, TimeSpan.Zero);
+
+    private static TimelinePoint At(TimeSpan after, long sent = 0, long delivered = 0, long bounces = 0, long opens = 0, long clicks = 0) =>
+        new(Start + after, sent, delivered, bounces, opens, clicks, 0, 0);
+
+    [Fact]
+    [Trait("Rule", "R8.4")]
+    public void Cumulative_opens_and_clicks_become_counts_per_utc_hour_with_empty_hours_kept()
+    {
+        var points = new[]
+        {
+            At(TimeSpan.Zero),
+            At(TimeSpan.FromMinutes(10), opens: 5, clicks: 1),
+            At(TimeSpan.FromMinutes(19), opens: 8, clicks: 2),   // 09:59: hour 09 ends with 8 / 2
+            At(TimeSpan.FromMinutes(20), opens: 20, clicks: 4),  // 10:00 sharp belongs to hour 10
+            At(TimeSpan.FromMinutes(200), opens: 26, clicks: 4), // 13:00: hours 11 and 12 saw nothing
+        };
+
+        var hours = HourlyTracking.Of(points);
+
+        Assert.Equal(
+            [
+                new HourlyTracking(Hour(9), 8, 2),
+                new HourlyTracking(Hour(10), 12, 2),
+                new HourlyTracking(Hour(11), 0, 0),
+                new HourlyTracking(Hour(12), 0, 0),
+                new HourlyTracking(Hour(13), 6, 0),
+            ],
+            hours);
+        Assert.Equal(26, hours.Sum(h => h.Opens));
+    }
+
+    [Fact]
+    [Trait("Rule", "R8.7")]
+    public void A_recount_that_lowers_a_figure_shows_as_zero_not_as_a_negative_hour()
+    {
+        var hours = HourlyTracking.Of([At(TimeSpan.Zero, opens: 10), At(TimeSpan.FromHours(1), opens: 7), At(TimeSpan.FromHours(2), opens: 9)]);
+
+        Assert.Equal([10L, 0L, 2L], hours.Select(h => h.Opens));
+    }
+
+    [Fact]
+    [Trait("Rule", "R8.4")]
+    public void Bucketing_keeps_the_latest_hours_only_and_needs_no_ordering()
+    {
+        var points = Enumerable.Range(0, 50).Select(h => At(TimeSpan.FromHours(h), opens: h)).Reverse().ToList();
+
+        var hours = HourlyTracking.Of(points, maxHours: 24);
+
+        Assert.Equal(24, hours.Count);
+        Assert.Equal(Start.AddHours(49).AddMinutes(-40), hours[^1].Hour);
+        Assert.All(hours, h => Assert.Equal(1, h.Opens));
+        Assert.Empty(HourlyTracking.Of([]));
+    }
+
+    [Theory]
+    [Trait("Rule", "R8")]
+    [InlineData(0, 1)]
+    [InlineData(1, 1)]
+    [InlineData(7, 10)]
+    [InlineData(10, 10)]
+    [InlineData(11, 20)]
+    [InlineData(180, 200)]
+    [InlineData(201, 500)]
+    [InlineData(999_999, 1_000_000)]
+    [InlineData(1_000_001, 2_000_000)]
+    public void The_axis_tops_at_the_next_one_two_or_five(long value, long expected) =>
+        Assert.Equal(expected, DeliveryCharts.NiceCeiling(value));
+
+    [Fact]
+    [Trait("Rule", "R8.1")]
+    public void The_progress_chart_draws_one_line_per_figure_ending_at_the_last_point()
+    {
+        var points = new[]
+        {
+            At(TimeSpan.Zero),
+            At(TimeSpan.FromSeconds(1), sent: 400, delivered: 380, bounces: 20),
+            At(TimeSpan.FromSeconds(2), sent: 1000, delivered: 950, bounces: 50),
+        };
+
+        var svg = Chart(DeliveryCharts.Progress(points));
+
+        var lines = svg.Descendants(N("polyline")).ToDictionary(l => (string)l.Attribute("data-series")!);
+        Assert.Equal(["sent", "delivered", "bounces"], lines.Keys);
+        Assert.Equal("1000", (string?)lines["sent"].Attribute("data-last"));
+        Assert.Equal("950", (string?)lines["delivered"].Attribute("data-last"));
+        Assert.Equal("50", (string?)lines["bounces"].Attribute("data-last"));
+
+        // The first point sits on the left of the plot at 0, the last on the right; the axis tops at 1,000.
+        var sent = Coordinates(lines["sent"]);
+        Assert.Equal(3, sent.Count);
+        Assert.True(sent[0].X < sent[^1].X);
+        Assert.True(sent[0].Y > sent[^1].Y);
+        Assert.Contains(svg.Descendants(N("text")), t => t.Value == "1,000");
+        Assert.Contains("1,000 sent, 950 delivered, 50 bounces + errors", svg.Element(N("desc"))!.Value);
+    }
+
+    [Fact]
+    [Trait("Rule", "R8.1")]
+    public void A_long_timeline_draws_at_most_one_point_per_pixel_column_and_keeps_the_ends()
+    {
+        var points = Enumerable.Range(0, 3000).Select(i => At(TimeSpan.FromSeconds(i), sent: i * 10L)).ToList();
+
+        var line = Chart(DeliveryCharts.Progress(points)).Descendants(N("polyline")).First();
+
+        var drawn = Coordinates(line);
+        Assert.InRange(drawn.Count, 2, DeliveryCharts.Width);
+        Assert.Equal("29990", (string?)line.Attribute("data-last"));
+        Assert.Equal(drawn.OrderBy(p => p.X).Select(p => p.X), drawn.Select(p => p.X));
+    }
+
+    [Fact]
+    [Trait("Rule", "R8.4")]
+    public void The_tracking_chart_draws_two_bars_an_hour_with_their_counts()
+    {
+        var hours = new[] { new HourlyTracking(Hour(9), 8, 2), new HourlyTracking(Hour(10), 12, 0) };
+
+        var svg = Chart(DeliveryCharts.Tracking(hours));
+
+        var bars = svg.Descendants(N("rect")).Where(r => r.Attribute("data-value") is not null).ToList();
+        Assert.Equal(["8", "2", "12", "0"], bars.Select(b => (string)b.Attribute("data-value")!));
+        var opens = bars.Where(b => ((string?)b.Attribute("class"))!.Contains("opens", StringComparison.Ordinal)).ToList();
+        Assert.True(Height(opens[1]) > Height(opens[0]));
+        Assert.Equal("Nov 27 10:00 UTC: 12 opens", opens[1].Element(N("title"))!.Value);
+    }
+
+    [Fact]
+    [Trait("Rule", "R8.6")]
+    public void Without_points_or_tracking_the_charts_say_so_instead_of_drawing_nothing()
+    {
+        var html = DeliveryCharts.Render([]);
+
+        Assert.Contains("No points yet", html, StringComparison.Ordinal);
+        Assert.Contains("No opens or clicks yet", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("<svg viewBox", html, StringComparison.Ordinal);
+        Assert.NotNull(XElement.Parse(html));
+    }
+
+    [Fact]
+    [Trait("Rule", "R8")]
+    public void The_rendered_charts_are_well_formed_markup_whatever_the_figures()
+    {
+        var points = Enumerable.Range(0, 200)
+            .Select(i => At(TimeSpan.FromMinutes(i * 7), sent: i * 5000L, delivered: i * 4900L, bounces: i * 100L, opens: i * 1000L, clicks: i * 90L))
+            .ToList();
+
+        var root = XElement.Parse(DeliveryCharts.Render(points));
+
+        Assert.Equal("200", (string?)root.Attribute("data-points"));
+        Assert.Equal(2, root.Descendants(N("svg")).Count(s => s.Attribute("viewBox") is not null));
+    }
+
+    [Theory]
+    [Trait("Rule", "R8")]
+    [InlineData(950, "950")]
+    [InlineData(9_999, "9,999")]
+    [InlineData(12_500, "12.5k")]
+    [InlineData(1_250_000, "1.25M")]
+    public void Axis_labels_are_compact(long value, string expected) => Assert.Equal(expected, DeliveryCharts.Compact(value));
+
+    private static DateTimeOffset Hour(int hour) => new(2026, 11, 27, hour, 0, 0, TimeSpan.Zero);
+
+    private static readonly XNamespace SvgNs = "http://www.w3.org/2000/svg";
+
+    private static XName N(string name) => SvgNs + name;
+
+    private static XElement Chart(string html)
+    {
+        var root = XElement.Parse(html);
+        return root.Descendants(SvgNs + "svg").Single(s => s.Attribute("viewBox") is not null);
+    }
+
+    private static List<(double X, double Y)> Coordinates(XElement polyline) =>
+        [.. Regex.Matches((string)polyline.Attribute("points")!, @"([\d.]+),([\d.]+)")
+            .Select(m => (double.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture),
+                double.Parse(m.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture)))];
+
+    private static double Height(XElement rect) => double.Parse((string)rect.Attribute("height")!, System.Globalization.CultureInfo.InvariantCulture);
+}

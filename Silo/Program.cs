@@ -1,5 +1,6 @@
 using DeliveryGrains.Silo.Demo;
 using DeliveryGrains.Silo.Hosting;
+using DeliveryGrains.Silo.OperatorConsole;
 
 DemoSettings? demo;
 string[] hostArgs;
@@ -15,7 +16,7 @@ catch (ArgumentException ex)
 
 // Settings files are read from beside the binary, whatever directory the silo is started from.
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = hostArgs, ContentRootPath = AppContext.BaseDirectory });
-builder.AddDeliverySilo().AddDeliveryApi();
+builder.AddDeliverySilo().AddDeliveryApi().AddOperatorConsole();
 if (demo is not null)
 {
     builder.AddDemo(demo);
@@ -23,5 +24,6 @@ if (demo is not null)
 
 var app = builder.Build();
 app.MapDeliveryApi();
+app.MapOperatorConsole();
 await app.RunAsync();
 return Environment.ExitCode;

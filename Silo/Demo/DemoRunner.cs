@@ -48,7 +48,7 @@ public sealed partial class DemoRunner(
     {
         var console = AnsiConsole.Console;
         var address = server.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault() ?? "http://127.0.0.1:8080";
-        console.MarkupLineInterpolated($"Orleans dashboard: [link]{address}/dashboard[/]   API: {address}/api   OpenAPI: {address}/openapi/v1.json");
+        console.MarkupLineInterpolated($"Operator console: [link]{address}/[/] (sign in with a key of Security:Users)   Orleans dashboard: [link]{address}/dashboard[/]   API: {address}/api   OpenAPI: {address}/openapi/v1.json");
 
         var id = Guid.NewGuid().ToString("N");
         var delivery = grains.GetGrain<IDeliveryGrain>(id);

@@ -30,6 +30,23 @@ public sealed class ApiKeyDirectory
             return null;
         }
 
+        Span<byte> presented = stackalloc byte[SHA256.HashSizeInBytes];
+        SHA256.HashData(Encoding.UTF8.GetBytes(key), presented);
+        return FindBySha256(presented);
+    }
+
+    /// <summary>
+    /// The user whose key has this SHA-256, with the roles configured for them now; null when no user
+    /// has it (any more). The console's sign-in cookie carries the hash, so a user removed or given a
+    /// new key is signed out, and a change of roles applies at the next request.
+    /// </summary>
+    public Caller? FindBySha256(ReadOnlySpan<byte> hash)
+    {
+        if (hash.Length != SHA256.HashSizeInBytes)
+        {
+            return null;
+        }
+
         var current = _options.CurrentValue;
         var users = _users;
         if (!ReferenceEquals(users.Source, current))
@@ -37,13 +54,11 @@ public sealed class ApiKeyDirectory
             users = _users = (current, Build(current));
         }
 
-        Span<byte> presented = stackalloc byte[SHA256.HashSizeInBytes];
-        SHA256.HashData(Encoding.UTF8.GetBytes(key), presented);
         Caller? found = null;
-        foreach (var (hash, caller) in users.Users)
+        foreach (var (userHash, caller) in users.Users)
         {
             // Every user is compared, the match or not, so the time taken does not tell which one matched.
-            if (CryptographicOperations.FixedTimeEquals(hash, presented))
+            if (CryptographicOperations.FixedTimeEquals(userHash, hash))
             {
                 found = caller;
             }

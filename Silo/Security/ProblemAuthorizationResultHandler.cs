@@ -1,17 +1,22 @@
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Authorization.Infrastructure;
 using Microsoft.AspNetCore.Authorization.Policy;
+using Microsoft.AspNetCore.Mvc;
 
 namespace DeliveryGrains.Silo.Security;
 
-/// <summary>Answers 401 and 403 as problem details; a 403 names the role that is missing (R1.1).</summary>
+/// <summary>
+/// Answers 401 and 403 as problem details; a 403 names the role that is missing (R1.1). An endpoint
+/// marked <see cref="InteractiveSignInMetadata"/> (a console page) sends a caller who is not signed
+/// in to the sign-in page instead of answering 401.
+/// </summary>
 public sealed class ProblemAuthorizationResultHandler(IProblemDetailsService problems) : IAuthorizationMiddlewareResultHandler
 {
     private readonly AuthorizationMiddlewareResultHandler _default = new();
 
     public async Task HandleAsync(RequestDelegate next, HttpContext context, AuthorizationPolicy policy, PolicyAuthorizationResult result)
     {
-        if (result.Challenged)
+        if (result.Challenged && context.GetEndpoint()?.Metadata.GetMetadata<InteractiveSignInMetadata>() is null)
         {
             context.Response.StatusCode = StatusCodes.Status401Unauthorized;
             await problems.WriteAsync(new ProblemDetailsContext
@@ -33,21 +38,34 @@ public sealed class ProblemAuthorizationResultHandler(IProblemDetailsService pro
             var roles = failed.OfType<RolesAuthorizationRequirement>().SelectMany(r => r.AllowedRoles)
                 .Concat(failed.OfType<MonitoringAccessRequirement>().SelectMany(_ => MonitoringAccessRequirement.Roles))
                 .ToList();
-            context.Response.StatusCode = StatusCodes.Status403Forbidden;
-            await problems.WriteAsync(new ProblemDetailsContext
-            {
-                HttpContext = context,
-                ProblemDetails =
-                {
-                    Status = StatusCodes.Status403Forbidden,
-                    Title = "Missing role",
-                    Detail = $"This call needs the role '{string.Join("' or '", roles)}', which user '{context.User.Identity?.Name}' does not hold.",
-                    Extensions = { ["missingRole"] = roles.FirstOrDefault() },
-                },
-            });
+            await WriteMissingRoleAsync(problems, context, roles);
             return;
         }
 
         await _default.HandleAsync(next, context, policy, result);
     }
+
+    /// <summary>The 403 of R1.1: which role the call needs and that the signed-in user does not hold it.</summary>
+    public static Task WriteMissingRoleAsync(IProblemDetailsService problems, HttpContext context, IReadOnlyList<string> roles)
+    {
+        context.Response.StatusCode = StatusCodes.Status403Forbidden;
+        return problems.WriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = MissingRole(roles, context.User.Identity?.Name) }).AsTask();
+    }
+
+    private static ProblemDetails MissingRole(IReadOnlyList<string> roles, string? user) => new()
+    {
+        Status = StatusCodes.Status403Forbidden,
+        Title = "Missing role",
+        Detail = $"This call needs the role '{string.Join("' or '", roles)}', which user '{user}' does not hold.",
+        Extensions = { ["missingRole"] = roles.FirstOrDefault() },
+    };
+}
+
+/// <summary>
+/// Marks endpoints a person opens in a browser (the operator console's pages): an unauthenticated
+/// request is sent to the sign-in page rather than answered 401.
+/// </summary>
+public sealed class InteractiveSignInMetadata
+{
+    public static readonly InteractiveSignInMetadata Instance = new();
 }

@@ -1,0 +1,54 @@
+using System.Globalization;
+using DeliveryGrains.Deliveries;
+
+namespace DeliveryGrains.Silo.OperatorConsole;
+
+/// <summary>How the console writes figures, instants and statuses: one place, invariant culture, UTC.</summary>
+public static class Format
+{
+    public static string Number(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
+
+    public static string Percent(double value) => value.ToString("0.#", CultureInfo.InvariantCulture) + " %";
+
+    public static string Invariant(double value) => value.ToString(CultureInfo.InvariantCulture);
+
+    public static string Count(int count, string noun) => $"{count.ToString("N0", CultureInfo.InvariantCulture)} {noun}{(count == 1 ? "" : "s")}";
+
+    /// <summary>"2026-11-29 09:00 UTC", or "at confirmation" when there is no contact date.</summary>
+    public static string Instant(DateTimeOffset? at, string none = "at confirmation") =>
+        at is { } value ? value.UtcDateTime.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture) + " UTC" : none;
+
+    /// <summary>"3 d 12 h", "1 h", "30 min", "45 s".</summary>
+    public static string Duration(TimeSpan span)
+    {
+        var parts = new List<string>();
+        if (span.Days > 0)
+        {
+            parts.Add($"{span.Days} d");
+        }
+
+        if (span.Hours > 0)
+        {
+            parts.Add($"{span.Hours} h");
+        }
+
+        if (span.Minutes > 0)
+        {
+            parts.Add($"{span.Minutes} min");
+        }
+
+        if (span.Seconds > 0 || parts.Count == 0)
+        {
+            parts.Add($"{span.Seconds} s");
+        }
+
+        return string.Join(' ', parts);
+    }
+
+    /// <summary>"In progress" for InProgress: the words the seed's Deployment block uses.</summary>
+    public static string Status(DeliveryStatus status) => status switch
+    {
+        DeliveryStatus.InProgress => "In progress",
+        _ => status.ToString(),
+    };
+}

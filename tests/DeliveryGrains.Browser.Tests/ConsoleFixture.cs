@@ -1,0 +1,218 @@
+using System.Net;
+using System.Net.Sockets;
+using DeliveryGrains.Silo.Hosting;
+using DeliveryGrains.Silo.OperatorConsole;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Playwright;
+
+namespace DeliveryGrains.Browser.Tests;
+
+/// <summary>
+/// A real silo (the API, the console, the Orleans silo with the simulated MTA), built with the same
+/// extension methods as Program.cs, and Debian's chromium driven by Playwright; both started once
+/// for the collection. Kestrel listens on port 0 and the fixture reads the port it got, so two
+/// test runs never collide; every test opens its own browser context (its own cookies).
+/// </summary>
+public sealed class ConsoleFixture : IAsyncLifetime
+{
+    /// <summary>The browser the tests drive: Debian's package, installed by .ci/run; Playwright never downloads one.</summary>
+    public const string ChromiumPath = "/usr/bin/chromium";
+
+    public static readonly User Admin = new("admin", "console-admin-key", ["PrepareDeliveries", "StartDeliveries", "Administration", "MtaFeedback"]);
+    public static readonly User Marketer = new("marketer", "console-marketer-key", ["PrepareDeliveries"]);
+    public static readonly User Supervisor = new("supervisor", "console-supervisor-key", ["StartDeliveries"]);
+    public static readonly User Monitor = new("monitor", "console-monitor-key", ["Monitoring"]);
+    public static readonly IReadOnlyList<User> Users = [Admin, Marketer, Supervisor, Monitor];
+
+    /// <summary>The console's <c>Console:MaxUploadBytes</c> here: small, so a test can cross it cheaply.</summary>
+    public const long MaxUploadBytes = 256 * 1024;
+
+    private WebApplication? _app;
+    private IPlaywright? _playwright;
+
+    public Uri BaseAddress { get; private set; } = null!;
+
+    public IBrowser Browser { get; private set; } = null!;
+
+    public IServiceProvider Services => _app?.Services ?? throw new InvalidOperationException("The silo is not started.");
+
+    public IGrainFactory Grains => Services.GetRequiredService<IGrainFactory>();
+
+    public async Task InitializeAsync()
+    {
+        if (!File.Exists(ChromiumPath))
+        {
+            throw new InvalidOperationException($"The browser tests drive Debian's chromium at {ChromiumPath}: install it with `apt-get install chromium` (.ci/run does).");
+        }
+
+        _app = await StartSiloAsync();
+        var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
+        BaseAddress = new Uri(address);
+
+        _playwright = await Playwright.CreateAsync();
+        Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = ChromiumPath,
+            Headless = true,
+            Args =
+            [
+                "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
+            ],
+        });
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (Browser is not null)
+        {
+            await Browser.CloseAsync();
+        }
+
+        _playwright?.Dispose();
+        if (_app is not null)
+        {
+            await _app.StopAsync();
+            await _app.DisposeAsync();
+        }
+    }
+
+    /// <summary>A fresh browser context (no cookies) on the silo, with a page; dispose the context when done.</summary>
+    public async Task<(IBrowserContext Context, IPage Page)> NewPageAsync()
+    {
+        var context = await Browser.NewContextAsync(new BrowserNewContextOptions
+        {
+            BaseURL = BaseAddress.ToString(),
+            ViewportSize = new ViewportSize { Width = 1360, Height = 900 },
+            Locale = "en-GB",
+            TimezoneId = "UTC",
+        });
+        context.SetDefaultTimeout(15_000);
+        context.SetDefaultNavigationTimeout(30_000);
+        return (context, await context.NewPageAsync());
+    }
+
+    /// <summary>A new context signed in as <paramref name="user"/> through the sign-in page, on the deliveries page.</summary>
+    public async Task<(IBrowserContext Context, IPage Page)> SignedInAsync(User user)
+    {
+        var (context, page) = await NewPageAsync();
+        await SignInAsync(page, user.Key);
+        await Assertions.Expect(page.GetByTestId("signed-in-user")).ToContainTextAsync(user.Name);
+        return (context, page);
+    }
+
+    /// <summary>Fills the sign-in form with <paramref name="key"/> and sends it.</summary>
+    public static async Task SignInAsync(IPage page, string key)
+    {
+        await page.GotoAsync("/signin");
+        await page.GetByLabel("API key").FillAsync(key);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        await page.WaitForLoadStateAsync(LoadState.DOMContentLoaded);
+    }
+
+    /// <summary>A full-page screenshot in the test output folder (screenshots/NAME.png); its path.</summary>
+    public static async Task<string> ScreenshotAsync(IPage page, string name)
+    {
+        var folder = Path.Combine(AppContext.BaseDirectory, "screenshots");
+        Directory.CreateDirectory(folder);
+        var path = Path.Combine(folder, name + ".png");
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = path, FullPage = true });
+        return path;
+    }
+
+    private static async Task<WebApplication> StartSiloAsync()
+    {
+        // Kestrel takes port 0 and reports the port it got. Orleans needs its silo and gateway ports
+        // up front: a port taken between choosing it and binding it fails the start, which is retried
+        // with new ports, so a busy machine cannot fail the collection.
+        for (var attempt = 1; ; attempt++)
+        {
+            var app = BuildSilo(FreePort(), FreePort());
+            try
+            {
+                await app.StartAsync();
+                return app;
+            }
+            catch (Exception ex) when (attempt < 5 && IsPortTaken(ex))
+            {
+                await DisposeQuietlyAsync(app);
+            }
+        }
+    }
+
+    private static WebApplication BuildSilo(int siloPort, int gatewayPort)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Urls"] = "http://127.0.0.1:0",
+            ["Orleans:SiloPort"] = siloPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Orleans:GatewayPort"] = gatewayPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Orleans:ClusterId"] = "browser-tests",
+            ["DeliveryGrains:PartitionSize"] = "16",
+            ["DeliveryGrains:FlushPeriod"] = "00:00:00.100",
+            ["Mta:Kind"] = "Simulated",
+            [$"{OperatorConsoleOptions.Section}:{nameof(OperatorConsoleOptions.MaxUploadBytes)}"] = MaxUploadBytes.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        };
+        for (var i = 0; i < Users.Count; i++)
+        {
+            settings[$"Security:Users:{i}:Name"] = Users[i].Name;
+            settings[$"Security:Users:{i}:ApiKey"] = Users[i].Key;
+            for (var r = 0; r < Users[i].Roles.Count; r++)
+            {
+                settings[$"Security:Users:{i}:Roles:{r}"] = Users[i].Roles[r];
+            }
+        }
+
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            EnvironmentName = "Testing",
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+        builder.Configuration.AddInMemoryCollection(settings);
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.AddDeliverySilo().AddDeliveryApi().AddOperatorConsole();
+        var app = builder.Build();
+        app.MapDeliveryApi();
+        app.MapOperatorConsole();
+        return app;
+    }
+
+    /// <summary>A host whose start failed may fail to stop too; the next attempt starts a new one either way.</summary>
+    private static async Task DisposeQuietlyAsync(WebApplication app)
+    {
+        try
+        {
+            await app.DisposeAsync();
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or ObjectDisposedException or OperationCanceledException or AggregateException)
+        {
+            // Nothing to keep from a host that never started.
+        }
+    }
+
+    private static bool IsPortTaken(Exception ex) =>
+        ex is SocketException { SocketErrorCode: SocketError.AddressAlreadyInUse }
+        || (ex.InnerException is { } inner && IsPortTaken(inner))
+        || (ex is AggregateException aggregate && aggregate.InnerExceptions.Any(IsPortTaken));
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
+
+public sealed record User(string Name, string Key, IReadOnlyList<string> Roles);
+
+[CollectionDefinition(Name)]
+public sealed class ConsoleCollection : ICollectionFixture<ConsoleFixture>
+{
+    public const string Name = "console";
+}

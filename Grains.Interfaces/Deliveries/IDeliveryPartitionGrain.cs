@@ -52,9 +52,12 @@ public interface IDeliveryPartitionGrain : IGrainWithStringKey
     [Alias("Recount"), ResponseTimeout("00:15:00")]
     Task<PartitionCounts> RecountAsync();
 
-    /// <summary>Up to <paramref name="limit"/> logs after recipient index <paramref name="after"/>, of one status or all.</summary>
-    [Alias("ListLogs")]
-    Task<PartitionLogPage> ListLogsAsync(int after, LogStatus? status, int limit, bool emailFeedbackService);
+    /// <summary>
+    /// Up to <paramref name="limit"/> logs after recipient index <paramref name="after"/> that
+    /// <paramref name="filter"/> keeps, reading at most <paramref name="readBudget"/> logs.
+    /// </summary>
+    [Alias("ListFilteredLogs")]
+    Task<PartitionLogPage> ListLogsAsync(int after, LogFilter filter, int limit, int readBudget, bool emailFeedbackService);
 
     /// <summary>A profile's log in this slice, or null when the profile is not in it.</summary>
     [Alias("FindLog")]
@@ -75,7 +78,8 @@ public sealed record LogFeedback(
 [GenerateSerializer, Immutable, Alias("PartitionLogPage")]
 public sealed record PartitionLogPage(
     [property: Id(0)] IReadOnlyList<SendingLog> Items,
-    [property: Id(1)] int? NextAfter);
+    [property: Id(1)] int? NextAfter,
+    [property: Id(2)] int Read = 0);
 
 [Alias("RelayState")]
 public enum RelayState

@@ -69,11 +69,51 @@ public readonly record struct AddressEffect(
     [property: Id(1)] FailureReason? Reason,
     [property: Id(2)] DateTimeOffset At);
 
+/// <summary>
+/// A page of a delivery's sending logs: of one status or all, of one failure type and reason or
+/// all, whose profile id or address contains <see cref="Text"/> (any case) or all.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("LogQuery")]
 public sealed record LogQuery(
     [property: Id(0)] LogStatus? Status,
     [property: Id(1)] string? After,
-    [property: Id(2)] int Limit);
+    [property: Id(2)] int Limit,
+    [property: Id(3)] FailureType? FailureType = null,
+    [property: Id(4)] FailureReason? FailureReason = null,
+    [property: Id(5)] string? Text = null)
+{
+    public const int MaxTextLength = 200;
+
+    /// <summary>
+    /// The most logs one page reads while looking for a failure type or reason (the partitions mirror
+    /// each log's phase, not its reason): past it the page ends early with a cursor to go on from.
+    /// </summary>
+    public const int ReadBudget = 5000;
+
+    public LogFilter Filter => new(Status, FailureType, FailureReason, string.IsNullOrWhiteSpace(Text) ? null : Text.Trim());
+}
+
+/// <summary>What a partition keeps of its logs when it lists them (<see cref="LogQuery"/>).</summary>
+[GenerateSerializer, Immutable, Alias("LogFilter")]
+public sealed record LogFilter(
+    [property: Id(0)] LogStatus? Status,
+    [property: Id(1)] FailureType? FailureType,
+    [property: Id(2)] FailureReason? FailureReason,
+    [property: Id(3)] string? Text)
+{
+    /// <summary>Failure type and reason are in the logs, not in the partition's mirror: only read logs can tell.</summary>
+    public bool NeedsLogs => FailureType is not null || FailureReason is not null;
+
+    public bool Matches(SendingLog log) =>
+        (Status is null || log.Status == Status)
+        && (FailureType is null || log.FailureType == FailureType)
+        && (FailureReason is null || log.FailureReason == FailureReason);
+
+    public bool MatchesRecipient(string profileId, string? address) =>
+        Text is null
+        || profileId.Contains(Text, StringComparison.OrdinalIgnoreCase)
+        || (address is not null && address.Contains(Text, StringComparison.OrdinalIgnoreCase));
+}
 
 [GenerateSerializer, Immutable, Alias("LogPage")]
 public sealed record LogPage(

@@ -389,16 +389,19 @@ public sealed partial class DeliveryGrain(
         RequireLogReader(caller);
         var (partition, after) = ParseCursor(query.After);
         var items = new List<SendingLog>(query.Limit);
+        var filter = query.Filter;
+        var budget = Math.Max(query.Limit, LogQuery.ReadBudget);
         for (var p = partition; p < S.PartitionCount; p++, after = -1)
         {
-            var page = await Partition(p).ListLogsAsync(after, query.Status, query.Limit - items.Count, Definition.EmailFeedbackService);
+            var page = await Partition(p).ListLogsAsync(after, filter, query.Limit - items.Count, budget, Definition.EmailFeedbackService);
             items.AddRange(page.Items);
+            budget -= page.Read;
             if (page.NextAfter is { } next)
             {
                 return new LogPage(items, $"{p}:{next}");
             }
 
-            if (items.Count >= query.Limit)
+            if (items.Count >= query.Limit || budget <= 0)
             {
                 return new LogPage(items, p + 1 < S.PartitionCount ? $"{p + 1}:-1" : null);
             }

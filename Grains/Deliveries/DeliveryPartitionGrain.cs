@@ -251,24 +251,50 @@ public sealed partial class DeliveryPartitionGrain(
         return await AnswerCountsAsync();
     }
 
-    public async Task<PartitionLogPage> ListLogsAsync(int after, LogStatus? status, int limit, bool emailFeedbackService)
+    /// <summary>Logs read at once while a filter on failures looks through a slice.</summary>
+    private const int LogReadChunk = 256;
+
+    public async Task<PartitionLogPage> ListLogsAsync(int after, LogFilter filter, int limit, int readBudget, bool emailFeedbackService)
     {
         var (deliveryId, _) = Key;
-        var indices = new List<int>(limit);
+        var recipients = Slice.Recipients;
+        var page = new List<SendingLog>(limit);
         var i = Math.Max(after + 1, 0);
-        for (; i < Slice.Recipients.Count && indices.Count < limit; i++)
+        var read = 0;
+        while (i < recipients.Count && page.Count < limit && read < readBudget)
         {
-            if (status is null || new LogMark(S.Marks[i]).Phase.ToStatus(emailFeedbackService) == status)
+            // Candidates by the mirror and the target (no log read), then what each log itself says:
+            // the mirror may trail a log by one flush, and only the log knows its failure.
+            var want = filter.NeedsLogs ? Math.Min(LogReadChunk, readBudget - read) : limit - page.Count;
+            var candidates = new List<int>(want);
+            for (; i < recipients.Count && candidates.Count < want; i++)
             {
-                indices.Add(i);
+                var phase = new LogMark(S.Marks[i]).Phase;
+                if ((filter.Status is null || phase.ToStatus(emailFeedbackService) == filter.Status)
+                    && (!filter.NeedsLogs || IsRelayed(i))
+                    && filter.MatchesRecipient(recipients[i].ProfileId, recipients[i].Address))
+                {
+                    candidates.Add(i);
+                }
+            }
+
+            var logs = await ReadLogsOrUnsentAsync(deliveryId, candidates, emailFeedbackService);
+            read += candidates.Count;
+            for (var n = 0; n < logs.Length; n++)
+            {
+                if (filter.Matches(logs[n]))
+                {
+                    page.Add(logs[n]);
+                    if (page.Count == limit)
+                    {
+                        i = candidates[n] + 1;
+                        break;
+                    }
+                }
             }
         }
 
-        var items = await ReadLogsOrUnsentAsync(deliveryId, indices, emailFeedbackService);
-
-        // The mirror may trail a log by one flush: the log's own status is what the filter keeps.
-        var page = items.Where(l => status is null || l.Status == status).ToList();
-        return new PartitionLogPage(page, i < Slice.Recipients.Count ? i - 1 : null);
+        return new PartitionLogPage(page, i < recipients.Count ? i - 1 : null, read);
     }
 
     public async Task<SendingLog?> FindLogAsync(string profileId, bool emailFeedbackService)

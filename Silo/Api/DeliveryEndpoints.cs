@@ -111,20 +111,28 @@ public static class DeliveryEndpoints
     }
 
     private static async Task<Results<Ok<LogPage>, ValidationProblem>> ListLogsAsync(
-        string id, string? status, string? after, string? limit, ClaimsPrincipal user, IGrainFactory grains)
+        string id, string? status, string? failureType, string? failureReason, string? q, string? after, string? limit, ClaimsPrincipal user, IGrainFactory grains)
     {
-        var errors = new Dictionary<string, string[]>();
-        LogStatus? wanted = null;
-        if (!string.IsNullOrEmpty(status))
+        var query = ParseLogQuery(status, failureType, failureReason, q, after, limit, out var errors);
+        if (errors.Count > 0)
         {
-            if (!status.Any(char.IsAsciiDigit) && Enum.TryParse<LogStatus>(status, ignoreCase: true, out var parsed) && Enum.IsDefined(parsed))
-            {
-                wanted = parsed;
-            }
-            else
-            {
-                errors["status"] = [$"'{status}' is not a log status; use {JsonShape.Names(typeof(LogStatus))}, or leave 'status' out for every log."];
-            }
+            return Problems.Invalid(errors);
+        }
+
+        return TypedResults.Ok(await Delivery(grains, id).ListLogsAsync(query, user.ToCaller()));
+    }
+
+    /// <summary>The logs' query values, each checked; <paramref name="errors"/> names every bad one.</summary>
+    public static LogQuery ParseLogQuery(
+        string? status, string? failureType, string? failureReason, string? q, string? after, string? limit, out Dictionary<string, string[]> errors)
+    {
+        errors = [];
+        var wanted = ParseEnum<LogStatus>("status", status, "log status", "every log", errors);
+        var type = ParseEnum<FailureType>("failureType", failureType, "failure type", "every type", errors);
+        var reason = ParseEnum<FailureReason>("failureReason", failureReason, "failure reason", "every reason", errors);
+        if (q is { Length: > LogQuery.MaxTextLength })
+        {
+            errors["q"] = [$"Search with at most {LogQuery.MaxTextLength} characters of a profile id or an address."];
         }
 
         var pageSize = DefaultLogPage;
@@ -144,12 +152,23 @@ public static class DeliveryEndpoints
             }
         }
 
-        if (errors.Count > 0)
+        return new LogQuery(wanted, string.IsNullOrEmpty(after) ? null : after, pageSize, type, reason, string.IsNullOrWhiteSpace(q) ? null : q.Trim());
+    }
+
+    private static T? ParseEnum<T>(string field, string? text, string what, string every, Dictionary<string, string[]> errors) where T : struct, Enum
+    {
+        if (string.IsNullOrEmpty(text))
         {
-            return Problems.Invalid(errors);
+            return null;
         }
 
-        return TypedResults.Ok(await Delivery(grains, id).ListLogsAsync(new LogQuery(wanted, after, pageSize), user.ToCaller()));
+        if (!text.Any(char.IsAsciiDigit) && Enum.TryParse<T>(text, ignoreCase: true, out var parsed) && Enum.IsDefined(parsed))
+        {
+            return parsed;
+        }
+
+        errors[field] = [$"'{text}' is not a {what}; use {JsonShape.Names(typeof(T))}, or leave '{field}' out for {every}."];
+        return null;
     }
 
     private static IDeliveryGrain Delivery(IGrainFactory grains, string id) => grains.GetGrain<IDeliveryGrain>(id);

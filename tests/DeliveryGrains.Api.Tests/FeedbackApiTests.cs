@@ -196,6 +196,35 @@ public sealed class FeedbackApiTests(ApiHostFixture host)
         await Admin.GetAsync($"/api/deliveries/{id}/logs?after=garbage").ExpectAsync(HttpStatusCode.BadRequest);
     }
 
+    [Fact]
+    [Trait("Rule", "R4")]
+    public async Task Logs_filter_by_failure_type_and_reason_and_search_by_profile_id_or_address()
+    {
+        var id = await Admin.StartAsync(ApiTestKit.DeliveryBody(recipients: 12));
+        await Admin.UntilAsync(id, v => v.Kpi("sent") == 12);
+        await PostFeedbackAsync(ApiTestKit.Event(id, "p-3", "HardBounce", "UserUnknown"));
+        await PostFeedbackAsync(ApiTestKit.Event(id, "p-5", "SoftBounce", "MailboxFull"));
+        await Admin.UntilAsync(id, v => v.Kpi("bouncesAndErrors") == 1 && v.Kpi("awaitingRetry") == 1);
+
+        var hard = await Admin.GetAsync($"/api/deliveries/{id}/logs?failureType=hard").ExpectAsync(HttpStatusCode.OK);
+        Assert.Equal("p-3", Assert.Single(hard.GetProperty("items").EnumerateArray()).Str("profileId"));
+        var full = await Admin.GetAsync($"/api/deliveries/{id}/logs?failureReason=MailboxFull").ExpectAsync(HttpStatusCode.OK);
+        var soft = Assert.Single(full.GetProperty("items").EnumerateArray());
+        Assert.Equal(("p-5", "Soft"), (soft.Str("profileId"), soft.Str("failureType")));
+
+        var address = (await Admin.GetAsync($"/api/deliveries/{id}/logs/p-9").ExpectAsync(HttpStatusCode.OK)).Str("address");
+        var found = await Admin.GetAsync($"/api/deliveries/{id}/logs?q={Uri.EscapeDataString(address.ToUpperInvariant())}").ExpectAsync(HttpStatusCode.OK);
+        Assert.Equal("p-9", Assert.Single(found.GetProperty("items").EnumerateArray()).Str("profileId"));
+        var byId = await Admin.GetAsync($"/api/deliveries/{id}/logs?q=p-1").ExpectAsync(HttpStatusCode.OK);
+        Assert.Equal(["p-1", "p-10", "p-11"], byId.GetProperty("items").EnumerateArray().Select(l => l.Str("profileId")).Order());
+
+        var problem = await Admin.GetAsync($"/api/deliveries/{id}/logs?failureType=Bouncy&failureReason=Gone&q={new string('x', 201)}").ExpectAsync(HttpStatusCode.BadRequest);
+        var errors = problem.GetProperty("errors");
+        Assert.Contains("Hard", errors.GetProperty("failureType")[0].GetString());
+        Assert.Contains("MailboxFull", errors.GetProperty("failureReason")[0].GetString());
+        Assert.True(errors.TryGetProperty("q", out _));
+    }
+
     private async Task<System.Text.Json.JsonElement> PollAddressAsync(string address, string status)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);

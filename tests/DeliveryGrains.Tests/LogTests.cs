@@ -110,13 +110,52 @@ public sealed class LogTests(ClusterFixture fixture) : ClusterTest(fixture)
         Assert.Equal(["after"], refused.Errors.Keys);
     }
 
-    private static async Task<List<IReadOnlyList<SendingLog>>> PagesAsync(IDeliveryGrain delivery, LogStatus? status, int limit)
+    [Fact]
+    [Trait("Rule", "R4")]
+    public async Task Logs_filter_by_failure_type_and_reason_and_search_by_profile_id_or_address()
+    {
+        var delivery = await StartAsync(TestData.Definition(TestData.Recipients(40), efs: true));
+        for (var i = 0; i < 5; i++)
+        {
+            await FeedAsync(delivery, $"p{i}", FeedbackType.HardBounce, FailureReason.UserUnknown);
+        }
+
+        for (var i = 5; i < 8; i++)
+        {
+            await FeedAsync(delivery, $"p{i}", FeedbackType.SoftBounce, FailureReason.MailboxFull);
+        }
+
+        // With EFS a soft bounce shows Failed until its retry (R6): 5 + 3 bounces, 3 awaiting a retry.
+        await KpisUntil(delivery, k => k.BouncesAndErrors == 8 && k.AwaitingRetry == 3, "the bounces counted");
+
+        var unknown = (await PagesAsync(delivery, new LogQuery(null, null, 2, FailureReason: FailureReason.UserUnknown))).SelectMany(p => p).ToList();
+        Assert.Equal(Enumerable.Range(0, 5).Select(i => $"p{i}").Order(), unknown.Select(l => l.ProfileId).Order());
+        Assert.All(unknown, l => Assert.Equal((FailureType.Hard, FailureReason.UserUnknown), (l.FailureType, l.FailureReason)));
+
+        var soft = (await PagesAsync(delivery, new LogQuery(null, null, 50, FailureType: FailureType.Soft))).SelectMany(p => p).ToList();
+        Assert.Equal(["p5", "p6", "p7"], soft.Select(l => l.ProfileId).Order());
+
+        // Status and reason together: the soft bounces are Failed with EFS (R6) until their retry.
+        Assert.Empty((await PagesAsync(delivery, new LogQuery(LogStatus.Sent, null, 50, FailureReason: FailureReason.MailboxFull))).SelectMany(p => p));
+
+        // A part of a profile id, or of an address in any case.
+        var byId = (await PagesAsync(delivery, new LogQuery(null, null, 50, Text: "p3"))).SelectMany(p => p).ToList();
+        Assert.Equal(new[] { "p3" }.Concat(Enumerable.Range(30, 10).Select(i => $"p{i}")).Order(), byId.Select(l => l.ProfileId).Order());
+        var address = (await delivery.GetLogAsync("p12", TestData.Alice)).Address;
+        var byAddress = (await PagesAsync(delivery, new LogQuery(null, null, 50, Text: address.ToUpperInvariant()))).SelectMany(p => p).ToList();
+        Assert.Equal(["p12"], byAddress.Select(l => l.ProfileId));
+    }
+
+    private static Task<List<IReadOnlyList<SendingLog>>> PagesAsync(IDeliveryGrain delivery, LogStatus? status, int limit) =>
+        PagesAsync(delivery, new LogQuery(status, null, limit));
+
+    private static async Task<List<IReadOnlyList<SendingLog>>> PagesAsync(IDeliveryGrain delivery, LogQuery query)
     {
         var pages = new List<IReadOnlyList<SendingLog>>();
         string? cursor = null;
         do
         {
-            var page = await delivery.ListLogsAsync(new LogQuery(status, cursor, limit), TestData.Alice);
+            var page = await delivery.ListLogsAsync(query with { After = cursor }, TestData.Alice);
             pages.Add(page.Items);
             Assert.True(pages.Count < 1000, "the cursor never ends");
             cursor = page.Next;

@@ -3,6 +3,7 @@ using DeliveryGrains.Client.Hosting;
 using DeliveryGrains.Client.Load;
 using DeliveryGrains.Client.Rendering;
 using DeliveryGrains.Deliveries;
+using DeliveryGrains.Measuring;
 using Microsoft.Extensions.Configuration;
 using Spectre.Console;
 using Spectre.Console.Cli;
@@ -61,6 +62,10 @@ public sealed class LoadSettings : DeliveryOptionSettings
     [CommandOption("--metrics <URL>")]
     [Description("A silo's Prometheus endpoint, scraped for its resident set and KPI lag; repeat it for each silo (default " + DefaultMetricsUrl + ").")]
     public string[]? Metrics { get; set; }
+
+    [CommandOption("--floor <GRAINS>")]
+    [Description("Before the run, measure the activation floor: the time the cluster takes to activate, call once and deactivate GRAINS trivial grains (1,024 in flight); the summary then gives settle time / floor.")]
+    public int? Floor { get; set; }
 
     [CommandOption("--report <FILE>")]
     [Description("Write the measurements as JSON to FILE.")]
@@ -125,6 +130,11 @@ public sealed class LoadSettings : DeliveryOptionSettings
             }
         }
 
+        if (Floor is { } floor && floor is < 1 or > ActivationFloor.MaxGrains)
+        {
+            errors["--floor"] = [$"Measure the floor over 1 to {ActivationFloor.MaxGrains:N0} grains, e.g. --floor {Recipients} (as many as the run's recipients)."];
+        }
+
         if (Report is { } report && Path.GetDirectoryName(Path.GetFullPath(report)) is { } folder && !Directory.Exists(folder))
         {
             errors["--report"] = [$"The folder '{folder}' does not exist."];
@@ -173,7 +183,27 @@ public sealed class LoadCommand(IGrainFactory grains, IAnsiConsole console, Call
             http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", apiKey);
         }
 
-        var report = await new LoadTest(grains, settings.Json ? Output.Quiet() : console, caller, http).RunAsync(plan, cancellationToken);
+        var shown = settings.Json ? Output.Quiet() : console;
+        ActivationFloor? floor = null;
+        if (settings.Floor is { } floorGrains)
+        {
+            // Before the run, on a quiet cluster: the run's own activations would slow the probe grains.
+            shown.MarkupLineInterpolated($"Measuring the activation floor over {Format.Count(floorGrains)} grains…");
+            floor = await grains.GetGrain<IActivationFloorGrain>(Guid.NewGuid()).MeasureAsync(floorGrains);
+            shown.MarkupLineInterpolated($"Activation floor: {Format.Count(floor.Grains)} grains in {Format.Seconds(floor.Elapsed)} ({Format.Rate(floor.PerSecond)}/s).");
+        }
+
+        var report = await new LoadTest(grains, shown, caller, http).RunAsync(plan, cancellationToken);
+        if (floor is not null)
+        {
+            var scaled = floor.ScaledTo(report.ToDeliver).TotalSeconds;
+            report = report with
+            {
+                Floor = new FloorFigures(floor.Grains, floor.Elapsed.TotalSeconds, floor.PerSecond, scaled,
+                    scaled > 0 ? report.SettleSeconds / scaled : null),
+            };
+        }
+
         if (settings.Json)
         {
             console.WriteText(report.ToJson());
@@ -215,6 +245,14 @@ public sealed class LoadCommand(IGrainFactory grains, IAnsiConsole console, Call
         table.AddRow("Relay time", r.RelaySeconds is { } relay ? Format.Seconds(TimeSpan.FromSeconds(relay)) : "-",
             r.RelayMessagesPerSecond is { } mps ? $"{Format.Rate(mps)} messages/s, confirmation until sent = to deliver" : "never reached sent = to deliver");
         table.AddRow("Settle time", Format.Seconds(TimeSpan.FromSeconds(r.SettleSeconds)), $"confirmation until settled (R8.8); ended {r.FinalStatus}");
+        if (r.Floor is { } floor)
+        {
+            table.AddRow(new Text("Settle / floor"), new Text(floor.SettleOverFloor is { } ratio ? ratio.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture) : "-"), new Text(
+                $"activation floor {Format.Count(floor.Grains)} grains in {Seconds(floor.Seconds)} ({Format.Rate(floor.PerSecond)}/s), " +
+                $"{Seconds(floor.ScaledSeconds)} for {Format.Count(r.ToDeliver)} messages; goal ≤ {FloorFigures.Goal:0.0}: " +
+                $"{(floor.SettleOverFloor <= FloorFigures.Goal ? "met" : "NOT met")}"));
+        }
+
         table.AddRow("Throughput", Format.Rate(r.RecipientsPerSecond), r.Deliveries > 1 ? "recipients/s in all (to deliver / settle time)" : "recipients/s (to deliver / settle time)");
         if (r.Deliveries > 1)
         {

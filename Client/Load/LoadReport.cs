@@ -50,6 +50,9 @@ public sealed record LoadReport(
     string? StorageMode,
     string StorageModeSource)
 {
+    /// <summary>The activation floor measured before the run (<c>load --floor N</c>); null without it.</summary>
+    public FloorFigures? Floor { get; init; }
+
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
         WriteIndented = true,
@@ -59,6 +62,21 @@ public sealed record LoadReport(
     public string ToJson() => JsonSerializer.Serialize(this, Json);
 
     public static LoadReport? FromJson(string json) => JsonSerializer.Deserialize<LoadReport>(json, Json);
+}
+
+/// <summary>
+/// The activation floor of the run's cluster and the settle time held against it (docs/performance.md):
+/// <see cref="SettleOverFloor"/> is the settle time divided by the floor scaled to the run's messages.
+/// </summary>
+/// <param name="Grains">Trivial grains activated, called once and deactivated.</param>
+/// <param name="Seconds">How long that took.</param>
+/// <param name="PerSecond">Activations a second.</param>
+/// <param name="ScaledSeconds">The floor for as many activations as the run had messages to deliver.</param>
+/// <param name="SettleOverFloor">Settle time / <paramref name="ScaledSeconds"/>.</param>
+public sealed record FloorFigures(int Grains, double Seconds, double PerSecond, double ScaledSeconds, double? SettleOverFloor)
+{
+    /// <summary>The hot path's goal: settle in at most half the floor (issue "below the activation floor").</summary>
+    public const double Goal = 0.5;
 }
 
 /// <summary>One delivery of a load run; times from its own confirmation.</summary>

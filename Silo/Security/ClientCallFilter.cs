@@ -1,6 +1,7 @@
 using DeliveryGrains.Addresses;
 using DeliveryGrains.Deliveries;
 using DeliveryGrains.Logs;
+using DeliveryGrains.Measuring;
 using DeliveryGrains.Profiles;
 
 namespace DeliveryGrains.Silo.Security;
@@ -45,6 +46,9 @@ public sealed partial class ClientCallFilter(ApiKeyDirectory keys, ILogger<Clien
         [(typeof(IAddressBookGrain), nameof(IAddressBookGrain.ReleaseAsync))] = [Roles.Administration],
         [(typeof(IRecipientLogGrain), nameof(IRecipientLogGrain.ApplyFeedbackAsync))] = [Roles.MtaFeedback],
         [(typeof(IRecipientLogGrain), nameof(IRecipientLogGrain.ApplyFeedbackBatchAsync))] = [Roles.MtaFeedback],
+
+        // The load tool's `--floor`: it occupies the silo for as long as it runs, like reading its statistics.
+        [(typeof(IActivationFloorGrain), nameof(IActivationFloorGrain.MeasureAsync))] = [Roles.Administration, Roles.Monitoring],
     };
 
     /// <summary>Orleans' own management calls (silo statistics for the load tool) need a monitoring role.</summary>
@@ -103,6 +107,7 @@ public sealed partial class ClientCallFilter(ApiKeyDirectory keys, ILogger<Clien
         nameof(IProfileHistoryGrain.GetHistoryAsync) => "Reading a profile's history",
         nameof(IAddressBookGrain.GetAsync) => "Looking up an address",
         nameof(IAddressBookGrain.ReleaseAsync) => "Releasing an address",
+        nameof(IActivationFloorGrain.MeasureAsync) => "Measuring the activation floor",
         nameof(IRecipientLogGrain.ApplyFeedbackAsync) or nameof(IRecipientLogGrain.ApplyFeedbackBatchAsync) => "Posting MTA feedback",
         _ => "This request",
     };

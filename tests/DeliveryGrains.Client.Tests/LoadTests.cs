@@ -50,6 +50,30 @@ public sealed class LoadTests(ClusterFixture fixture) : IDisposable
 
     [Fact]
     [Trait("Area", "Client")]
+    [Trait("Rule", "R8.8")]
+    public async Task Load_with_floor_measures_the_activation_floor_first_and_reports_settle_time_over_it()
+    {
+        var report = Path.Combine(_folder, "floor.json");
+        using var silo = new FakeSiloMetrics(MetricsTextTests.Before, MetricsTextTests.After);
+
+        var result = await _cli.RunAsync(
+            "load", "--recipients", "200", "--seed", Seed(), "--floor", "3000",
+            "--retry-period", "00:00:00.5", "--metrics", silo.Url, "--report", report);
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains("Activation floor: 3,000 grains in", result.Output);
+        Assert.Contains("Settle / floor", result.Output);
+
+        var written = LoadReport.FromJson(await File.ReadAllTextAsync(report));
+        var floor = Assert.IsType<FloorFigures>(written?.Floor);
+        Assert.Equal(3000, floor.Grains);
+        Assert.True(floor.Seconds > 0);
+        Assert.Equal(floor.Seconds * 200 / 3000, floor.ScaledSeconds, 6);
+        Assert.Equal(written!.SettleSeconds / floor.ScaledSeconds, floor.SettleOverFloor!.Value, 6);
+    }
+
+    [Fact]
+    [Trait("Area", "Client")]
     [Trait("Rule", "R8.5")]
     public async Task Load_reports_the_silo_resident_set_KPI_lag_view_reads_and_storage_mode_in_the_summary_and_the_JSON()
     {

@@ -18,6 +18,7 @@ public sealed class OptionTests(ClusterFixture fixture)
     [InlineData("--metrics: 'localhost:8080/metrics' is not an http:// or https:// URL", "load", "--metrics", "localhost:8080/metrics")]
     [InlineData("--metrics: 'ftp://127.0.0.1/metrics' is not an http:// or https:// URL", "load", "--metrics", "ftp://127.0.0.1/metrics")]
     [InlineData("--metrics: 'not a url' is not an http:// or https:// URL", "load", "--metrics", "http://127.0.0.1:8080/metrics", "--metrics", "not a url")]
+    [InlineData("--floor: Measure the floor over 1 to 20,000,000 grains, e.g. --floor 100000", "load", "--floor", "0")]
     [InlineData("--hard-bounce-rate: Rates are fractions from 0 to 1.", "load", "--hard-bounce-rate", "1.5")]
     [InlineData("--soft-bounce-rate: hardBounceRate + softBounceRate cannot exceed 1.", "load", "--hard-bounce-rate", "0.6", "--soft-bounce-rate", "0.5")]
     [InlineData("--open-rate: Rates are fractions from 0 to 1.", "submit", "--name", "x", "--generate", "5", "--open-rate", "-0.1")]

@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using System.Globalization;
+using DeliveryGrains.Client.Targets;
 using DeliveryGrains.Deliveries;
 using Spectre.Console.Cli;
 
@@ -60,6 +61,15 @@ public class DeliveryOptionSettings : ClientSettings
     [Description("Simulated MTA: seed of the outcomes (same seed, same outcome per recipient).")]
     public int? MtaSeed { get; set; }
 
+    [CommandOption("--scenario <FILE>")]
+    [Description("Simulated MTA: a per-domain scenario (R12.5), a JSON file such as scenarios/consumer-mix.json: the generated addresses go on its domains by share, each domain with its cap per minute, bounce rates, latency and open/click curves.")]
+    public string? Scenario { get; set; }
+
+    private ScenarioFile.Result? _scenario;
+
+    /// <summary>The scenario file, read once: its content, or the one line that says why it cannot be used.</summary>
+    public ScenarioFile.Result ScenarioFromFile() => _scenario ??= Scenario is { } path ? ScenarioFile.Read(path) : new ScenarioFile.Result(null, null);
+
     public MtaSettings Mta(MtaKind kind, DefinitionDefaults defaults) => new(
         kind,
         HardBounceRate ?? 0.02,
@@ -68,7 +78,17 @@ public class DeliveryOptionSettings : ClientSettings
         OpenRate ?? 0.3,
         ClickRate ?? 0.1,
         FeedbackDelay ?? defaults.FeedbackDelay,
-        MtaSeed ?? defaults.MtaSeed);
+        MtaSeed ?? defaults.MtaSeed,
+        Scenario: ScenarioFromFile().Scenario);
+
+    /// <summary>Adds the scenario file's problem (unreadable, not JSON, not a scenario) to <paramref name="errors"/>.</summary>
+    public void AddScenarioFileError(Dictionary<string, string[]> errors)
+    {
+        if (ScenarioFromFile().Error is { } error)
+        {
+            errors["--scenario"] = [error];
+        }
+    }
 
     public DeliveryDefinition Definition(
         string name, IReadOnlyList<Recipient>? recipients, GeneratedTarget? generated, MtaKind kind, DefinitionDefaults defaults) => new(
@@ -126,6 +146,7 @@ public static class OptionErrors
         {
             var option = renamed is not null && renamed.TryGetValue(field, out var own) ? own
                 : Options.TryGetValue(field, out var known) ? known
+                : field.StartsWith("mta.scenario", StringComparison.Ordinal) ? ("--scenario " + field["mta.scenario".Length..].TrimStart('.')).TrimEnd()
                 : TargetEntry(field) ?? field;
             errors[option] = errors.TryGetValue(option, out var before) ? [.. before, .. messages] : messages;
         }

@@ -92,6 +92,7 @@ public sealed class LoadSettings : DeliveryOptionSettings
     public override ValidationResult Validate()
     {
         var errors = OptionErrors.Of(Definition(), Renamed);
+        AddScenarioFileError(errors);
         if (Deliveries is < 1 or > MaxDeliveries)
         {
             errors["--deliveries"] = [$"Run 1 to {MaxDeliveries} deliveries at once."];

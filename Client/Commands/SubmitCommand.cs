@@ -39,7 +39,7 @@ public sealed class SubmitSettings : DeliveryOptionSettings
     public string Domain { get; set; } = "example.test";
 
     [CommandOption("--mta <KIND>")]
-    [Description("Simulated (default) or External.")]
+    [Description("Simulated (default), External or Smtp.")]
     [DefaultValue(MtaKind.Simulated)]
     public MtaKind MtaKind { get; set; } = MtaKind.Simulated;
 
@@ -112,6 +112,7 @@ public sealed class SubmitSettings : DeliveryOptionSettings
 
         // Everything but a target file's entries can be checked before reading it.
         var errors = OptionErrors.Of(Definition(Target is null ? null : [new Recipient("placeholder", null)]));
+        AddScenarioFileError(errors);
         return errors.Count == 0 ? ValidationResult.Success() : ValidationResult.Error(OptionErrors.Describe(errors));
     }
 }

@@ -24,7 +24,8 @@ public sealed record MtaSettings(
     [property: Id(5)] double ClickRate = 0.1,
     [property: Id(6)] TimeSpan? FeedbackDelay = null,
     [property: Id(7)] int Seed = 0,
-    [property: Id(8)] MessageContent? Content = null)
+    [property: Id(8)] MessageContent? Content = null,
+    [property: Id(9)] SimulatorScenario? Scenario = null)
 {
     public static readonly TimeSpan DefaultFeedbackDelay = TimeSpan.FromSeconds(1);
 

@@ -177,6 +177,11 @@ public static class DeliveryRules
     /// <summary>R12: an SMTP delivery is email; its content parts are bounded and its subject is one line.</summary>
     private static void ValidateSmtp(DeliveryDefinition d, Action<string, string> add)
     {
+        if (d.Mta.Scenario is not null && d.Channel != Channel.Email)
+        {
+            add("mta.scenario", "A scenario spreads email recipients over domains (R12.5): use it with channel Email.");
+        }
+
         if (d.Mta.Kind == MtaKind.Smtp && d.Channel != Channel.Email)
         {
             add("mta.kind", "Smtp relays email; an SMS delivery uses the Simulated or External MTA.");
@@ -231,6 +236,16 @@ public static class DeliveryRules
         if (mta.FeedbackDelay is { } delay && (delay < TimeSpan.Zero || delay > TimeSpan.FromDays(1)))
         {
             add("mta.feedbackDelay", "Use a feedback delay from \"00:00:00\" to \"1.00:00:00\".");
+        }
+
+        if (mta.Scenario is { } scenario)
+        {
+            if (mta.Kind != MtaKind.Simulated)
+            {
+                add("mta.scenario", $"A scenario drives the simulated MTA (R12.5): use it with mta.kind Simulated, not {mta.Kind}.");
+            }
+
+            ScenarioRules.Validate(scenario, "mta.scenario", add);
         }
     }
 }

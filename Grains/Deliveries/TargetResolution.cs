@@ -60,6 +60,13 @@ public sealed record TargetResolution(IReadOnlyList<ExclusionEntry> Exclusions, 
         }
 
         var generated = definition.GeneratedTarget!;
+        if (definition.Mta.Scenario is { } scenario && definition.Channel == Channel.Email)
+        {
+            // R12.5: the addresses go on the scenario's domains by share.
+            var picker = new ScenarioDomainPicker(scenario);
+            return Enumerable.Range(0, generated.Count).Select(i => GeneratedRecipient(generated with { Domain = picker.DomainOf(i) }, i));
+        }
+
         return Enumerable.Range(0, generated.Count).Select(i => GeneratedRecipient(generated, i, definition.Channel));
     }
 
@@ -68,7 +75,8 @@ public sealed record TargetResolution(IReadOnlyList<ExclusionEntry> Exclusions, 
     /// quarantine. Email: <c>user{i}.s{seed}@{domain}</c>. SMS: a valid E.164 number (R2.2) in the
     /// country code +999, which the ITU keeps in reserve, so it is no one's real phone: <c>+999</c>,
     /// the seed's last five digits, then <c>i</c> in seven digits (15 digits in all, enough for the
-    /// 10,000,000 recipients a generated target may have); the domain is not used.
+    /// 10,000,000 recipients a generated target may have); the domain is not used. With a simulator
+    /// scenario (R12.5) the email domain is the scenario's, picked by share (<see cref="ScenarioDomainPicker"/>).
     /// </summary>
     public static Recipient GeneratedRecipient(GeneratedTarget target, int i, Channel channel = Channel.Email) => new(
         $"g{target.Seed}-{i}",

@@ -21,8 +21,11 @@ public static class SiloBuilderExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.AddMetrics();
         services.AddSingleton<DeliveryMetrics>();
+        services.TryAddSingleton(sp => new SimulatorClock(sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<SimulatedMta>();
         services.AddHostedService(sp => sp.GetRequiredService<SimulatedMta>());
+        services.AddSingleton<Mta.Scenarios.ScenarioSimulator>();
+        services.AddHostedService(sp => sp.GetRequiredService<Mta.Scenarios.ScenarioSimulator>());
         services.AddOptions<SmtpOptions>().BindConfiguration(SmtpOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<IValidateOptions<SmtpOptions>, SmtpOptionsValidator>();
         services.AddSingleton<SmtpRelay>();

@@ -64,8 +64,9 @@ public sealed partial class RecipientLogGrain(
         var now = time.GetUtcNow();
 
         // R12.1: over SMTP the message counts as relayed only once a transaction for it was answered
-        // (RecordSmtpReplyAsync); until then it stays ToDeliver, handed to the relay's queue.
-        var answeredLater = run.Mta.Kind == MtaKind.Smtp;
+        // (RecordSmtpReplyAsync); until then it stays ToDeliver, handed to the relay's queue. So does a
+        // simulated one under a scenario (R12.5), whose domains may defer it past their caps.
+        var answeredLater = run.Mta.Kind == MtaKind.Smtp || run.Mta.Scenario is not null;
         S.Run = run;
         S.Partition = order.Partition;
         S.RecipientIndex = order.RecipientIndex;

@@ -5,12 +5,16 @@ using Microsoft.Extensions.Logging;
 namespace DeliveryGrains.Mta;
 
 /// <summary>Routes each message to the MTA its delivery names.</summary>
-public sealed partial class MtaRouter(SimulatedMta simulator, SmtpRelay smtp, ILogger<MtaRouter> logger) : IMessageRelay
+public sealed partial class MtaRouter(SimulatedMta simulator, Scenarios.ScenarioSimulator scenarios, SmtpRelay smtp, ILogger<MtaRouter> logger) : IMessageRelay
 {
     public ValueTask RelayAsync(OutboundMessage message)
     {
         switch (message.Mta.Kind)
         {
+            case MtaKind.Simulated when message.Mta.Scenario is not null:
+                // R12.5: the scenario's domain takes it under its cap, or defers it.
+                scenarios.Accept(message);
+                break;
             case MtaKind.Simulated:
                 simulator.Accept(message);
                 break;

@@ -17,10 +17,12 @@ namespace DeliveryGrains.Mta;
 /// </summary>
 public sealed partial class SimulatedMta(
     IGrainFactory grains,
-    TimeProvider time,
+    SimulatorClock clock,
     IOptions<MtaOptions> options,
     ILogger<SimulatedMta> logger) : BackgroundService
 {
+    private readonly TimeProvider time = clock.Time;
+
     /// <summary>A batch that failed (say its partition's silo died) is offered again this often, this many times.</summary>
     private static readonly TimeSpan RedeliveryDelay = TimeSpan.FromSeconds(1);
     private const int MaxTries = 10;
@@ -36,6 +38,10 @@ public sealed partial class SimulatedMta(
         var events = SimulatedOutcomes.For(message, dueAt);
         Enqueue(new DueFeedback(message.DeliveryId, message.Partition, new LogFeedback(message.RecipientIndex, events), Tries: 0), dueAt);
     }
+
+    /// <summary>Posts <paramref name="events"/> of one message back to its log at <paramref name="dueAt"/>, batched with the rest due then.</summary>
+    internal void Schedule(OutboundMessage message, IReadOnlyList<FeedbackEvent> events, DateTimeOffset dueAt) =>
+        Enqueue(new DueFeedback(message.DeliveryId, message.Partition, new LogFeedback(message.RecipientIndex, events), Tries: 0), dueAt);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

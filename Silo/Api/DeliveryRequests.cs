@@ -35,7 +35,8 @@ public sealed record MtaDto(
     double? OpenRate,
     double? ClickRate,
     TimeSpan? FeedbackDelay,
-    int? Seed);
+    int? Seed,
+    SimulatorScenario? Scenario = null);
 
 public sealed record RecurrenceDto(TimeSpan? Every, int? Count, AggregationPeriod? AggregationPeriod);
 
@@ -82,6 +83,7 @@ public static class DeliveryRequestMapping
             ClickRate = dto.ClickRate ?? defaults.ClickRate,
             FeedbackDelay = dto.FeedbackDelay,
             Seed = dto.Seed ?? 0,
+            Scenario = dto.Scenario,
         };
     }
 }

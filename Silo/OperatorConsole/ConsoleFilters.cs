@@ -44,18 +44,24 @@ public sealed class AntiforgeryProblemFilter(IProblemDetailsService problems) : 
             return;
         }
 
-        context.HttpContext.Response.StatusCode = StatusCodes.Status400BadRequest;
-        await problems.WriteAsync(new ProblemDetailsContext
+        await WriteAsync(problems, context.HttpContext);
+        context.Result = new EmptyResult();
+        context.Cancel = true;
+    }
+
+    /// <summary>The 400 for a missing or stale token, also for a page that checks its token itself (an upload).</summary>
+    public static Task WriteAsync(IProblemDetailsService problems, HttpContext context)
+    {
+        context.Response.StatusCode = StatusCodes.Status400BadRequest;
+        return problems.WriteAsync(new ProblemDetailsContext
         {
-            HttpContext = context.HttpContext,
+            HttpContext = context,
             ProblemDetails =
             {
                 Status = StatusCodes.Status400BadRequest,
                 Title = "Form expired",
                 Detail = "The form's antiforgery token is missing or no longer valid (the page is old, or you signed in again since). Reload the page and send the form again.",
             },
-        });
-        context.Result = new EmptyResult();
-        context.Cancel = true;
+        }).AsTask();
     }
 }

@@ -10,6 +10,15 @@ public static class Format
 
     public static string Percent(double value) => value.ToString("0.#", CultureInfo.InvariantCulture) + " %";
 
+    /// <summary>"50 MiB", "256 KiB", "1,000 bytes".</summary>
+    public static string Bytes(long bytes) => bytes switch
+    {
+        >= 1L << 30 when bytes % (1L << 30) == 0 => $"{bytes >> 30} GiB",
+        >= 1L << 20 => (bytes / (double)(1L << 20)).ToString("0.#", CultureInfo.InvariantCulture) + " MiB",
+        >= 1L << 10 => (bytes / 1024.0).ToString("0.#", CultureInfo.InvariantCulture) + " KiB",
+        _ => bytes.ToString("N0", CultureInfo.InvariantCulture) + " bytes",
+    };
+
     public static string Invariant(double value) => value.ToString(CultureInfo.InvariantCulture);
 
     public static string Count(int count, string noun) => $"{count.ToString("N0", CultureInfo.InvariantCulture)} {noun}{(count == 1 ? "" : "s")}";

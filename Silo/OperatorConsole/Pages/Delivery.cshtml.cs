@@ -1,0 +1,196 @@
+using DeliveryGrains.Deliveries;
+using DeliveryGrains.Silo.Api;
+using DeliveryGrains.Silo.OperatorConsole.Charts;
+using DeliveryGrains.Silo.Security;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+
+namespace DeliveryGrains.Silo.OperatorConsole.Pages;
+
+/// <summary>
+/// The delivery page: the seed's Deployment block, kept live by <c>GET /api/deliveries/{id}/live</c>
+/// (the page's script listens; no page polls), its charts, the exclusions by reason once prepared,
+/// and the lifecycle buttons each role may use. Every handler calls the grain the API endpoint
+/// calls and is refused by <see cref="RequiresRoleFilter"/> (403 naming the role) without the role.
+/// </summary>
+public sealed class DeliveryModel(IGrainFactory grains) : PageModel
+{
+    /// <summary>The exclusions listed one by one under their counts; the rest are counted only.</summary>
+    public const int ExclusionRows = 50;
+
+    [BindProperty(SupportsGet = true, Name = "id")]
+    public string Id { get; set; } = "";
+
+    /// <summary>What the last action did, after its redirect ("prepared", "confirmed", …).</summary>
+    [BindProperty(SupportsGet = true, Name = "done")]
+    public string? Done { get; set; }
+
+    public DeliveryView View { get; private set; } = null!;
+
+    public IReadOnlyList<TimelinePoint> Points { get; private set; } = [];
+
+    /// <summary>The exclusions by reason (R2.1), when the user may read them and the delivery was prepared.</summary>
+    public IReadOnlyList<(ExclusionReason Reason, int Count)>? ExclusionsByReason { get; private set; }
+
+    public IReadOnlyList<ExclusionEntry> Exclusions { get; private set; } = [];
+
+    /// <summary>Why the exclusions are not shown, when the user may not read this delivery's logs.</summary>
+    public string? ExclusionsRefused { get; private set; }
+
+    public bool MayReadLogs { get; private set; }
+
+    /// <summary>Compute stats: the running figures read just before the recount, and the recount.</summary>
+    public (Kpis Running, Kpis Recount)? Recount { get; private set; }
+
+    public string? Error { get; private set; }
+
+    /// <summary>False when the id names no delivery: the page says so (404).</summary>
+    public bool Found { get; private set; }
+
+    public Task<IActionResult> OnGetAsync() => ShowAsync();
+
+    [Requires(ConsoleAction.PrepareDelivery)]
+    public Task<IActionResult> OnPostPrepareAsync() => ActAsync("prepared", (d, c) => d.PrepareAsync(c));
+
+    [Requires(ConsoleAction.ConfirmSend)]
+    public Task<IActionResult> OnPostConfirmAsync() => ActAsync("confirmed", (d, c) => d.ConfirmSendAsync(c));
+
+    [Requires(ConsoleAction.PauseResumeStop)]
+    public Task<IActionResult> OnPostPauseAsync() => ActAsync("paused", (d, c) => d.PauseAsync(c));
+
+    [Requires(ConsoleAction.PauseResumeStop)]
+    public Task<IActionResult> OnPostResumeAsync() => ActAsync("resumed", (d, c) => d.ResumeAsync(c));
+
+    [Requires(ConsoleAction.PauseResumeStop)]
+    public Task<IActionResult> OnPostStopAsync() => ActAsync("stopped", (d, c) => d.StopAsync(c));
+
+    /// <summary>R8.7: recounts from the logs and shows the recount beside the figures the page was showing.</summary>
+    [Requires(ConsoleAction.ComputeStats)]
+    public async Task<IActionResult> OnPostComputeStatsAsync()
+    {
+        if (BadId() is { } bad)
+        {
+            return bad;
+        }
+
+        try
+        {
+            var running = (await Delivery.GetViewAsync()).Kpis;
+            var recount = await Delivery.ComputeStatsAsync(User.ToCaller());
+            Recount = (running, recount);
+        }
+        catch (ConflictException ex)
+        {
+            Error = ex.Message;
+            Response.StatusCode = StatusCodes.Status409Conflict;
+        }
+        catch (NotFoundException)
+        {
+            return Missing();
+        }
+
+        return await ShowAsync(keepStatus: true);
+    }
+
+    /// <summary>The figures that differ between the running KPIs and the recount, by their Deployment names.</summary>
+    public static IReadOnlyList<(string Name, long Running, long Recount)> Differences(Kpis running, Kpis recount) =>
+        [.. Figures(running).Zip(Figures(recount), (r, c) => (r.Name, Running: r.Value, Recount: c.Value)).Where(f => f.Running != f.Recount)];
+
+    public static IEnumerable<(string Name, long Value)> Figures(Kpis k) =>
+    [
+        ("To deliver", k.ToDeliver), ("Sent", k.Sent), ("Delivered", k.Delivered), ("Bounces + errors", k.BouncesAndErrors),
+        ("Opens", k.Opens), ("Clicks", k.Clicks), ("Pending", k.Pending), ("Awaiting retry", k.AwaitingRetry),
+    ];
+
+    public string ChartsMarkup => DeliveryCharts.Render(Points);
+
+    private IDeliveryGrain Delivery => grains.GetGrain<IDeliveryGrain>(Id);
+
+    private async Task<IActionResult> ActAsync(string done, Func<IDeliveryGrain, Caller, Task> action)
+    {
+        if (BadId() is { } bad)
+        {
+            return bad;
+        }
+
+        try
+        {
+            await action(Delivery, User.ToCaller());
+        }
+        catch (ConflictException ex)
+        {
+            Error = ex.Message;
+            Response.StatusCode = StatusCodes.Status409Conflict;
+            return await ShowAsync(keepStatus: true);
+        }
+        catch (NotFoundException)
+        {
+            return Missing();
+        }
+
+        return RedirectToPage("/Delivery", new { id = Id, done });
+    }
+
+    private async Task<IActionResult> ShowAsync(bool keepStatus = false)
+    {
+        ViewData["Section"] = "deliveries";
+        if (BadId() is { } bad)
+        {
+            return bad;
+        }
+
+        try
+        {
+            View = await Delivery.GetViewAsync();
+        }
+        catch (NotFoundException)
+        {
+            return Missing();
+        }
+
+        Found = true;
+        ViewData["Title"] = View.Name;
+        Points = (await Delivery.GetTimelineAsync()).Points;
+        if (View.Status != DeliveryStatus.Draft && View.Recurrence is null)
+        {
+            try
+            {
+                Exclusions = await Delivery.ListExclusionsAsync(User.ToCaller());
+                ExclusionsByReason = [.. Exclusions.GroupBy(e => e.Reason).OrderBy(g => g.Key).Select(g => (g.Key, g.Count()))];
+                MayReadLogs = true;
+            }
+            catch (MissingRoleException)
+            {
+                ExclusionsRefused = $"The exclusions and sending logs of this delivery are readable by an administrator or by its creator, {View.CreatedBy}.";
+            }
+        }
+
+        if (!keepStatus)
+        {
+            Response.StatusCode = StatusCodes.Status200OK;
+        }
+
+        return Page();
+    }
+
+    private IActionResult? BadId()
+    {
+        if (RouteIds.Problem(new RouteValueDictionary { ["id"] = Id }) is { } errors)
+        {
+            Error = errors["id"][0];
+            return Missing(StatusCodes.Status400BadRequest);
+        }
+
+        return null;
+    }
+
+    private IActionResult Missing(int status = StatusCodes.Status404NotFound)
+    {
+        ViewData["Section"] = "deliveries";
+        ViewData["Title"] = "No such delivery";
+        Found = false;
+        Error ??= $"No delivery has the id '{Id}'.";
+        Response.StatusCode = status;
+        return Page();
+    }
+}

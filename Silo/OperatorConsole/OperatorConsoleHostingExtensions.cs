@@ -1,5 +1,6 @@
 using DeliveryGrains.Silo.Security;
 using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Mvc.ApplicationParts;
 using Microsoft.Extensions.FileProviders;
@@ -20,6 +21,12 @@ public static class OperatorConsoleHostingExtensions
         var services = builder.Services;
         services.AddOptions<OperatorConsoleOptions>().BindConfiguration(OperatorConsoleOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         var console = builder.Configuration.GetSection(OperatorConsoleOptions.Section).Get<OperatorConsoleOptions>() ?? new();
+
+        var keys = services.AddDataProtection().SetApplicationName("DeliveryGrains.Console");
+        if (!string.IsNullOrWhiteSpace(console.KeyRingPath))
+        {
+            keys.PersistKeysToFileSystem(KeyRing(console.KeyRingPath));
+        }
 
         // A request without an API key is whoever the console's cookie says.
         services.Configure<CallerSchemeOptions>(o => o.Interactive = ConsoleSignIn.SchemeName);
@@ -62,6 +69,24 @@ public static class OperatorConsoleHostingExtensions
         foreach (var part in ApplicationPartFactory.GetApplicationPartFactory(assembly).GetApplicationParts(assembly))
         {
             parts.ApplicationParts.Add(part);
+        }
+    }
+
+    /// <summary>The shared key-ring folder, created when missing; a folder the silo cannot use stops it at start, naming the key.</summary>
+    private static DirectoryInfo KeyRing(string path)
+    {
+        try
+        {
+            var folder = Directory.CreateDirectory(path);
+            var probe = Path.Combine(folder.FullName, $".write-check-{Environment.ProcessId}");
+            File.WriteAllText(probe, "");
+            File.Delete(probe);
+            return folder;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            throw new OptionsValidationException($"{OperatorConsoleOptions.Section}:{nameof(OperatorConsoleOptions.KeyRingPath)}", typeof(string),
+                [$"{OperatorConsoleOptions.Section}:{nameof(OperatorConsoleOptions.KeyRingPath)} '{path}' is not a folder this silo can write: {ex.Message}"]);
         }
     }
 

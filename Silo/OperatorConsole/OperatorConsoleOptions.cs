@@ -14,4 +14,10 @@ public sealed class OperatorConsoleOptions
     /// <summary>How long a sign-in lasts without a request (sliding; default 8 hours).</summary>
     [Range(typeof(TimeSpan), "00:01:00", "30.00:00:00")]
     public TimeSpan SessionLifetime { get; set; } = TimeSpan.FromHours(8);
+
+    /// <summary>
+    /// A folder for the data-protection keys that seal sign-in cookies and antiforgery tokens; every
+    /// silo of a cluster given the same folder accepts the others' cookies. Null: ASP.NET Core's default.
+    /// </summary>
+    public string? KeyRingPath { get; set; }
 }

@@ -48,12 +48,14 @@ public sealed partial class DemoRunner(
     {
         var console = AnsiConsole.Console;
         var address = server.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault() ?? "http://127.0.0.1:8080";
-        console.MarkupLineInterpolated($"Operator console: [link]{address}/[/] (sign in with a key of Security:Users)   Orleans dashboard: [link]{address}/dashboard[/]   API: {address}/api   OpenAPI: {address}/openapi/v1.json");
+        console.MarkupLineInterpolated($"Operator console: [link]{address}/[/] (sign in with the API key of a user of Security:Users)");
+        console.MarkupLineInterpolated($"Orleans dashboard: [link]{address}/dashboard[/]   API: {address}/api   OpenAPI: {address}/openapi/v1.json");
 
         var id = Guid.NewGuid().ToString("N");
         var delivery = grains.GetGrain<IDeliveryGrain>(id);
         await delivery.CreateAsync(Definition(), Operator);
         console.MarkupLineInterpolated($"Delivery [bold]{id}[/]: {settings.Recipients:N0} generated recipients, email with the Email Feedback Service, simulated Enhanced MTA.");
+        console.MarkupLineInterpolated($"Watch it live in the console: [link]{address}/deliveries/{id}[/]");
         var prepared = await delivery.PrepareAsync(Operator);
         console.Write(Tables.Preparation(prepared));
         var started = await delivery.ConfirmSendAsync(Operator);

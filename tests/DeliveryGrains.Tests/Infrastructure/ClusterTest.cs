@@ -47,14 +47,14 @@ public abstract class ClusterTest(ClusterFixture fixture)
         return delivery;
     }
 
-    /// <summary>Creates, prepares and confirms a delivery, then waits until every message was relayed and counted.</summary>
-    protected async Task<IDeliveryGrain> StartAsync(DeliveryDefinition definition)
+    /// <summary>Creates, prepares and confirms a delivery, then waits (10 s unless told) until every message was relayed and counted.</summary>
+    protected async Task<IDeliveryGrain> StartAsync(DeliveryDefinition definition, TimeSpan? timeout = null)
     {
         var delivery = await PrepareAsync(definition);
         await delivery.ConfirmSendAsync(TestData.Alice);
         await ViewUntil(delivery,
             v => v.Status is DeliveryStatus.Sent or DeliveryStatus.Finished && v.Kpis.Sent == v.Kpis.ToDeliver,
-            "every message relayed and counted");
+            "every message relayed and counted", timeout);
         return delivery;
     }
 

@@ -59,7 +59,8 @@ public sealed class ManualClock(DateTimeOffset start) : TimeProvider
     public void Advance(TimeSpan by) => Interlocked.Add(ref _ticks, by.Ticks);
 }
 
-[CollectionDefinition(Name)]
+/// <summary>Runs alone, after the parallel collections, so its silo takes no CPU from the shared cluster's time-bounded waits.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
 public sealed class ScenarioCollection : ICollectionFixture<ScenarioClusterFixture>
 {
     public const string Name = "scenario";

@@ -35,13 +35,14 @@ public static class ClientHostingExtensions
                 cluster.ServiceId = connection.Value.ServiceId;
             });
             // Durable mode: the silos' gateways are read from the membership table, as the silos write it.
-            if (string.Equals(builder.Configuration["DeliveryGrains:Storage"], "Postgres", StringComparison.OrdinalIgnoreCase))
+            if (builder.Configuration["DeliveryGrains:Storage"] is { } storage
+                && (string.Equals(storage, "Postgres", StringComparison.OrdinalIgnoreCase) || string.Equals(storage, "AdoNet", StringComparison.OrdinalIgnoreCase)))
             {
                 var connectionString = builder.Configuration.GetConnectionString("Postgres");
                 if (string.IsNullOrWhiteSpace(connectionString))
                 {
                     throw new OptionsValidationException("ConnectionStrings:Postgres", typeof(string),
-                        ["DeliveryGrains:Storage is Postgres but ConnectionStrings:Postgres is empty; give the Npgsql connection string the silos use."]);
+                        [$"DeliveryGrains:Storage is {storage} but ConnectionStrings:Postgres is empty; give the Npgsql connection string the silos use."]);
                 }
 
                 client.UseAdoNetClustering(o =>

@@ -47,7 +47,8 @@ public sealed partial class HostedClusterConnection(
     }
 
     private string Unreachable() =>
-        string.Equals(configuration["DeliveryGrains:Storage"], "Postgres", StringComparison.OrdinalIgnoreCase)
+        configuration["DeliveryGrains:Storage"] is { } storage
+            && (string.Equals(storage, "Postgres", StringComparison.OrdinalIgnoreCase) || string.Equals(storage, "AdoNet", StringComparison.OrdinalIgnoreCase))
             ? $"Cannot reach a DeliveryGrains silo of cluster '{options.Value.ClusterId}' listed in the database of ConnectionStrings:Postgres: start one in durable mode (DeliveryGrains__Storage=Postgres)"
             : $"Cannot reach the DeliveryGrains silo at localhost:{options.Value.GatewayPort}: start it with `dotnet run --project Silo`";
 

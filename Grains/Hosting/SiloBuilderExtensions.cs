@@ -5,7 +5,9 @@ using Microsoft.Extensions.Options;
 using Microsoft.Extensions.DependencyInjection;
 using DeliveryGrains.Hosting.Storage;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Orleans.Configuration;
 using Orleans.Runtime.Hosting;
+using Orleans.Storage;
 
 namespace DeliveryGrains.Hosting;
 
@@ -63,6 +65,31 @@ public static class SiloBuilderExtensions
         foreach (var name in new[] { StorageNames.Deliveries, StorageNames.Logs, StorageNames.Addresses })
         {
             services.AddGrainStorage(name, (sp, _) => sp.GetRequiredService<PostgresGrainStorage>());
+        }
+
+        return silo;
+    }
+
+    /// <summary>
+    /// Durable mode's grain state through the stock <c>Microsoft.Orleans.Persistence.AdoNet</c> provider
+    /// (one statement per write, the state in Orleans' binary serialization), on the table, functions and
+    /// <c>OrleansQuery</c> rows of the project's migration <c>0004_adonet_grain_state.sql</c>, migrated at
+    /// the silo's first start stage like the rest of the schema. No bulk survey: a recount asks each log.
+    /// </summary>
+    public static ISiloBuilder UseAdoNetPersistence(this ISiloBuilder silo, string connectionString, string invariant)
+    {
+        var services = silo.Services;
+        services.AddOptions<PostgresStorageOptions>().Configure(o => o.ConnectionString = connectionString).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, PostgresSchemaParticipant>();
+        foreach (var name in new[] { StorageNames.Deliveries, StorageNames.Logs, StorageNames.Addresses })
+        {
+            silo.AddAdoNetGrainStorage(name, o =>
+            {
+                o.Invariant = invariant;
+                o.ConnectionString = connectionString;
+            });
+            services.AddOptions<AdoNetGrainStorageOptions>(name)
+                .Configure<Orleans.Serialization.Serializer>((o, serializer) => o.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer));
         }
 
         return silo;

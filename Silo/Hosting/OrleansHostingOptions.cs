@@ -51,5 +51,10 @@ public enum PlacementMode
 public enum StorageMode
 {
     Memory,
+
+    /// <summary>PostgreSQL, grain state through the project's group-commit storage.</summary>
     Postgres,
+
+    /// <summary>PostgreSQL, grain state through the stock Orleans ADO.NET provider (one statement per write).</summary>
+    AdoNet,
 }

@@ -22,7 +22,7 @@ public static class SiloHostingExtensions
         var orleans = builder.Configuration.GetSection(OrleansHostingOptions.Section).Get<OrleansHostingOptions>() ?? new();
         var storage = builder.Configuration.GetValue($"{DeliveryEngineOptions.Section}:Storage", StorageMode.Memory);
         string? postgres = null;
-        if (storage == StorageMode.Postgres)
+        if (storage is StorageMode.Postgres or StorageMode.AdoNet)
         {
             postgres = builder.Configuration.GetConnectionString("Postgres");
             if (PostgresConnection.Problem(postgres) is { } problem)
@@ -42,7 +42,7 @@ public static class SiloHostingExtensions
             }
             else
             {
-                silo.UsePostgresCluster(orleans, postgres);
+                silo.UsePostgresCluster(orleans, postgres, storage);
             }
 
             // The dashboard's Trace page streams the silo's log (addresses, ids) to whoever opens it: never served.
@@ -67,7 +67,7 @@ public static class SiloHostingExtensions
     /// queries from the project's <c>OrleansQuery</c> rows) and grain state in the project's own
     /// PostgreSQL storage; the schema is migrated before clustering starts.
     /// </summary>
-    private static ISiloBuilder UsePostgresCluster(this ISiloBuilder silo, OrleansHostingOptions orleans, string connectionString)
+    private static ISiloBuilder UsePostgresCluster(this ISiloBuilder silo, OrleansHostingOptions orleans, string connectionString, StorageMode storage)
     {
         silo.Configure<ClusterOptions>(o =>
         {
@@ -98,7 +98,9 @@ public static class SiloHostingExtensions
             o.Invariant = PostgresInvariant;
             o.ConnectionString = PostgresConnection.WithPoolCap(connectionString, 16);
         });
-        return silo.UsePostgresPersistence(connectionString);
+        return storage == StorageMode.AdoNet
+            ? silo.UseAdoNetPersistence(connectionString, PostgresInvariant)
+            : silo.UsePostgresPersistence(connectionString);
     }
 
     private const string PostgresInvariant = "Npgsql";

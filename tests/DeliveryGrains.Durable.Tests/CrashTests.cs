@@ -15,14 +15,16 @@ public sealed class CrashTests(PostgresServer server, ITestOutputHelper output)
     /// <summary>Partitions small enough that a few hundred recipients make several.</summary>
     private static readonly Dictionary<string, string> SmallPartitions = new() { ["DeliveryGrains__PartitionSize"] = "64" };
 
-    [Fact]
+    [Theory]
+    [InlineData("Postgres")]
+    [InlineData("AdoNet")]
     [Trait("Area", "Durable")]
     [Trait("Rule", "R8.7")]
     [Trait("Rule", "R7.3")]
-    public async Task A_delivery_finishes_with_exact_counts_when_one_of_two_silos_is_killed_while_it_relays()
+    public async Task A_delivery_finishes_with_exact_counts_when_one_of_two_silos_is_killed_while_it_relays(string storage)
     {
         const int recipients = 3000;
-        await using var cluster = await SiloCluster.StartAsync(server, "crash", silos: 2, output);
+        await using var cluster = await SiloCluster.StartAsync(server, "crash", silos: 2, output, On(storage));
         var id = await cluster.StartDeliveryAsync(new
         {
             name = "Crash",
@@ -47,14 +49,16 @@ public sealed class CrashTests(PostgresServer server, ITestOutputHelper output)
         await cluster.AssertExactAsync(id, finished, recipients);
     }
 
-    [Fact]
+    [Theory]
+    [InlineData("Postgres")]
+    [InlineData("AdoNet")]
     [Trait("Area", "Durable")]
     [Trait("Rule", "R7.1")]
     [Trait("Rule", "R8.7")]
-    public async Task Retries_waiting_when_one_of_two_silos_is_killed_are_relayed_by_the_survivor()
+    public async Task Retries_waiting_when_one_of_two_silos_is_killed_are_relayed_by_the_survivor(string storage)
     {
         const int recipients = 400;
-        await using var cluster = await SiloCluster.StartAsync(server, "retries", silos: 2, output, SmallPartitions);
+        await using var cluster = await SiloCluster.StartAsync(server, "retries", silos: 2, output, On(storage, SmallPartitions));
         var id = await cluster.StartDeliveryAsync(new
         {
             name = "Crash during retries",
@@ -108,18 +112,20 @@ public sealed class CrashTests(PostgresServer server, ITestOutputHelper output)
         Assert.True(retries >= waiting.Count, $"the survivor relayed {retries} retries for {waiting.Count} logs awaiting one");
     }
 
-    [Fact]
+    [Theory]
+    [InlineData("Postgres")]
+    [InlineData("AdoNet")]
     [Trait("Area", "Durable")]
     [Trait("Rule", "R7.3")]
     [Trait("Rule", "R6.6")]
     [Trait("Rule", "R8.7")]
-    public async Task A_delivery_finishes_when_a_silo_is_killed_as_its_validity_period_ends()
+    public async Task A_delivery_finishes_when_a_silo_is_killed_as_its_validity_period_ends(string storage)
     {
         const int recipients = 1024;
         // Failure detection slower than the margin the kill leaves before the validity end: the expiry
         // starts while the killed silo is still a member, whatever the machine's load.
         await using var cluster = await SiloCluster.StartAsync(server, "validity", silos: 2, output,
-            new Dictionary<string, string>(SmallPartitions) { ["Orleans__Membership__ProbeTimeout"] = "00:00:03" });
+            On(storage, new Dictionary<string, string>(SmallPartitions) { ["Orleans__Membership__ProbeTimeout"] = "00:00:03" }));
         var id = await cluster.StartDeliveryAsync(new
         {
             name = "Crash at validity end",
@@ -191,15 +197,17 @@ public sealed class CrashTests(PostgresServer server, ITestOutputHelper output)
         }
     }
 
-    [Fact]
+    [Theory]
+    [InlineData("Postgres")]
+    [InlineData("AdoNet")]
     [Trait("Area", "Durable")]
     [Trait("Rule", "R8.7")]
     [Trait("Rule", "R7.3")]
-    public async Task A_delivery_spread_over_three_silos_finishes_with_exact_counts_when_one_is_killed_during_feedback()
+    public async Task A_delivery_spread_over_three_silos_finishes_with_exact_counts_when_one_is_killed_during_feedback(string storage)
     {
         const int recipients = 1200;
         await using var cluster = await SiloCluster.StartAsync(server, "three", silos: 3, output,
-            new Dictionary<string, string> { ["DeliveryGrains__PartitionSize"] = "128" });
+            On(storage, new Dictionary<string, string> { ["DeliveryGrains__PartitionSize"] = "128" }));
         string Profile(int i) => $"p-{i}";
         var id = await cluster.StartDeliveryAsync(new
         {
@@ -252,15 +260,17 @@ public sealed class CrashTests(PostgresServer server, ITestOutputHelper output)
         }
     }
 
-    [Fact]
+    [Theory]
+    [InlineData("Postgres")]
+    [InlineData("AdoNet")]
     [Trait("Area", "Durable")]
     [Trait("Rule", "R2")]
     [Trait("Rule", "R8.7")]
-    public async Task A_stop_during_a_failover_is_answered_and_reaches_every_partition()
+    public async Task A_stop_during_a_failover_is_answered_and_reaches_every_partition(string storage)
     {
         const int recipients = 1000;
         await using var cluster = await SiloCluster.StartAsync(server, "stopfail", silos: 2, output,
-            new Dictionary<string, string> { ["DeliveryGrains__PartitionSize"] = "16" });
+            On(storage, new Dictionary<string, string> { ["DeliveryGrains__PartitionSize"] = "16" }));
         var id = await cluster.StartDeliveryAsync(new
         {
             name = "Stop during failover",
@@ -297,6 +307,13 @@ public sealed class CrashTests(PostgresServer server, ITestOutputHelper output)
         await cluster.AssertExactAsync(id, stopped, recipients);
         Assert.Equal(0, await host.CounterAsync("deliverygrains_messages_relayed", "attempt=\"retry\""));
     }
+
+    /// <summary>
+    /// Silo settings on a grain state storage: <c>Postgres</c> (the project's group-commit storage) or
+    /// <c>AdoNet</c> (the stock Orleans ADO.NET provider); both keep membership and reminders in PostgreSQL.
+    /// </summary>
+    private static Dictionary<string, string> On(string storage, IReadOnlyDictionary<string, string>? settings = null) =>
+        new(settings ?? new Dictionary<string, string>()) { ["DeliveryGrains__Storage"] = storage };
 
     /// <summary>Until the wall clock reaches <paramref name="instant"/>: the moment is the event.</summary>
     private static async Task UntilClockAsync(DateTimeOffset instant)

@@ -131,7 +131,9 @@ public sealed class CrashTests(PostgresServer server, ITestOutputHelper output)
             name = "Crash at validity end",
             channel = "Email",
             emailFeedbackService = true,
-            validityPeriod = "00:00:24",
+            // Long enough for every outcome below to settle first on either storage on a loaded machine:
+            // the kill waits for the clock anyway.
+            validityPeriod = "00:01:00",
             retryPeriod = "00:00:04",
             maxRetries = 3,
             recipients = Enumerable.Range(0, recipients).Select(i => new { profileId = $"p-{i}", address = $"p{i}@example.test" }).ToArray(),
@@ -162,7 +164,7 @@ public sealed class CrashTests(PostgresServer server, ITestOutputHelper output)
             _ => null,
         }).OfType<object>().ToArray();
         await cluster.Admin.PostJsonAsync("/api/mta/feedback", feedback).ExpectAsync(System.Net.HttpStatusCode.Accepted);
-        var view = await cluster.Admin.UntilAsync(id, v => v.Kpi("awaitingRetry") == recipients / 4 && v.Kpi("pending") == recipients / 4);
+        var view = await cluster.Admin.UntilAsync(id, v => v.Kpi("awaitingRetry") == recipients / 4 && v.Kpi("pending") == recipients / 4, TimeSpan.FromSeconds(45));
         var validUntil = view.GetProperty("validUntil").GetDateTimeOffset();
 
         // Just before the validity timer fires: the failover has not even begun when the expiry starts.

@@ -52,13 +52,18 @@ public sealed class SiloCluster : IAsyncDisposable
     {
         var database = await server.CreateDatabaseAsync(name);
         var clusterId = $"{name}-{Guid.NewGuid():N}"[..Math.Min(name.Length + 9, 40)];
-        var processes = Enumerable.Range(0, silos).Select(i => SiloProcess.Start(database, clusterId, ((char)('a' + i)).ToString(), settings)).ToList();
+        var processes = new List<SiloProcess>();
         var cluster = new SiloCluster(database, clusterId, processes, output);
         try
         {
-            foreach (var silo in processes)
+            // One at a time: a silo joins once the ones before it serve, so on a loaded machine no
+            // joining silo fails its connectivity check against a silo still starting.
+            for (var i = 0; i < silos; i++)
             {
+                var silo = SiloProcess.Start(database, clusterId, ((char)('a' + i)).ToString(), settings);
+                processes.Add(silo);
                 await silo.UntilServingAsync();
+                await cluster.UntilMembersAsync(Active, i + 1, TimeSpan.FromSeconds(120));
             }
 
             await cluster.UntilMembersAsync(Active, silos, TimeSpan.FromSeconds(60));

@@ -122,7 +122,7 @@ public sealed class SiloProcess : IAsyncDisposable
     public async Task UntilServingAsync()
     {
         using var client = new HttpClient { BaseAddress = Address, Timeout = TimeSpan.FromSeconds(5) };
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(120);
         using var poll = new PeriodicTimer(TimeSpan.FromMilliseconds(200));
         do
         {
@@ -146,7 +146,7 @@ public sealed class SiloProcess : IAsyncDisposable
         }
         while (DateTime.UtcNow < deadline && await poll.WaitForNextTickAsync());
 
-        Assert.Fail($"The silo did not serve /openapi/v1.json within 60 s. {Output}");
+        Assert.Fail($"The silo did not serve /openapi/v1.json within 120 s. {Output}");
     }
 
     /// <summary>
@@ -170,6 +170,18 @@ public sealed class SiloProcess : IAsyncDisposable
 
         return (long)sum;
     }
+
+    /// <summary>
+    /// SIGSTOP: the process keeps its sockets but answers nothing, so the other silos' probes time out
+    /// (never refused at once, as a killed process's are) and failure detection takes its full course.
+    /// </summary>
+    public void Freeze()
+    {
+        Assert.Equal(0, SendSignal(_process.Id, 19));
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int SendSignal(int pid, int signal);
 
     /// <summary>SIGKILL, no shutdown: the silo's activations, timers, unsaved work and simulated MTA queue are lost.</summary>
     public void Kill()

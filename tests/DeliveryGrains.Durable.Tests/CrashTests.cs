@@ -131,9 +131,10 @@ public sealed class CrashTests(PostgresServer server, ITestOutputHelper output)
             name = "Crash at validity end",
             channel = "Email",
             emailFeedbackService = true,
-            // Long enough for every outcome below to settle first on either storage on a loaded machine:
-            // the kill waits for the clock anyway.
-            validityPeriod = "00:01:00",
+            // Long enough for every outcome below and the retries they call for to settle first on either
+            // storage on a loaded machine (each is waited for; the freeze asserts it came first): the
+            // kill waits for the clock anyway.
+            validityPeriod = "00:01:30",
             retryPeriod = "00:00:04",
             maxRetries = 3,
             recipients = Enumerable.Range(0, recipients).Select(i => new { profileId = $"p-{i}", address = $"p{i}@example.test" }).ToArray(),
@@ -163,9 +164,13 @@ public sealed class CrashTests(PostgresServer server, ITestOutputHelper output)
             2 => Api.Event(id, Profile(i), "SoftBounce", "MailboxFull"),
             _ => null,
         }).OfType<object>().ToArray();
-        await cluster.Admin.PostJsonAsync("/api/mta/feedback", feedback).ExpectAsync(System.Net.HttpStatusCode.Accepted);
+        await cluster.PostFeedbackUntilAppliedAsync(feedback, TimeSpan.FromSeconds(45));
         var view = await cluster.Admin.UntilAsync(id, v => v.Kpi("awaitingRetry") == recipients / 4 && v.Kpi("pending") == recipients / 4, TimeSpan.FromSeconds(45));
         var validUntil = view.GetProperty("validUntil").GetDateTimeOffset();
+
+        // Every soft bounce's retry went out before the freeze (the expected two attempts), not hoped
+        // to by the clock: the silos' relay counters say so.
+        await UntilRetriesRelayedAsync(cluster, recipients / 4, TimeSpan.FromSeconds(45));
 
         // Just before the validity timer fires the silo stops answering (frozen: its probes time out,
         // 2 × 3 s at the least before it can be declared dead), and dies once the period is over: the
@@ -220,7 +225,9 @@ public sealed class CrashTests(PostgresServer server, ITestOutputHelper output)
             name = "Crash of one of three",
             channel = "Email",
             emailFeedbackService = true,
-            validityPeriod = "00:00:40",
+            // Every outcome the test posts, the second half through the failover, is applied long before
+            // the validity end (asserted below): an event applied after it would find its log Expired.
+            validityPeriod = "00:02:00",
             retryPeriod = "00:00:03",
             maxRetries = 2,
             recipients = Enumerable.Range(0, recipients).Select(i => new { profileId = Profile(i), address = $"p{i}@example.test" }).ToArray(),
@@ -244,18 +251,22 @@ public sealed class CrashTests(PostgresServer server, ITestOutputHelper output)
             _ => Api.Event(id, Profile(i), "Delivered"),
         };
         var before = Enumerable.Range(0, recipients / 2).Select(Outcome).ToArray();
-        await cluster.Admin.PostJsonAsync("/api/mta/feedback", before).ExpectAsync(System.Net.HttpStatusCode.Accepted);
+        await cluster.PostFeedbackUntilAppliedAsync(before, TimeSpan.FromSeconds(60));
         var killedAt = await cluster.Admin.UntilAsync(id, v => v.Kpi("pending") == recipients / 2, TimeSpan.FromSeconds(30));
+        var validUntil = killedAt.GetProperty("validUntil").GetDateTimeOffset();
         cluster.Kill(killed);
 
         // The other half through a survivor during the failover: a batch refused while the dead silo's
-        // grains move is posted again (event ids make a repeat harmless) until it is accepted.
+        // grains move, or the events of a log the silo could not reach yet (rejected inside a 202), are
+        // posted again (event ids make a repeat harmless) until every event is accepted.
         var after = Enumerable.Range(recipients / 2, recipients / 2).Select(Outcome).ToArray();
-        var refused = await cluster.PostUntilAcceptedAsync("/api/mta/feedback", after, TimeSpan.FromSeconds(90));
+        var (refused, rejected) = await cluster.PostFeedbackUntilAppliedAsync(after, TimeSpan.FromSeconds(90));
+        var margin = validUntil - DateTimeOffset.UtcNow;
+        Assert.True(margin > TimeSpan.Zero, $"The last outcome was applied {-margin.TotalSeconds:F1} s after the validity end: the machine was too slow for this test.");
 
         var dead = await cluster.UntilDeclaredDeadAsync(killed);
         var (finished, failures) = await cluster.UntilFinishedAsync(id, TimeSpan.FromSeconds(120));
-        output.WriteLine($"{spread}; killed silo {killed.Name} (the delivery's) at pending {killedAt.Kpi("pending")}; the second half refused {refused} times; " +
+        output.WriteLine($"{spread}; killed silo {killed.Name} (the delivery's) at pending {killedAt.Kpi("pending")}; the second half refused whole {refused} times, {rejected} of its events rejected and posted again, all applied {margin.TotalSeconds:F0} s before the validity end; " +
             $"declared dead {dead.TotalSeconds:F1} s later; Finished {cluster.SinceKill.TotalSeconds:F1} s after the kill; {failures} view calls failed");
         var final = (await cluster.AssertExactAsync(id, finished, recipients)).ToDictionary(l => l.GetProperty("profileId").GetString()!);
         for (var i = 0; i < recipients; i++)
@@ -329,6 +340,30 @@ public sealed class CrashTests(PostgresServer server, ITestOutputHelper output)
         {
             await clock.WaitForNextTickAsync();
         }
+    }
+
+    /// <summary>Until the silos still running relayed <paramref name="count"/> retries between them.</summary>
+    private static async Task UntilRetriesRelayedAsync(SiloCluster cluster, int count, TimeSpan within)
+    {
+        var deadline = DateTime.UtcNow + within;
+        using var poll = new PeriodicTimer(TimeSpan.FromMilliseconds(200));
+        long relayed;
+        do
+        {
+            relayed = 0;
+            foreach (var silo in cluster.Silos.Where(s => !s.Killed))
+            {
+                relayed += await silo.CounterAsync("deliverygrains_messages_relayed", "attempt=\"retry\"");
+            }
+
+            if (relayed >= count)
+            {
+                return;
+            }
+        }
+        while (DateTime.UtcNow < deadline && await poll.WaitForNextTickAsync());
+
+        Assert.Fail($"{relayed} retries relayed within {within.TotalSeconds:F0} s instead of {count}.");
     }
 
     private static string Phase(JsonElement log) => log.GetProperty("phase").GetString()!;

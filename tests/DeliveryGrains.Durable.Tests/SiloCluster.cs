@@ -88,12 +88,17 @@ public sealed class SiloCluster : IAsyncDisposable
     }
 
     /// <summary>
-    /// Posts a body through the first silo still running until it answers 202, within a bound; answers
-    /// how many times it was refused (a failover can refuse a call until the dead silo's grains move).
+    /// Posts MTA feedback through the first silo still running until every event is answered
+    /// <c>accepted</c> or <c>duplicate</c>, within a bound. A 202 can still reject single events whose log
+    /// could not be reached after the silo's own retries (a failover moves the dead silo's grains):
+    /// those, and a whole batch answered 5xx or timed out, are posted again (their event ids make a
+    /// repeat harmless), so every event is applied once the call returns, by construction. Answers how
+    /// many posts were refused whole and how many events were rejected and posted again.
     /// </summary>
-    public async Task<int> PostUntilAcceptedAsync(string path, object body, TimeSpan within)
+    public async Task<(int Refused, int Rejected)> PostFeedbackUntilAppliedAsync(IReadOnlyList<object> events, TimeSpan within)
     {
-        var refused = 0;
+        var (refused, rejected) = (0, 0);
+        var outstanding = events.ToList();
         var deadline = DateTime.UtcNow + within;
         using var poll = new PeriodicTimer(TimeSpan.FromMilliseconds(500));
         var last = "";
@@ -101,26 +106,43 @@ public sealed class SiloCluster : IAsyncDisposable
         {
             try
             {
-                using var response = await Admin.PostJsonAsync(path, body);
+                using var response = await Admin.PostJsonAsync("/api/mta/feedback", outstanding);
+                last = $"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}";
                 if (response.StatusCode == HttpStatusCode.Accepted)
                 {
-                    return refused;
-                }
+                    var answer = JsonDocument.Parse(last[(last.IndexOf(':') + 2)..]).RootElement;
+                    var again = new List<object>();
+                    foreach (var rejection in answer.GetProperty("rejected").EnumerateArray())
+                    {
+                        var error = rejection.GetProperty("error").GetString()!;
+                        Assert.True(error.Contains("could not be stored now", StringComparison.Ordinal), $"an event was rejected for good: {rejection}");
+                        again.Add(outstanding[rejection.GetProperty("index").GetInt32()]);
+                    }
 
-                last = $"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}";
-                Assert.True((int)response.StatusCode >= 500, $"{path} refused for good: {last}");
+                    Assert.Equal(outstanding.Count, answer.GetProperty("accepted").GetInt32() + answer.GetProperty("duplicates").GetInt32() + again.Count);
+                    rejected += again.Count;
+                    outstanding = again;
+                    if (outstanding.Count == 0)
+                    {
+                        return (refused, rejected);
+                    }
+                }
+                else
+                {
+                    Assert.True((int)response.StatusCode >= 500, $"feedback refused for good: {last}");
+                    refused++;
+                }
             }
             catch (TaskCanceledException)
             {
                 last = "timed out";
+                refused++;
             }
-
-            refused++;
         }
         while (DateTime.UtcNow < deadline && await poll.WaitForNextTickAsync());
 
-        Assert.Fail($"{path} not accepted within {within.TotalSeconds:F0} s; last answer {last}. {Output}");
-        return refused;
+        Assert.Fail($"{outstanding.Count} feedback events not applied within {within.TotalSeconds:F0} s; last answer {last}. {Output}");
+        return (refused, rejected);
     }
 
     /// <summary>Activations of a grain type (as Orleans' meter names it, e.g. <c>recipient-log</c>) each silo created so far.</summary>

@@ -36,6 +36,8 @@ public sealed class DeliveryMetrics
     private readonly Counter<long> _duplicates;
     private readonly Counter<long> _retries;
     private readonly Counter<long> _flushes;
+    private readonly Counter<long> _simulatedRelays;
+    private readonly Counter<long> _simulatedRepeats;
     private readonly Histogram<double> _kpiLag;
     private volatile string? _storage;
 
@@ -47,6 +49,10 @@ public sealed class DeliveryMetrics
         _duplicates = meter.CreateCounter<long>("deliverygrains.feedback.duplicates", "{event}", "Feedback events dropped because their event id was seen before.");
         _retries = meter.CreateCounter<long>("deliverygrains.retries.scheduled", "{retry}", "Retries scheduled after a soft bounce.");
         _flushes = meter.CreateCounter<long>("deliverygrains.kpi.flushes", "{flush}", "Partition counts flushed up to their delivery.");
+        _simulatedRelays = meter.CreateCounter<long>("deliverygrains.simulator.relays", "{message}",
+            "Message attempts the simulated MTA of this silo took.");
+        _simulatedRepeats = meter.CreateCounter<long>("deliverygrains.simulator.relays.duplicated", "{message}",
+            "Message attempts the simulated MTA of this silo took a second time (same message id and attempt): a relay repeated.");
         _kpiLag = meter.CreateHistogram(
             KpiLagName,
             "s",
@@ -78,6 +84,16 @@ public sealed class DeliveryMetrics
     public void RetryScheduled() => _retries.Add(1);
 
     public void KpiFlushed() => _flushes.Add(1);
+
+    /// <summary>One attempt taken by the simulated MTA; <paramref name="repeated"/> when it took that message id and attempt before.</summary>
+    public void SimulatorTook(bool repeated)
+    {
+        _simulatedRelays.Add(1);
+        if (repeated)
+        {
+            _simulatedRepeats.Add(1);
+        }
+    }
 
     /// <summary>
     /// Records one KPI lag into <see cref="KpiLagName"/>: how long a change of a sending log (a status

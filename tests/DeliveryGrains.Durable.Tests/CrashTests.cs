@@ -260,13 +260,13 @@ public sealed class CrashTests(PostgresServer server, ITestOutputHelper output)
         // grains move, or the events of a log the silo could not reach yet (rejected inside a 202), are
         // posted again (event ids make a repeat harmless) until every event is accepted.
         var after = Enumerable.Range(recipients / 2, recipients / 2).Select(Outcome).ToArray();
-        var (refused, rejected) = await cluster.PostFeedbackUntilAppliedAsync(after, TimeSpan.FromSeconds(90));
+        var posted = await cluster.PostFeedbackUntilAppliedAsync(after, TimeSpan.FromSeconds(90));
         var margin = validUntil - DateTimeOffset.UtcNow;
         Assert.True(margin > TimeSpan.Zero, $"The last outcome was applied {-margin.TotalSeconds:F1} s after the validity end: the machine was too slow for this test.");
 
         var dead = await cluster.UntilDeclaredDeadAsync(killed);
         var (finished, failures) = await cluster.UntilFinishedAsync(id, TimeSpan.FromSeconds(120));
-        output.WriteLine($"{spread}; killed silo {killed.Name} (the delivery's) at pending {killedAt.Kpi("pending")}; the second half refused whole {refused} times, {rejected} of its events rejected and posted again, all applied {margin.TotalSeconds:F0} s before the validity end; " +
+        output.WriteLine($"{spread}; killed silo {killed.Name} (the delivery's) at pending {killedAt.Kpi("pending")}; the second half refused whole {posted.Refused} times, {posted.Rejected} of its events rejected and posted again, all applied {margin.TotalSeconds:F0} s before the validity end; " +
             $"declared dead {dead.TotalSeconds:F1} s later; Finished {cluster.SinceKill.TotalSeconds:F1} s after the kill; {failures} view calls failed");
         var final = (await cluster.AssertExactAsync(id, finished, recipients)).ToDictionary(l => l.GetProperty("profileId").GetString()!);
         for (var i = 0; i < recipients; i++)

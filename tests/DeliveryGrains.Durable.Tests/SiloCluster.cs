@@ -16,14 +16,18 @@ public sealed class SiloCluster : IAsyncDisposable
     private const int Dead = 6; // SiloStatus.Dead in cluster_member.status
     private const int Active = 3;
 
-    private readonly List<SiloProcess> _silos;
+    // Replaced whole when a silo is (a copy per change), so readers on other tasks always see a consistent list.
+    private volatile List<SiloProcess> _silos;
     private readonly ITestOutputHelper _output;
     private readonly string _clusterId;
-    private readonly Dictionary<SiloProcess, HttpClient> _clients = [];
+    private readonly IReadOnlyDictionary<string, string>? _settings;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<SiloProcess, HttpClient> _clients = [];
+    private readonly System.Collections.Concurrent.ConcurrentQueue<SiloProcess> _replaced = []; // every process started in a place, kept for output and disposal
     private readonly Stopwatch _sinceKill = new();
+    private int _generation;
 
-    private SiloCluster(string connectionString, string clusterId, List<SiloProcess> silos, ITestOutputHelper output) =>
-        (ConnectionString, _clusterId, _silos, _output) = (connectionString, clusterId, silos, output);
+    private SiloCluster(string connectionString, string clusterId, List<SiloProcess> silos, ITestOutputHelper output, IReadOnlyDictionary<string, string>? settings) =>
+        (ConnectionString, _clusterId, _silos, _output, _settings) = (connectionString, clusterId, silos, output, settings);
 
     public string ConnectionString { get; }
 
@@ -35,16 +39,11 @@ public sealed class SiloCluster : IAsyncDisposable
         get
         {
             var silo = _silos.First(s => !s.Killed);
-            if (!_clients.TryGetValue(silo, out var client))
-            {
-                _clients[silo] = client = silo.Admin();
-            }
-
-            return client;
+            return _clients.GetOrAdd(silo, s => s.Admin());
         }
     }
 
-    public string Output => string.Join(Environment.NewLine, _silos.Select(s => s.Output));
+    public string Output => string.Join(Environment.NewLine, _replaced.Concat(_silos).Distinct().Select(s => s.Output));
 
     /// <param name="settings">Silo configuration in environment form, e.g. a small <c>DeliveryGrains__PartitionSize</c> so partitions spread too.</param>
     public static async Task<SiloCluster> StartAsync(
@@ -53,7 +52,7 @@ public sealed class SiloCluster : IAsyncDisposable
         var database = await server.CreateDatabaseAsync(name);
         var clusterId = $"{name}-{Guid.NewGuid():N}"[..Math.Min(name.Length + 9, 40)];
         var processes = new List<SiloProcess>();
-        var cluster = new SiloCluster(database, clusterId, processes, output);
+        var cluster = new SiloCluster(database, clusterId, processes, output, settings);
         try
         {
             // One at a time: a silo joins once the ones before it serve, so on a loaded machine no
@@ -76,6 +75,36 @@ public sealed class SiloCluster : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Takes one silo down, SIGKILLed or stopped gracefully (SIGTERM), waits until the membership
+    /// declares it dead, then starts a new silo process in its place and waits until it serves and
+    /// every silo is active again: the cluster has its full size when this returns, by construction.
+    /// </summary>
+    public async Task<SiloProcess> ReplaceAsync(SiloProcess silo, bool graceful, TimeSpan within)
+    {
+        if (graceful)
+        {
+            _sinceKill.Restart();
+            await silo.StopGracefullyAsync(within);
+        }
+        else
+        {
+            Kill(silo);
+        }
+
+        // The new process starts once the old one is declared dead (a joining silo checks its
+        // connectivity to every active member), and joins the list, taking calls, only once it
+        // serves and every silo is active.
+        await UntilDeclaredDeadAsync(silo, within);
+        var generation = Interlocked.Increment(ref _generation);
+        var next = SiloProcess.Start(ConnectionString, _clusterId, $"{silo.Name[..1]}{generation}", _settings);
+        _replaced.Enqueue(next);
+        await next.UntilServingAsync();
+        await UntilMembersAsync(Active, _silos.Count, within);
+        _silos = _silos.Select(s => s == silo ? next : s).ToList();
+        return next;
+    }
+
     /// <summary>Creates, prepares and confirms a delivery; answers its id.</summary>
     public async Task<string> StartDeliveryAsync(object body, int toDeliver)
     {
@@ -93,11 +122,13 @@ public sealed class SiloCluster : IAsyncDisposable
     /// could not be reached after the silo's own retries (a failover moves the dead silo's grains):
     /// those, and a whole batch answered 5xx or timed out, are posted again (their event ids make a
     /// repeat harmless), so every event is applied once the call returns, by construction. Answers how
-    /// many posts were refused whole and how many events were rejected and posted again.
+    /// many posts were refused whole (their answer lost: some events may have been applied, and are
+    /// answered as duplicates when posted again), how many events were rejected and posted again, and
+    /// how many were answered accepted and duplicate.
     /// </summary>
-    public async Task<(int Refused, int Rejected)> PostFeedbackUntilAppliedAsync(IReadOnlyList<object> events, TimeSpan within)
+    public async Task<FeedbackPosted> PostFeedbackUntilAppliedAsync(IReadOnlyList<object> events, TimeSpan within)
     {
-        var (refused, rejected) = (0, 0);
+        var (refused, rejected, accepted, duplicates) = (0, 0, 0, 0);
         var outstanding = events.ToList();
         var deadline = DateTime.UtcNow + within;
         using var poll = new PeriodicTimer(TimeSpan.FromMilliseconds(500));
@@ -119,12 +150,13 @@ public sealed class SiloCluster : IAsyncDisposable
                         again.Add(outstanding[rejection.GetProperty("index").GetInt32()]);
                     }
 
-                    Assert.Equal(outstanding.Count, answer.GetProperty("accepted").GetInt32() + answer.GetProperty("duplicates").GetInt32() + again.Count);
-                    rejected += again.Count;
+                    var (taken, repeated) = (answer.GetProperty("accepted").GetInt32(), answer.GetProperty("duplicates").GetInt32());
+                    Assert.Equal(outstanding.Count, taken + repeated + again.Count);
+                    (rejected, accepted, duplicates) = (rejected + again.Count, accepted + taken, duplicates + repeated);
                     outstanding = again;
                     if (outstanding.Count == 0)
                     {
-                        return (refused, rejected);
+                        return new FeedbackPosted(refused, rejected, accepted, duplicates);
                     }
                 }
                 else
@@ -133,16 +165,17 @@ public sealed class SiloCluster : IAsyncDisposable
                     refused++;
                 }
             }
-            catch (TaskCanceledException)
+            catch (Exception ex) when (ex is TaskCanceledException or HttpRequestException)
             {
-                last = "timed out";
+                // Timed out, or the silo answering went down during the call (chaos rounds).
+                last = ex.Message;
                 refused++;
             }
         }
         while (DateTime.UtcNow < deadline && await poll.WaitForNextTickAsync());
 
         Assert.Fail($"{outstanding.Count} feedback events not applied within {within.TotalSeconds:F0} s; last answer {last}. {Output}");
-        return (refused, rejected);
+        return default!;
     }
 
     /// <summary>Activations of a grain type (as Orleans' meter names it, e.g. <c>recipient-log</c>) each silo created so far.</summary>
@@ -175,9 +208,10 @@ public sealed class SiloCluster : IAsyncDisposable
     public TimeSpan SinceKill => _sinceKill.Elapsed;
 
     /// <summary>Until the survivors' membership declares the killed silo dead; answers how long that took after the kill.</summary>
-    public async Task<TimeSpan> UntilDeclaredDeadAsync(SiloProcess silo)
+    public async Task<TimeSpan> UntilDeclaredDeadAsync(SiloProcess silo, TimeSpan? within = null)
     {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        var bound = within ?? TimeSpan.FromSeconds(60);
+        var deadline = DateTime.UtcNow + bound;
         using var poll = new PeriodicTimer(TimeSpan.FromMilliseconds(100));
         do
         {
@@ -194,7 +228,7 @@ public sealed class SiloCluster : IAsyncDisposable
         }
         while (DateTime.UtcNow < deadline && await poll.WaitForNextTickAsync());
 
-        Assert.Fail($"Silo {silo.Name} was not declared dead within 60 s of the kill. {Output}");
+        Assert.Fail($"Silo {silo.Name} was not declared dead within {bound.TotalSeconds:F0} s of the kill. {Output}");
         return default;
     }
 
@@ -332,9 +366,12 @@ public sealed class SiloCluster : IAsyncDisposable
             client.Dispose();
         }
 
-        foreach (var silo in _silos)
+        foreach (var silo in _replaced.Concat(_silos).Distinct())
         {
             await silo.DisposeAsync();
         }
     }
 }
+
+/// <summary>What posting a feedback batch until every event was applied took.</summary>
+public sealed record FeedbackPosted(int Refused, int Rejected, int Accepted, int Duplicates);

@@ -183,6 +183,25 @@ public sealed class SiloProcess : IAsyncDisposable
     [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static extern int SendSignal(int pid, int signal);
 
+    /// <summary>
+    /// SIGTERM: the host shuts down gracefully (Orleans leaves the membership, activations deactivate
+    /// and store their state); answers once the process exited, within the bound.
+    /// </summary>
+    public async Task StopGracefullyAsync(TimeSpan within)
+    {
+        Killed = true;
+        Assert.Equal(0, SendSignal(_process.Id, 15));
+        using var timeout = new CancellationTokenSource(within);
+        try
+        {
+            await _process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            Assert.Fail($"Silo {Name} did not exit within {within.TotalSeconds:F0} s of SIGTERM. {Output}");
+        }
+    }
+
     /// <summary>SIGKILL, no shutdown: the silo's activations, timers, unsaved work and simulated MTA queue are lost.</summary>
     public void Kill()
     {

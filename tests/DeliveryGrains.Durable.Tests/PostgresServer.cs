@@ -122,11 +122,41 @@ public sealed class PostgresServer : IAsyncLifetime
         }
     }
 
+    /// <summary>Below Linux's ephemeral range (32768–60999): no outgoing connection is ever given these.</summary>
+    private const int FirstPort = 20_000, LastPort = 32_767;
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<int, bool> HandedOut = new();
+
+    /// <summary>
+    /// A loopback port nothing listens on, for a process started later (PostgreSQL, a silo). A port
+    /// the OS picks (port 0) comes from the ephemeral range, so between this answer and the bind any
+    /// outgoing connection of the machine (to PostgreSQL, from another test assembly running at the
+    /// same time, a browser) may take it: "address already in use". Ports are therefore chosen below
+    /// that range, where only an explicit bind can land, and never handed out twice in this process.
+    /// </summary>
     public static int FreePort()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        for (var attempt = 0; attempt < 1_000; attempt++)
+        {
+            var port = Random.Shared.Next(FirstPort, LastPort + 1);
+            if (!HandedOut.TryAdd(port, true))
+            {
+                continue;
+            }
+
+            try
+            {
+                using var listener = new TcpListener(IPAddress.Loopback, port);
+                listener.Start();
+                return port;
+            }
+            catch (SocketException)
+            {
+                // Something listens there already: try another.
+            }
+        }
+
+        throw new InvalidOperationException($"No free loopback port between {FirstPort} and {LastPort}.");
     }
 }
 

@@ -71,11 +71,11 @@ public sealed class AdoNetStorageTests(PostgresServer server) : IAsyncLifetime
     public async Task A_delivery_runs_on_the_stock_provider_with_its_logs_stored_there()
     {
         using var admin = _host.Admin();
-        var id = await admin.StartDeliveryAsync(recipients: 20, validity: "3.12:00:00", emailFeedbackService: false);
+        var id = await admin.StartAsync(Bodies.Delivery(20));
         await admin.UntilAsync(id, v => v.Kpi("sent") == 20);
-        await admin.PostJsonAsync("/api/mta/feedback", new[] { Api.Event(id, "p-3", "HardBounce", "UserUnknown") }).ExpectAsync(HttpStatusCode.Accepted);
+        await admin.PostJsonAsync("/api/mta/feedback", new[] { Bodies.Event(id, "p-3", "HardBounce", "UserUnknown") }).ExpectAsync(HttpStatusCode.Accepted);
         await admin.UntilAsync(id, v => v.Kpi("bouncesAndErrors") == 1);
-        var recount = await admin.PostAsync($"/api/deliveries/{id}/compute-stats", null).ExpectAsync(HttpStatusCode.OK);
+        var recount = await admin.PostEmptyAsync($"/api/deliveries/{id}/compute-stats").ExpectAsync(HttpStatusCode.OK);
         var kpis = recount.TryGetProperty("kpis", out var inner) ? inner : recount;
         Assert.Equal(20, kpis.GetProperty("sent").GetInt64());
         Assert.Equal(1, kpis.GetProperty("bouncesAndErrors").GetInt64());

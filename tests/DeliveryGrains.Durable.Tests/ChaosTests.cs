@@ -92,10 +92,10 @@ public sealed class ChaosTests(PostgresServer server, ITestOutputHelper output)
         var events = new List<object>();
         for (var i = 0; i < plan.External; i++)
         {
-            events.Add(Api.Event(external, $"x-{i}", outcomes[i], outcomes[i] switch { "HardBounce" => "UserUnknown", "SoftBounce" => "MailboxFull", _ => null }));
+            events.Add(Bodies.Event(external, $"x-{i}", outcomes[i], outcomes[i] switch { "HardBounce" => "UserUnknown", "SoftBounce" => "MailboxFull", _ => null }));
             if (opened[i])
             {
-                events.Add(Api.Event(external, $"x-{i}", "Open"));
+                events.Add(Bodies.Event(external, $"x-{i}", "Open"));
             }
         }
 

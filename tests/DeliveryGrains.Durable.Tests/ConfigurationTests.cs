@@ -23,7 +23,7 @@ public sealed class ConfigurationTests
     [Trait("Rule", "A bad connection string stops the silo naming ConnectionStrings:Postgres")]
     public async Task Postgres_mode_with_an_unreachable_server_refuses_to_start()
     {
-        var nobody = $"Host=127.0.0.1;Port={PostgresServer.FreePort()};Username=postgres;Database=none;Timeout=2";
+        var nobody = $"Host=127.0.0.1;Port={FreePort.Next()};Username=postgres;Database=none;Timeout=2";
 
         var error = await Assert.ThrowsAnyAsync<Exception>(() => DurableHost.StartAsync(nobody));
 

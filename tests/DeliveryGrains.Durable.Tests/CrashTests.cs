@@ -159,9 +159,9 @@ public sealed class CrashTests(PostgresServer server, ITestOutputHelper output)
         string Profile(int i) => $"p-{i}";
         var feedback = Enumerable.Range(0, recipients).Select(i => (i * 4 / recipients) switch
         {
-            0 => Api.Event(id, Profile(i), "Delivered"),
-            1 => Api.Event(id, Profile(i), "HardBounce", "UserUnknown"),
-            2 => Api.Event(id, Profile(i), "SoftBounce", "MailboxFull"),
+            0 => Bodies.Event(id, Profile(i), "Delivered"),
+            1 => Bodies.Event(id, Profile(i), "HardBounce", "UserUnknown"),
+            2 => Bodies.Event(id, Profile(i), "SoftBounce", "MailboxFull"),
             _ => null,
         }).OfType<object>().ToArray();
         await cluster.PostFeedbackUntilAppliedAsync(feedback, TimeSpan.FromSeconds(45));
@@ -246,9 +246,9 @@ public sealed class CrashTests(PostgresServer server, ITestOutputHelper output)
         // Outcomes: mostly delivered, some hard bounces, some soft bounces whose retry goes out unanswered.
         object Outcome(int i) => (i % 10) switch
         {
-            0 => Api.Event(id, Profile(i), "SoftBounce", "MailboxFull"),
-            1 => Api.Event(id, Profile(i), "HardBounce", "UserUnknown"),
-            _ => Api.Event(id, Profile(i), "Delivered"),
+            0 => Bodies.Event(id, Profile(i), "SoftBounce", "MailboxFull"),
+            1 => Bodies.Event(id, Profile(i), "HardBounce", "UserUnknown"),
+            _ => Bodies.Event(id, Profile(i), "Delivered"),
         };
         var before = Enumerable.Range(0, recipients / 2).Select(Outcome).ToArray();
         await cluster.PostFeedbackUntilAppliedAsync(before, TimeSpan.FromSeconds(60));
@@ -311,7 +311,7 @@ public sealed class CrashTests(PostgresServer server, ITestOutputHelper output)
         cluster.Kill(killed);
 
         // At once, before the survivor knows the silo is dead: the stop is stored and answered.
-        using var stop = await cluster.Admin.PostAsync($"/api/deliveries/{id}/stop", null);
+        using var stop = await cluster.Admin.PostEmptyAsync($"/api/deliveries/{id}/stop");
         var body = await stop.Content.ReadAsStringAsync();
         Assert.True(stop.StatusCode == System.Net.HttpStatusCode.Accepted, $"stop answered {(int)stop.StatusCode}: {body}");
         Assert.Equal("Stopped", System.Text.Json.JsonDocument.Parse(body).RootElement.Status());
@@ -343,28 +343,19 @@ public sealed class CrashTests(PostgresServer server, ITestOutputHelper output)
     }
 
     /// <summary>Until the silos still running relayed <paramref name="count"/> retries between them.</summary>
-    private static async Task UntilRetriesRelayedAsync(SiloCluster cluster, int count, TimeSpan within)
-    {
-        var deadline = DateTime.UtcNow + within;
-        using var poll = new PeriodicTimer(TimeSpan.FromMilliseconds(200));
-        long relayed;
-        do
-        {
-            relayed = 0;
-            foreach (var silo in cluster.Silos.Where(s => !s.Killed))
+    private static Task UntilRetriesRelayedAsync(SiloCluster cluster, int count, TimeSpan within) =>
+        Eventually.Until(
+            async () =>
             {
-                relayed += await silo.CounterAsync("deliverygrains_messages_relayed", "attempt=\"retry\"");
-            }
+                long relayed = 0;
+                foreach (var silo in cluster.Silos.Where(s => !s.Killed))
+                {
+                    relayed += await silo.CounterAsync("deliverygrains_messages_relayed", "attempt=\"retry\"");
+                }
 
-            if (relayed >= count)
-            {
-                return;
-            }
-        }
-        while (DateTime.UtcNow < deadline && await poll.WaitForNextTickAsync());
-
-        Assert.Fail($"{relayed} retries relayed within {within.TotalSeconds:F0} s instead of {count}.");
-    }
+                return relayed;
+            },
+            relayed => relayed >= count, $"{count} retries relayed by the silos still running", within, TimeSpan.FromMilliseconds(200));
 
     private static string Phase(JsonElement log) => log.GetProperty("phase").GetString()!;
 }

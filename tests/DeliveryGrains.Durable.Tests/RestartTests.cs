@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using DeliveryGrains.Hosting.Storage;
 using Microsoft.Extensions.DependencyInjection;
@@ -21,9 +20,9 @@ public sealed class RestartTests(PostgresServer server)
         await using (var first = await DurableHost.StartAsync(database))
         {
             using var admin = first.Admin();
-            id = await admin.StartDeliveryAsync(recipients: 4, validity: "3.12:00:00", emailFeedbackService: false);
+            id = await admin.StartAsync(Bodies.Delivery(4));
             await admin.UntilAsync(id, v => v.Kpi("sent") == 4);
-            await admin.PostJsonAsync("/api/mta/feedback", new[] { Api.Event(id, "p-0", "HardBounce", "UserUnknown") }).ExpectAsync(HttpStatusCode.Accepted);
+            await admin.PostJsonAsync("/api/mta/feedback", new[] { Bodies.Event(id, "p-0", "HardBounce", "UserUnknown") }).ExpectAsync(HttpStatusCode.Accepted);
             before = await admin.UntilAsync(id, v => v.Kpi("bouncesAndErrors") == 1);
             Assert.True(first.Services.GetRequiredService<PostgresGrainStorage>().RowsWritten > 0);
             await first.StopAsync();
@@ -55,7 +54,7 @@ public sealed class RestartTests(PostgresServer server)
         await using (var first = await DurableHost.StartAsync(database))
         {
             using var admin = first.Admin();
-            id = await admin.StartDeliveryAsync(recipients: 3, validity: "00:00:05", emailFeedbackService: true);
+            id = await admin.StartAsync(Bodies.Delivery(3, b => (b["validityPeriod"], b["emailFeedbackService"]) = ("00:00:05", true)));
             await admin.UntilAsync(id, v => v.Kpi("sent") == 3 && v.Kpi("pending") == 3);
             await first.StopAsync();
         }
@@ -91,7 +90,7 @@ public sealed class RestartTests(PostgresServer server)
             while (true)
             {
                 sendAt = DateTimeOffset.UtcNow + margin;
-                id = await admin.StartDeliveryAsync(recipients: 3, validity: "3.12:00:00", emailFeedbackService: false, sendAt: sendAt);
+                id = await admin.StartAsync(Bodies.Delivery(3, b => b["sendAt"] = sendAt));
                 var scheduled = await admin.ViewAsync(id);
                 if (scheduled.Status() == "Scheduled")
                 {
@@ -127,9 +126,9 @@ public sealed class RestartTests(PostgresServer server)
         await using (var first = await DurableHost.StartAsync(database))
         {
             using var admin = first.Admin();
-            id = await admin.StartDeliveryAsync(recipients: 2, validity: "3.12:00:00", emailFeedbackService: true, retryPeriod: "00:00:04");
+            id = await admin.StartAsync(Bodies.Delivery(2, b => (b["emailFeedbackService"], b["retryPeriod"]) = (true, "00:00:04")));
             await admin.UntilAsync(id, v => v.Kpi("sent") == 2);
-            await admin.PostJsonAsync("/api/mta/feedback", new[] { Api.Event(id, "p-0", "SoftBounce", "MailboxFull") }).ExpectAsync(HttpStatusCode.Accepted);
+            await admin.PostJsonAsync("/api/mta/feedback", new[] { Bodies.Event(id, "p-0", "SoftBounce", "MailboxFull") }).ExpectAsync(HttpStatusCode.Accepted);
             await admin.UntilAsync(id, v => v.Kpi("awaitingRetry") == 1);
             await first.StopAsync();
         }
@@ -141,23 +140,15 @@ public sealed class RestartTests(PostgresServer server)
         using var again = second.Admin();
         var log = await again.GetAsync($"/api/deliveries/{id}/logs/p-0").ExpectAsync(HttpStatusCode.OK);
         Assert.Equal(2, log.GetProperty("attempts").GetInt32());
-        await again.PostJsonAsync("/api/mta/feedback", new[] { Api.Event(id, "p-0", "Delivered") }).ExpectAsync(HttpStatusCode.Accepted);
+        await again.PostJsonAsync("/api/mta/feedback", new[] { Bodies.Event(id, "p-0", "Delivered") }).ExpectAsync(HttpStatusCode.Accepted);
         var view = await again.UntilAsync(id, v => v.Kpi("awaitingRetry") == 0 && v.Kpi("delivered") == 1);
         Assert.Equal(0, view.Kpi("bouncesAndErrors"));
     }
 
-    private static async Task UntilNoReminderAsync(string connectionString, string grainKeyEnd, string reminderName, string failure)
-    {
-        var clock = Stopwatch.StartNew();
-        using var poll = new PeriodicTimer(TimeSpan.FromMilliseconds(100));
-        while (await RemindersAsync(connectionString, grainKeyEnd, reminderName) > 0)
-        {
-            // Generous: a new silo's reminder service loads its ring range before the first tick, and the
-            // machine the tests share can be loaded many times over.
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(90), failure);
-            await poll.WaitForNextTickAsync();
-        }
-    }
+    // Generous: a new silo's reminder service loads its ring range before the first tick, and the
+    // machine the tests share can be loaded many times over.
+    private static Task UntilNoReminderAsync(string connectionString, string grainKeyEnd, string reminderName, string failure) =>
+        Eventually.Until(() => RemindersAsync(connectionString, grainKeyEnd, reminderName), n => n == 0, failure, TimeSpan.FromSeconds(90), TimeSpan.FromMilliseconds(100));
 
     private static async Task<long> RemindersAsync(string connectionString, string grainKeyEnd, string reminderName)
     {

@@ -1,16 +1,21 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text;
+using DeliveryGrains.TestKit.Http;
+using DeliveryGrains.TestKit.Ports;
 
-namespace DeliveryGrains.Durable.Tests;
+namespace DeliveryGrains.TestKit.Processes;
 
 /// <summary>
 /// A real silo process (<c>dotnet DeliveryGrains.Silo.dll</c> from the test's build output) in durable
 /// mode on a given database, advertising 127.0.0.1, with fast failure detection; killed when disposed.
+/// Its ports are <see cref="FreePort"/>s; its one user is <c>admin</c> (<see cref="AdminKey"/>, every role).
 /// Its <c>/metrics</c> tell what ran on this silo alone (activations by grain type, messages relayed).
 /// </summary>
 public sealed class SiloProcess : IAsyncDisposable
 {
+    public const string AdminKey = "admin-key";
+
     private const int OutputLimit = 20_000;
     private readonly Process _process;
     private readonly StringBuilder _output = new();
@@ -38,13 +43,14 @@ public sealed class SiloProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Starts the silo; see <see cref="UntilServingAsync"/> for when it serves.</summary>
     /// <param name="settings">Configuration in environment form (<c>DeliveryGrains__PartitionSize</c>…), over the defaults.</param>
     public static SiloProcess Start(string connectionString, string clusterId, string name, IReadOnlyDictionary<string, string>? settings = null)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "DeliveryGrains.Silo.dll");
         Assert.True(File.Exists(dll), $"{dll} is missing: the test project references Silo so its build output holds it.");
-        var httpPort = PostgresServer.FreePort();
-        var siloPort = PostgresServer.FreePort();
+        var httpPort = FreePort.Next();
+        var siloPort = FreePort.Next();
         var start = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
@@ -66,7 +72,7 @@ public sealed class SiloProcess : IAsyncDisposable
             ["Orleans__ClusterId"] = clusterId,
             ["Orleans__ServiceId"] = clusterId,
             ["Orleans__SiloPort"] = siloPort.ToString(),
-            ["Orleans__GatewayPort"] = PostgresServer.FreePort().ToString(),
+            ["Orleans__GatewayPort"] = FreePort.Next().ToString(),
             ["Orleans__AdvertisedIPAddress"] = "127.0.0.1",
             // Grains spread over every silo by a stable hash of their id, whatever the silos' load:
             // a crash test's precondition (the killed silo held some of the delivery) by construction.
@@ -74,14 +80,13 @@ public sealed class SiloProcess : IAsyncDisposable
             ["Orleans__Membership__ProbeTimeout"] = "00:00:01",
             ["Orleans__Membership__NumMissedProbesLimit"] = "2",
             ["Orleans__Membership__IAmAliveTablePublishTimeout"] = "00:00:05",
-            ["Security__Users__0__Name"] = "admin",
-            ["Security__Users__0__ApiKey"] = DurableHost.AdminKey,
-            ["Security__Users__0__Roles__0"] = "PrepareDeliveries",
-            ["Security__Users__0__Roles__1"] = "StartDeliveries",
-            ["Security__Users__0__Roles__2"] = "Administration",
-            ["Security__Users__0__Roles__3"] = "MtaFeedback",
             ["Logging__LogLevel__Default"] = "Warning",
         };
+        foreach (var (key, value) in ApiUser.Settings([ApiUser.Administrator(AdminKey)], "__"))
+        {
+            environment[key] = value!;
+        }
+
         foreach (var (key, value) in environment.Concat(settings ?? new Dictionary<string, string>()))
         {
             start.Environment[key] = value;
@@ -112,12 +117,7 @@ public sealed class SiloProcess : IAsyncDisposable
         }
     }
 
-    public HttpClient Admin()
-    {
-        var client = new HttpClient { BaseAddress = Address, Timeout = TimeSpan.FromSeconds(30) };
-        client.DefaultRequestHeaders.Add("X-Api-Key", DurableHost.AdminKey);
-        return client;
-    }
+    public HttpClient Admin() => ApiClients.Create(Address, AdminKey);
 
     public async Task UntilServingAsync()
     {

@@ -1,13 +1,12 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
+using DeliveryGrains.TestKit.Ports;
 using Npgsql;
 
-namespace DeliveryGrains.Durable.Tests;
+namespace DeliveryGrains.TestKit.Postgres;
 
 /// <summary>
 /// A throwaway PostgreSQL 15 for the durable-mode tests: initdb in a fresh folder under the temp
-/// directory, pg_ctl on a free loopback port, one database per test class, stopped and deleted at
+/// directory, pg_ctl on a <see cref="FreePort"/>, one database per test class (or cluster), stopped and deleted at
 /// the end. Run as root, the server runs as the unprivileged <c>postgres</c> user (PostgreSQL refuses
 /// root). Missing binaries fail the tests with the command that installs them.
 /// </summary>
@@ -45,7 +44,7 @@ public sealed class PostgresServer : IAsyncLifetime
             await RunAsync("chown", ["postgres", _root], asPostgres: false);
         }
 
-        Port = FreePort();
+        Port = FreePort.Next();
         await RunAsync(Path.Combine(_bin, "initdb"), ["-D", DataFolder, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync"], asRoot);
         await RunAsync(Path.Combine(_bin, "pg_ctl"),
         [
@@ -121,47 +120,4 @@ public sealed class PostgresServer : IAsyncLifetime
             throw new InvalidOperationException($"{file} {string.Join(' ', arguments)} exited with {process.ExitCode}: {await error}{await output}");
         }
     }
-
-    /// <summary>Below Linux's ephemeral range (32768–60999): no outgoing connection is ever given these.</summary>
-    private const int FirstPort = 20_000, LastPort = 32_767;
-
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<int, bool> HandedOut = new();
-
-    /// <summary>
-    /// A loopback port nothing listens on, for a process started later (PostgreSQL, a silo). A port
-    /// the OS picks (port 0) comes from the ephemeral range, so between this answer and the bind any
-    /// outgoing connection of the machine (to PostgreSQL, from another test assembly running at the
-    /// same time, a browser) may take it: "address already in use". Ports are therefore chosen below
-    /// that range, where only an explicit bind can land, and never handed out twice in this process.
-    /// </summary>
-    public static int FreePort()
-    {
-        for (var attempt = 0; attempt < 1_000; attempt++)
-        {
-            var port = Random.Shared.Next(FirstPort, LastPort + 1);
-            if (!HandedOut.TryAdd(port, true))
-            {
-                continue;
-            }
-
-            try
-            {
-                using var listener = new TcpListener(IPAddress.Loopback, port);
-                listener.Start();
-                return port;
-            }
-            catch (SocketException)
-            {
-                // Something listens there already: try another.
-            }
-        }
-
-        throw new InvalidOperationException($"No free loopback port between {FirstPort} and {LastPort}.");
-    }
-}
-
-[CollectionDefinition(Name)]
-public sealed class DurableCollection : ICollectionFixture<PostgresServer>
-{
-    public const string Name = "durable";
 }

@@ -1,10 +1,12 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
+using DeliveryGrains.TestKit.Http;
+using DeliveryGrains.TestKit.Postgres;
 using Npgsql;
 using Xunit.Abstractions;
 
-namespace DeliveryGrains.Durable.Tests;
+namespace DeliveryGrains.TestKit.Processes;
 
 /// <summary>
 /// The crash scenario the durable tests share: several silo processes on one fresh database, a
@@ -108,11 +110,10 @@ public sealed class SiloCluster : IAsyncDisposable
     /// <summary>Creates, prepares and confirms a delivery; answers its id.</summary>
     public async Task<string> StartDeliveryAsync(object body, int toDeliver)
     {
-        var created = await Admin.PostJsonAsync("/api/deliveries", body).ExpectAsync(HttpStatusCode.Created);
-        var id = created.GetProperty("id").GetString()!;
-        var prepared = await Admin.PostAsync($"/api/deliveries/{id}/prepare", null).ExpectAsync(HttpStatusCode.OK);
+        var id = await Admin.CreateAsync(body);
+        var prepared = await Admin.PostEmptyAsync($"/api/deliveries/{id}/prepare").ExpectAsync(HttpStatusCode.OK);
         Assert.Equal(toDeliver, prepared.GetProperty("toDeliver").GetInt64());
-        await Admin.PostAsync($"/api/deliveries/{id}/confirm", null).ExpectAsync(HttpStatusCode.Accepted);
+        await Admin.PostEmptyAsync($"/api/deliveries/{id}/confirm").ExpectAsync(HttpStatusCode.Accepted);
         return id;
     }
 
@@ -289,7 +290,7 @@ public sealed class SiloCluster : IAsyncDisposable
     /// </summary>
     public async Task<IReadOnlyList<JsonElement>> AssertExactAsync(string id, JsonElement finished, int toDeliver)
     {
-        var answer = await Admin.PostAsync($"/api/deliveries/{id}/compute-stats", null).ExpectAsync(HttpStatusCode.OK);
+        var answer = await Admin.PostEmptyAsync($"/api/deliveries/{id}/compute-stats").ExpectAsync(HttpStatusCode.OK);
         var recount = answer.TryGetProperty("kpis", out var inner) ? inner : answer;
         long Recounted(string name) => recount.GetProperty(name).GetInt64();
 

@@ -19,7 +19,7 @@ public sealed class AuthenticationTests(ApiHostFixture host)
     [Trait("Rule", "R1.2")]
     public async Task An_unknown_key_is_refused_with_401()
     {
-        await host.Client("not-a-key").PostJsonAsync("/api/deliveries", ApiTestKit.DeliveryBody()).ExpectAsync(HttpStatusCode.Unauthorized);
+        await host.Client("not-a-key").PostJsonAsync("/api/deliveries", Bodies.Delivery()).ExpectAsync(HttpStatusCode.Unauthorized);
     }
 
     [Fact]
@@ -27,7 +27,7 @@ public sealed class AuthenticationTests(ApiHostFixture host)
     public async Task Confirming_without_StartDeliveries_is_403_naming_the_role_and_changes_nothing()
     {
         var marketer = host.Client(ApiHostFixture.MarketerKey);
-        var id = await marketer.CreateAsync(ApiTestKit.DeliveryBody());
+        var id = await marketer.CreateAsync(Bodies.Delivery());
         await marketer.PostEmptyAsync($"/api/deliveries/{id}/prepare").ExpectAsync(HttpStatusCode.OK);
 
         var problem = await marketer.PostEmptyAsync($"/api/deliveries/{id}/confirm").ExpectAsync(HttpStatusCode.Forbidden);
@@ -44,7 +44,7 @@ public sealed class AuthenticationTests(ApiHostFixture host)
     public async Task A_StartDeliveries_user_confirms_a_delivery_prepared_by_someone_else()
     {
         var marketer = host.Client(ApiHostFixture.MarketerKey);
-        var id = await marketer.CreateAsync(ApiTestKit.DeliveryBody());
+        var id = await marketer.CreateAsync(Bodies.Delivery());
         await marketer.PostEmptyAsync($"/api/deliveries/{id}/prepare").ExpectAsync(HttpStatusCode.OK);
 
         var view = await host.Client(ApiHostFixture.SupervisorKey).PostEmptyAsync($"/api/deliveries/{id}/confirm").ExpectAsync(HttpStatusCode.Accepted);
@@ -57,7 +57,7 @@ public sealed class AuthenticationTests(ApiHostFixture host)
     public async Task Creating_needs_PrepareDeliveries_and_feedback_needs_MtaFeedback()
     {
         var supervisor = host.Client(ApiHostFixture.SupervisorKey);
-        var createProblem = await supervisor.PostJsonAsync("/api/deliveries", ApiTestKit.DeliveryBody()).ExpectAsync(HttpStatusCode.Forbidden);
+        var createProblem = await supervisor.PostJsonAsync("/api/deliveries", Bodies.Delivery()).ExpectAsync(HttpStatusCode.Forbidden);
         Assert.Contains("PrepareDeliveries", createProblem.GetProperty("detail").GetString());
 
         var feedbackProblem = await host.Client(ApiHostFixture.MarketerKey)
@@ -70,7 +70,7 @@ public sealed class AuthenticationTests(ApiHostFixture host)
     public async Task Logs_are_readable_by_the_creator_and_by_Administration_only()
     {
         var marketer = host.Client(ApiHostFixture.MarketerKey);
-        var id = await marketer.CreateAsync(ApiTestKit.DeliveryBody());
+        var id = await marketer.CreateAsync(Bodies.Delivery());
         await marketer.PostEmptyAsync($"/api/deliveries/{id}/prepare").ExpectAsync(HttpStatusCode.OK);
 
         await marketer.GetAsync($"/api/deliveries/{id}/logs").ExpectAsync(HttpStatusCode.OK);

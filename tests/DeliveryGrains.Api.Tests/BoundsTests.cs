@@ -24,7 +24,7 @@ public sealed class BoundsTests(ApiHostFixture host)
     public async Task A_contact_date_beyond_fifty_days_is_Scheduled_by_a_reminder(int days)
     {
         var sendAt = DateTimeOffset.UtcNow.AddDays(days);
-        var id = await Admin.CreateAsync(ApiTestKit.DeliveryBody(tweak: b => b["sendAt"] = sendAt));
+        var id = await Admin.CreateAsync(Bodies.Delivery(tweak: b => b["sendAt"] = sendAt));
         await Admin.PostEmptyAsync($"/api/deliveries/{id}/prepare").ExpectAsync(HttpStatusCode.OK);
 
         var confirmed = await Admin.PostEmptyAsync($"/api/deliveries/{id}/confirm").ExpectAsync(HttpStatusCode.Accepted);
@@ -38,7 +38,7 @@ public sealed class BoundsTests(ApiHostFixture host)
     [Trait("Rule", "R3.3")]
     public async Task A_recurring_delivery_whose_first_run_is_a_year_ahead_starts_its_schedule()
     {
-        var id = await Admin.CreateAsync(ApiTestKit.DeliveryBody(tweak: b =>
+        var id = await Admin.CreateAsync(Bodies.Delivery(tweak: b =>
         {
             b["sendAt"] = DateTimeOffset.UtcNow.AddDays(365);
             b["recurrence"] = new JsonObject { ["every"] = "200.00:00:00", ["count"] = 3 };
@@ -56,7 +56,7 @@ public sealed class BoundsTests(ApiHostFixture host)
     [Trait("Rule", "R3.1")]
     public async Task A_contact_date_more_than_ten_years_ahead_is_refused_by_name()
     {
-        var problem = await Admin.PostJsonAsync("/api/deliveries", ApiTestKit.DeliveryBody(tweak: b => b["sendAt"] = DateTimeOffset.UtcNow.AddYears(20)))
+        var problem = await Admin.PostJsonAsync("/api/deliveries", Bodies.Delivery(tweak: b => b["sendAt"] = DateTimeOffset.UtcNow.AddYears(20)))
             .ExpectAsync(HttpStatusCode.BadRequest);
 
         Assert.Contains("10 years", Error(problem, "sendAt"));
@@ -79,7 +79,7 @@ public sealed class BoundsTests(ApiHostFixture host)
     [Trait("Rule", "R7.1")]
     public async Task A_retry_period_longer_than_the_longest_validity_is_refused_with_its_bounds()
     {
-        var problem = await Admin.PostJsonAsync("/api/deliveries", ApiTestKit.DeliveryBody(tweak: b => b["retryPeriod"] = "10675199.02:48:05"))
+        var problem = await Admin.PostJsonAsync("/api/deliveries", Bodies.Delivery(tweak: b => b["retryPeriod"] = "10675199.02:48:05"))
             .ExpectAsync(HttpStatusCode.BadRequest);
 
         Assert.Contains("3.12:00:00", Error(problem, "retryPeriod"));
@@ -93,7 +93,7 @@ public sealed class BoundsTests(ApiHostFixture host)
     [InlineData("recurrence.aggregationPeriod", "Week")]
     public async Task An_undefined_enum_number_is_refused_with_the_names_it_may_take(string field, string aName)
     {
-        var body = ApiTestKit.DeliveryBody(tweak: b =>
+        var body = Bodies.Delivery(tweak: b =>
         {
             switch (field)
             {
@@ -119,8 +119,8 @@ public sealed class BoundsTests(ApiHostFixture host)
     public async Task A_feedback_event_dated_far_ahead_is_rejected_and_cannot_stop_later_errors_from_counting()
     {
         var address = $"later.{Guid.NewGuid():N}@example.test";
-        var id = await Admin.StartAsync(ApiTestKit.DeliveryBody(tweak: b =>
-            b["recipients"] = ApiTestKit.Target(("p-0", address))));
+        var id = await Admin.StartAsync(Bodies.Delivery(tweak: b =>
+            b["recipients"] = Bodies.Target(("p-0", address))));
         await Admin.UntilAsync(id, v => v.Kpi("sent") == 1);
         var future = new
         {
@@ -133,7 +133,7 @@ public sealed class BoundsTests(ApiHostFixture host)
         };
 
         var refused = await Mta.PostJsonAsync("/api/mta/feedback", new object[] { future }).ExpectAsync(HttpStatusCode.Accepted);
-        var now = await Mta.PostJsonAsync("/api/mta/feedback", new[] { ApiTestKit.Event(id, "p-0", "SoftBounce", "MailboxFull") })
+        var now = await Mta.PostJsonAsync("/api/mta/feedback", new[] { Bodies.Event(id, "p-0", "SoftBounce", "MailboxFull") })
             .ExpectAsync(HttpStatusCode.Accepted);
 
         Assert.Equal(0, refused.GetProperty("accepted").GetInt32());
@@ -148,14 +148,14 @@ public sealed class BoundsTests(ApiHostFixture host)
     [Trait("Rule", "R8.4")]
     public async Task An_open_then_a_hard_bounce_never_makes_an_open_rate_above_100_percent()
     {
-        var id = await Admin.StartAsync(ApiTestKit.DeliveryBody(recipients: 2));
+        var id = await Admin.StartAsync(Bodies.Delivery(recipients: 2));
         await Admin.UntilAsync(id, v => v.Kpi("sent") == 2);
 
         await Mta.PostJsonAsync("/api/mta/feedback", new[]
         {
-            ApiTestKit.Event(id, "p-0", "Open"),
-            ApiTestKit.Event(id, "p-0", "HardBounce", "UserUnknown"),
-            ApiTestKit.Event(id, "p-1", "Click"),
+            Bodies.Event(id, "p-0", "Open"),
+            Bodies.Event(id, "p-0", "HardBounce", "UserUnknown"),
+            Bodies.Event(id, "p-1", "Click"),
         }).ExpectAsync(HttpStatusCode.Accepted);
 
         var stats = await Admin.PostEmptyAsync($"/api/deliveries/{id}/compute-stats").ExpectAsync(HttpStatusCode.OK);

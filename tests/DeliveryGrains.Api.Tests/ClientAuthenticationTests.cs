@@ -39,7 +39,7 @@ public sealed class ClientAuthenticationTests(ApiHostFixture host)
 
     private async Task<string> ReadyAsync()
     {
-        var id = await Admin.CreateAsync(ApiTestKit.DeliveryBody());
+        var id = await Admin.CreateAsync(Bodies.Delivery());
         await Admin.PostEmptyAsync($"/api/deliveries/{id}/prepare").ExpectAsync(HttpStatusCode.OK);
         return id;
     }
@@ -100,7 +100,7 @@ public sealed class ClientAuthenticationTests(ApiHostFixture host)
     [Trait("Rule", "R1.2")]
     public async Task The_engines_internal_calls_are_closed_to_clients_even_with_every_role()
     {
-        var id = await Admin.StartAsync(ApiTestKit.DeliveryBody());
+        var id = await Admin.StartAsync(Bodies.Delivery());
         using var admin = await ConnectAsync(ApiHostFixture.AdminKey);
         var grains = admin.Services.GetRequiredService<IClusterClient>();
 

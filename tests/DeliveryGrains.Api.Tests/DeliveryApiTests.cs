@@ -12,7 +12,7 @@ public sealed class DeliveryApiTests(ApiHostFixture host)
     [Trait("Rule", "R2")]
     public async Task Creating_answers_201_with_Location_and_the_view_in_the_contract_names()
     {
-        using var response = await Admin.PostJsonAsync("/api/deliveries", ApiTestKit.DeliveryBody());
+        using var response = await Admin.PostJsonAsync("/api/deliveries", Bodies.Delivery());
         var view = await response.ReadJsonAsync();
 
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
@@ -31,7 +31,7 @@ public sealed class DeliveryApiTests(ApiHostFixture host)
     [Trait("Rule", "R2")]
     public async Task Bad_input_is_400_listing_every_bad_field_and_creates_nothing()
     {
-        var body = ApiTestKit.DeliveryBody(tweak: b =>
+        var body = Bodies.Delivery(tweak: b =>
         {
             b["name"] = "";
             b["validityPeriod"] = "-00:00:05";
@@ -53,7 +53,7 @@ public sealed class DeliveryApiTests(ApiHostFixture host)
     [Trait("Rule", "R2")]
     public async Task A_duplicate_profile_in_the_target_names_its_place()
     {
-        var body = ApiTestKit.DeliveryBody(tweak: b => ((JsonArray)b["recipients"]!).Add(new JsonObject { ["profileId"] = "p-0", ["address"] = "x@example.test" }));
+        var body = Bodies.Delivery(tweak: b => ((JsonArray)b["recipients"]!).Add(new JsonObject { ["profileId"] = "p-0", ["address"] = "x@example.test" }));
 
         var problem = await Admin.PostJsonAsync("/api/deliveries", body).ExpectAsync(HttpStatusCode.BadRequest);
 
@@ -86,7 +86,7 @@ public sealed class DeliveryApiTests(ApiHostFixture host)
     [Trait("Rule", "R2.3")]
     public async Task Confirming_a_Draft_is_409_and_changes_nothing()
     {
-        var id = await Admin.CreateAsync(ApiTestKit.DeliveryBody());
+        var id = await Admin.CreateAsync(Bodies.Delivery());
 
         var problem = await Admin.PostEmptyAsync($"/api/deliveries/{id}/confirm").ExpectAsync(HttpStatusCode.Conflict);
 
@@ -98,7 +98,7 @@ public sealed class DeliveryApiTests(ApiHostFixture host)
     [Trait("Rule", "R2.5")]
     public async Task Concurrent_confirms_start_the_delivery_once()
     {
-        var id = await Admin.CreateAsync(ApiTestKit.DeliveryBody(recipients: 20));
+        var id = await Admin.CreateAsync(Bodies.Delivery(recipients: 20));
         await Admin.PostEmptyAsync($"/api/deliveries/{id}/prepare").ExpectAsync(HttpStatusCode.OK);
 
         var responses = await Task.WhenAll(Enumerable.Range(0, 5).Select(_ => Admin.PostEmptyAsync($"/api/deliveries/{id}/confirm")));
@@ -116,7 +116,7 @@ public sealed class DeliveryApiTests(ApiHostFixture host)
     [Trait("Rule", "R2.2")]
     public async Task Prepare_answers_toDeliver_and_the_exclusions_by_reason()
     {
-        var body = ApiTestKit.DeliveryBody(tweak: b => b["recipients"] = new JsonArray
+        var body = Bodies.Delivery(tweak: b => b["recipients"] = new JsonArray
         {
             new JsonObject { ["profileId"] = "a", ["address"] = "ann@example.test" },
             new JsonObject { ["profileId"] = "b", ["address"] = "" },
@@ -142,7 +142,7 @@ public sealed class DeliveryApiTests(ApiHostFixture host)
     [Trait("Rule", "R2.4")]
     public async Task Patching_the_target_of_a_Ready_delivery_sends_it_back_to_Draft()
     {
-        var id = await Admin.CreateAsync(ApiTestKit.DeliveryBody());
+        var id = await Admin.CreateAsync(Bodies.Delivery());
         await Admin.PostEmptyAsync($"/api/deliveries/{id}/prepare").ExpectAsync(HttpStatusCode.OK);
 
         using var patch = new HttpRequestMessage(HttpMethod.Patch, $"/api/deliveries/{id}")
@@ -159,7 +159,7 @@ public sealed class DeliveryApiTests(ApiHostFixture host)
     [Trait("Rule", "R7.2")]
     public async Task A_longer_validity_is_capped_and_the_response_says_so()
     {
-        var view = await Admin.PostJsonAsync("/api/deliveries", ApiTestKit.DeliveryBody(tweak: b => b["validityPeriod"] = "5.00:00:00"))
+        var view = await Admin.PostJsonAsync("/api/deliveries", Bodies.Delivery(tweak: b => b["validityPeriod"] = "5.00:00:00"))
             .ExpectAsync(HttpStatusCode.Created);
 
         Assert.Equal("3.12:00:00", view.GetProperty("validityPeriod").GetString());
@@ -171,7 +171,7 @@ public sealed class DeliveryApiTests(ApiHostFixture host)
     [Trait("Rule", "R3.4")]
     public async Task A_recurring_delivery_lists_its_executions_and_an_aggregated_one_has_a_summed_view()
     {
-        var id = await Admin.StartAsync(ApiTestKit.DeliveryBody(recipients: 2, tweak: b =>
+        var id = await Admin.StartAsync(Bodies.Delivery(recipients: 2, tweak: b =>
         {
             b["validityPeriod"] = "00:00:05";
             b["recurrence"] = new JsonObject { ["every"] = "00:00:01", ["count"] = 2, ["aggregationPeriod"] = "Day" };
@@ -180,15 +180,10 @@ public sealed class DeliveryApiTests(ApiHostFixture host)
         var template = await Admin.ViewAsync(id);
         Assert.Equal("InProgress", template.Status());
         Assert.Equal("Day", template.GetProperty("recurrence").GetProperty("aggregationPeriod").GetString());
-        var deadline = DateTime.UtcNow.AddSeconds(15);
-        using var poll = new PeriodicTimer(TimeSpan.FromMilliseconds(50));
-        System.Text.Json.JsonElement executions;
-        do
-        {
-            executions = await Admin.GetAsync($"/api/deliveries/{id}/executions").ExpectAsync(HttpStatusCode.OK);
-        }
-        while (!(executions.GetArrayLength() == 1 && executions[0].GetProperty("kpis").GetProperty("sent").GetInt64() == 4)
-            && DateTime.UtcNow < deadline && await poll.WaitForNextTickAsync());
+        var executions = await Eventually.Until(
+            () => Admin.GetAsync($"/api/deliveries/{id}/executions").ExpectAsync(HttpStatusCode.OK),
+            e => e.GetArrayLength() == 1 && e[0].GetProperty("kpis").GetProperty("sent").GetInt64() == 4,
+            "one execution that sent 4", TimeSpan.FromSeconds(15), TimeSpan.FromMilliseconds(50));
 
         var period = Assert.Single(executions.EnumerateArray());
         var periodId = period.GetProperty("id").GetString()!;
@@ -197,17 +192,17 @@ public sealed class DeliveryApiTests(ApiHostFixture host)
         var summed = await Admin.ViewAsync(periodId);
         Assert.Equal(4, summed.Kpi("toDeliver"));
 
-        var bad = await Admin.PostJsonAsync("/api/deliveries", ApiTestKit.DeliveryBody(tweak: b => b["recurrence"] = new JsonObject { ["every"] = "00:00:00", ["count"] = 0 }))
+        var bad = await Admin.PostJsonAsync("/api/deliveries", Bodies.Delivery(tweak: b => b["recurrence"] = new JsonObject { ["every"] = "00:00:00", ["count"] = 0 }))
             .ExpectAsync(HttpStatusCode.BadRequest);
         Assert.True(bad.GetProperty("errors").TryGetProperty("recurrence.count", out _));
-        await Admin.GetAsync($"/api/deliveries/{await Admin.CreateAsync(ApiTestKit.DeliveryBody())}/executions").ExpectAsync(HttpStatusCode.Conflict);
+        await Admin.GetAsync($"/api/deliveries/{await Admin.CreateAsync(Bodies.Delivery())}/executions").ExpectAsync(HttpStatusCode.Conflict);
     }
 
     [Fact]
     [Trait("Rule", "R2")]
     public async Task Pause_resume_and_stop_answer_202_with_the_view_and_409_where_the_status_does_not_allow_it()
     {
-        var id = await Admin.StartAsync(ApiTestKit.DeliveryBody(tweak: b => b["emailFeedbackService"] = true));
+        var id = await Admin.StartAsync(Bodies.Delivery(tweak: b => b["emailFeedbackService"] = true));
 
         var paused = await Admin.PostEmptyAsync($"/api/deliveries/{id}/pause").ExpectAsync(HttpStatusCode.Accepted);
         Assert.Equal("Paused", paused.Status());
@@ -227,7 +222,7 @@ public sealed class DeliveryApiTests(ApiHostFixture host)
     public async Task A_delivery_with_sendAt_is_Scheduled_after_confirmation_and_starts_then()
     {
         var sendAt = DateTimeOffset.UtcNow.AddSeconds(2);
-        var id = await Admin.CreateAsync(ApiTestKit.DeliveryBody(tweak: b => b["sendAt"] = sendAt));
+        var id = await Admin.CreateAsync(Bodies.Delivery(tweak: b => b["sendAt"] = sendAt));
         await Admin.PostEmptyAsync($"/api/deliveries/{id}/prepare").ExpectAsync(HttpStatusCode.OK);
 
         var scheduled = await Admin.PostEmptyAsync($"/api/deliveries/{id}/confirm").ExpectAsync(HttpStatusCode.Accepted);
@@ -243,7 +238,7 @@ public sealed class DeliveryApiTests(ApiHostFixture host)
     [Trait("Rule", "R8.7")]
     public async Task Compute_stats_answers_the_recounted_kpis()
     {
-        var id = await Admin.StartAsync(ApiTestKit.DeliveryBody(recipients: 5));
+        var id = await Admin.StartAsync(Bodies.Delivery(recipients: 5));
         await Admin.UntilAsync(id, v => v.Kpi("sent") == 5);
 
         var kpis = await Admin.PostEmptyAsync($"/api/deliveries/{id}/compute-stats").ExpectAsync(HttpStatusCode.OK);
@@ -275,19 +270,15 @@ public sealed class MetricsTests(ApiHostFixture host)
     public async Task The_silo_exports_its_counters_in_Prometheus_format()
     {
         var admin = host.Client(ApiHostFixture.AdminKey);
-        var id = await admin.StartAsync(ApiTestKit.DeliveryBody(recipients: 2));
+        var id = await admin.StartAsync(Bodies.Delivery(recipients: 2));
         await admin.UntilAsync(id, v => v.Kpi("sent") == 2);
-        await admin.PostJsonAsync("/api/mta/feedback", new[] { ApiTestKit.Event(id, "p-0", "Delivered") }).ExpectAsync(HttpStatusCode.Accepted);
+        await admin.PostJsonAsync("/api/mta/feedback", new[] { Bodies.Event(id, "p-0", "Delivered") }).ExpectAsync(HttpStatusCode.Accepted);
 
         // The exporter caches a scrape briefly: read until the counters of this run show up, with a bound.
-        var deadline = DateTime.UtcNow.AddSeconds(15);
-        using var poll = new PeriodicTimer(TimeSpan.FromMilliseconds(200));
-        string text;
-        do
-        {
-            text = await host.Client(ApiHostFixture.MonitorKey).GetStringAsync("/metrics");
-        }
-        while (!text.Contains("deliverygrains_feedback_applied") && DateTime.UtcNow < deadline && await poll.WaitForNextTickAsync());
+        var text = await Eventually.Until(
+            () => host.Client(ApiHostFixture.MonitorKey).GetStringAsync("/metrics"),
+            t => t.Contains("deliverygrains_feedback_applied"),
+            "the feedback counter in /metrics", TimeSpan.FromSeconds(15), TimeSpan.FromMilliseconds(200));
 
         Assert.Contains("deliverygrains_messages_relayed", text);
         Assert.Contains("deliverygrains_feedback_applied", text);

@@ -16,7 +16,7 @@ public sealed class DeliveryListApiTests(ApiHostFixture host)
         var ids = new List<string>();
         for (var i = 0; i < 3; i++)
         {
-            ids.Add(await Admin.CreateAsync(ApiTestKit.DeliveryBody(tweak: b => b["name"] = $"List {tag} {i}")));
+            ids.Add(await Admin.CreateAsync(Bodies.Delivery(tweak: b => b["name"] = $"List {tag} {i}")));
         }
 
         var first = await Admin.GetAsync($"/api/deliveries?q={tag}&limit=2").ExpectAsync(HttpStatusCode.OK);
@@ -38,12 +38,12 @@ public sealed class DeliveryListApiTests(ApiHostFixture host)
     public async Task The_list_filters_by_status_channel_and_a_part_of_the_name_in_any_case()
     {
         var tag = Guid.NewGuid().ToString("N");
-        var email = await Admin.CreateAsync(ApiTestKit.DeliveryBody(tweak: b => b["name"] = $"Filter {tag} mail"));
-        var sms = await Admin.CreateAsync(ApiTestKit.DeliveryBody(tweak: b =>
+        var email = await Admin.CreateAsync(Bodies.Delivery(tweak: b => b["name"] = $"Filter {tag} mail"));
+        var sms = await Admin.CreateAsync(Bodies.Delivery(tweak: b =>
         {
             b["name"] = $"Filter {tag} text";
             b["channel"] = "Sms";
-            b["recipients"] = ApiTestKit.Target(("s-1", ApiTestKit.Phone()));
+            b["recipients"] = Bodies.Target(("s-1", Unique.Phone()));
         }));
         await Admin.PostEmptyAsync($"/api/deliveries/{email}/prepare").ExpectAsync(HttpStatusCode.OK);
 
@@ -81,7 +81,7 @@ public sealed class DeliveryListApiTests(ApiHostFixture host)
     [Trait("Rule", "R8")]
     public async Task The_timeline_follows_the_kpis_from_zero_at_the_start()
     {
-        var id = await Admin.StartAsync(ApiTestKit.DeliveryBody(recipients: 4));
+        var id = await Admin.StartAsync(Bodies.Delivery(recipients: 4));
 
         var timeline = await UntilTimelineAsync(id, t => t.Count > 0 && t[^1].GetProperty("sent").GetInt64() == 4);
 
@@ -99,7 +99,7 @@ public sealed class DeliveryListApiTests(ApiHostFixture host)
     [Trait("Rule", "R8")]
     public async Task A_delivery_not_started_has_an_empty_timeline_and_an_unknown_one_is_404()
     {
-        var id = await Admin.CreateAsync(ApiTestKit.DeliveryBody());
+        var id = await Admin.CreateAsync(Bodies.Delivery());
 
         var timeline = await Admin.GetAsync($"/api/deliveries/{id}/timeline").ExpectAsync(HttpStatusCode.OK);
         Assert.Equal(0, timeline.GetProperty("points").GetArrayLength());
@@ -119,23 +119,8 @@ public sealed class DeliveryListApiTests(ApiHostFixture host)
 
     private static List<string> Ids(JsonElement page) => page.GetProperty("items").EnumerateArray().Select(i => i.Str("id")).ToList();
 
-    private async Task<List<JsonElement>> UntilTimelineAsync(string id, Func<List<JsonElement>, bool> condition)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
-        using var poll = new PeriodicTimer(TimeSpan.FromMilliseconds(50));
-        List<JsonElement> points;
-        do
-        {
-            var timeline = await Admin.GetAsync($"/api/deliveries/{id}/timeline").ExpectAsync(HttpStatusCode.OK);
-            points = [.. timeline.GetProperty("points").EnumerateArray()];
-            if (condition(points))
-            {
-                return points;
-            }
-        }
-        while (DateTime.UtcNow < deadline && await poll.WaitForNextTickAsync());
-
-        Assert.Fail($"Timeline condition not met within the bound; last points: {string.Join(", ", points)}");
-        return points;
-    }
+    private Task<List<JsonElement>> UntilTimelineAsync(string id, Func<List<JsonElement>, bool> condition) =>
+        Eventually.Until(
+            async () => (List<JsonElement>)[.. (await Admin.GetAsync($"/api/deliveries/{id}/timeline").ExpectAsync(HttpStatusCode.OK)).GetProperty("points").EnumerateArray()],
+            condition, $"the timeline of {id} to meet the condition", TimeSpan.FromSeconds(20), TimeSpan.FromMilliseconds(50));
 }

@@ -31,7 +31,7 @@ public sealed class DsnApiTests(ApiHostFixture host)
     [Fact, Trait("Rule", "R12.4")]
     public async Task A_hard_report_fails_its_log_and_the_same_report_again_is_a_duplicate()
     {
-        var id = await Admin.StartAsync(ApiTestKit.DeliveryBody(recipients: 2));
+        var id = await Admin.StartAsync(Bodies.Delivery(recipients: 2));
         await Admin.UntilAsync(id, v => v.Kpi("sent") == 2);
         var report = HardReport(id, "p-0", Guid.NewGuid().ToString("N"));
 
@@ -65,7 +65,7 @@ public sealed class DsnApiTests(ApiHostFixture host)
     [Fact, Trait("Rule", "R12.3")]
     public async Task The_domain_view_counts_each_domain()
     {
-        var id = await Admin.StartAsync(ApiTestKit.DeliveryBody(recipients: 3));
+        var id = await Admin.StartAsync(Bodies.Delivery(recipients: 3));
         await Admin.UntilAsync(id, v => v.Kpi("sent") == 3);
         var domains = await host.Client(ApiHostFixture.MtaKey).GetAsync($"/api/deliveries/{id}/domains").ExpectAsync(HttpStatusCode.OK);
         var only = Assert.Single(domains.EnumerateArray());
@@ -84,7 +84,7 @@ public sealed class DsnApiTests(ApiHostFixture host)
     [Fact, Trait("Rule", "R12.1")]
     public async Task An_SMTP_delivery_is_refused_by_a_silo_without_a_relay()
     {
-        var body = ApiTestKit.DeliveryBody(tweak: b =>
+        var body = Bodies.Delivery(tweak: b =>
         {
             b["mta"] = new JsonObject { ["kind"] = "Smtp" };
             b["content"] = new JsonObject { ["subject"] = "Hi {{firstName}}" };

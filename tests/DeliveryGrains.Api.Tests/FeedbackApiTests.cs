@@ -18,11 +18,11 @@ public sealed class FeedbackApiTests(ApiHostFixture host)
     [Trait("Rule", "R5.2")]
     public async Task Without_EFS_relayed_is_Sent_and_a_hard_bounce_fails_the_message()
     {
-        var id = await Admin.StartAsync(ApiTestKit.DeliveryBody(recipients: 4));
+        var id = await Admin.StartAsync(Bodies.Delivery(recipients: 4));
         var relayed = await Admin.UntilAsync(id, v => v.Kpi("sent") == 4);
         Assert.Equal(100.0, relayed.Rate("deliveredRate"));
 
-        var result = await PostFeedbackAsync(ApiTestKit.Event(id, "p-0", "HardBounce", "UserUnknown"));
+        var result = await PostFeedbackAsync(Bodies.Event(id, "p-0", "HardBounce", "UserUnknown"));
 
         Assert.Equal(1, result.Json.GetProperty("accepted").GetInt32());
         var view = await Admin.UntilAsync(id, v => v.Kpi("bouncesAndErrors") == 1);
@@ -40,14 +40,14 @@ public sealed class FeedbackApiTests(ApiHostFixture host)
     [Trait("Rule", "R6.4")]
     public async Task With_EFS_logs_wait_in_Pending_until_the_MTA_answers()
     {
-        var id = await Admin.StartAsync(ApiTestKit.DeliveryBody(recipients: 2, tweak: b => b["emailFeedbackService"] = true));
+        var id = await Admin.StartAsync(Bodies.Delivery(recipients: 2, tweak: b => b["emailFeedbackService"] = true));
         var pending = await Admin.UntilAsync(id, v => v.Kpi("sent") == 2);
         Assert.Equal(2, pending.Kpi("pending"));
         Assert.Equal(0.0, pending.Rate("deliveredRate"));
 
         await PostFeedbackAsync(
-            ApiTestKit.Event(id, "p-0", "Delivered"),
-            ApiTestKit.Event(id, "p-1", "SoftBounce", "MailboxFull"));
+            Bodies.Event(id, "p-0", "Delivered"),
+            Bodies.Event(id, "p-1", "SoftBounce", "MailboxFull"));
 
         var view = await Admin.UntilAsync(id, v => v.Kpi("pending") == 0 && v.Kpi("awaitingRetry") == 1);
         Assert.Equal(1, view.Kpi("delivered"));
@@ -61,15 +61,15 @@ public sealed class FeedbackApiTests(ApiHostFixture host)
     [Trait("Rule", "R4")]
     public async Task A_repeated_event_id_is_a_duplicate_and_bad_events_are_rejected_by_index()
     {
-        var id = await Admin.StartAsync(ApiTestKit.DeliveryBody(recipients: 2));
+        var id = await Admin.StartAsync(Bodies.Delivery(recipients: 2));
         await Admin.UntilAsync(id, v => v.Kpi("sent") == 2);
-        var hard = ApiTestKit.Event(id, "p-0", "HardBounce", "UserUnknown", eventId: "evt-" + id);
+        var hard = Bodies.Event(id, "p-0", "HardBounce", "UserUnknown", eventId: "evt-" + id);
 
         var result = await PostFeedbackAsync(
             hard,
             hard,
-            ApiTestKit.Event(id, "nobody", "Delivered"),
-            ApiTestKit.Event(id, "p-1", "Bounced"),
+            Bodies.Event(id, "nobody", "Delivered"),
+            Bodies.Event(id, "p-1", "Bounced"),
             new { deliveryId = id, profileId = "p-1", type = "Open" });
 
         Assert.Equal(1, result.Json.GetProperty("accepted").GetInt32());
@@ -87,13 +87,13 @@ public sealed class FeedbackApiTests(ApiHostFixture host)
     [Trait("Rule", "R7.3")]
     public async Task At_the_end_of_the_validity_period_EFS_pending_messages_fail_as_Expired()
     {
-        var id = await Admin.StartAsync(ApiTestKit.DeliveryBody(recipients: 3, tweak: b =>
+        var id = await Admin.StartAsync(Bodies.Delivery(recipients: 3, tweak: b =>
         {
             b["emailFeedbackService"] = true;
             b["validityPeriod"] = "00:00:02";
         }));
         await Admin.UntilAsync(id, v => v.Kpi("sent") == 3);
-        await PostFeedbackAsync(ApiTestKit.Event(id, "p-0", "Delivered"));
+        await PostFeedbackAsync(Bodies.Event(id, "p-0", "Delivered"));
 
         var finished = await Admin.UntilAsync(id, v => v.Status() == "Finished", TimeSpan.FromSeconds(20));
 
@@ -109,12 +109,12 @@ public sealed class FeedbackApiTests(ApiHostFixture host)
     [Trait("Rule", "R7.4")]
     public async Task Feedback_after_the_final_status_changes_nothing_but_tracking()
     {
-        var id = await Admin.StartAsync(ApiTestKit.DeliveryBody(recipients: 1, tweak: b => b["emailFeedbackService"] = true));
+        var id = await Admin.StartAsync(Bodies.Delivery(recipients: 1, tweak: b => b["emailFeedbackService"] = true));
         await Admin.UntilAsync(id, v => v.Kpi("sent") == 1);
-        await PostFeedbackAsync(ApiTestKit.Event(id, "p-0", "Delivered"));
+        await PostFeedbackAsync(Bodies.Event(id, "p-0", "Delivered"));
         await Admin.UntilAsync(id, v => v.Kpi("delivered") == 1);
 
-        await PostFeedbackAsync(ApiTestKit.Event(id, "p-0", "HardBounce", "UserUnknown"), ApiTestKit.Event(id, "p-0", "Click"));
+        await PostFeedbackAsync(Bodies.Event(id, "p-0", "HardBounce", "UserUnknown"), Bodies.Event(id, "p-0", "Click"));
 
         var log = await Admin.GetAsync($"/api/deliveries/{id}/logs/p-0").ExpectAsync(HttpStatusCode.OK);
         Assert.Equal("Sent", log.GetProperty("status").GetString());
@@ -140,13 +140,13 @@ public sealed class FeedbackApiTests(ApiHostFixture host)
             return b;
         }
 
-        var first = await Admin.StartAsync(Target(ApiTestKit.DeliveryBody()));
+        var first = await Admin.StartAsync(Target(Bodies.Delivery()));
         await Admin.UntilAsync(first, v => v.Kpi("sent") == 1);
-        await PostFeedbackAsync(ApiTestKit.Event(first, profile, "HardBounce", "UserUnknown"));
+        await PostFeedbackAsync(Bodies.Event(first, profile, "HardBounce", "UserUnknown"));
         var status = await PollAddressAsync(address, "Quarantine");
         Assert.Equal("UserUnknown", status.GetProperty("reason").GetString());
 
-        var second = await Admin.CreateAsync(Target(ApiTestKit.DeliveryBody()));
+        var second = await Admin.CreateAsync(Target(Bodies.Delivery()));
         var prepared = await Admin.PostEmptyAsync($"/api/deliveries/{second}/prepare").ExpectAsync(HttpStatusCode.OK);
         Assert.Equal(0, prepared.GetProperty("toDeliver").GetInt64());
         Assert.Equal(1, prepared.GetProperty("excluded").GetProperty("QuarantinedAddress").GetInt32());
@@ -167,9 +167,9 @@ public sealed class FeedbackApiTests(ApiHostFixture host)
     [Trait("Rule", "R4")]
     public async Task Logs_page_with_a_cursor_and_filter_by_status()
     {
-        var id = await Admin.StartAsync(ApiTestKit.DeliveryBody(recipients: 40));
+        var id = await Admin.StartAsync(Bodies.Delivery(recipients: 40));
         await Admin.UntilAsync(id, v => v.Kpi("sent") == 40);
-        await PostFeedbackAsync(ApiTestKit.Event(id, "p-7", "HardBounce"));
+        await PostFeedbackAsync(Bodies.Event(id, "p-7", "HardBounce"));
         await Admin.UntilAsync(id, v => v.Kpi("bouncesAndErrors") == 1);
 
         var seen = new List<string>();
@@ -200,10 +200,10 @@ public sealed class FeedbackApiTests(ApiHostFixture host)
     [Trait("Rule", "R4")]
     public async Task Logs_filter_by_failure_type_and_reason_and_search_by_profile_id_or_address()
     {
-        var id = await Admin.StartAsync(ApiTestKit.DeliveryBody(recipients: 12));
+        var id = await Admin.StartAsync(Bodies.Delivery(recipients: 12));
         await Admin.UntilAsync(id, v => v.Kpi("sent") == 12);
-        await PostFeedbackAsync(ApiTestKit.Event(id, "p-3", "HardBounce", "UserUnknown"));
-        await PostFeedbackAsync(ApiTestKit.Event(id, "p-5", "SoftBounce", "MailboxFull"));
+        await PostFeedbackAsync(Bodies.Event(id, "p-3", "HardBounce", "UserUnknown"));
+        await PostFeedbackAsync(Bodies.Event(id, "p-5", "SoftBounce", "MailboxFull"));
         await Admin.UntilAsync(id, v => v.Kpi("bouncesAndErrors") == 1 && v.Kpi("awaitingRetry") == 1);
 
         var hard = await Admin.GetAsync($"/api/deliveries/{id}/logs?failureType=hard").ExpectAsync(HttpStatusCode.OK);
@@ -225,24 +225,8 @@ public sealed class FeedbackApiTests(ApiHostFixture host)
         Assert.True(errors.TryGetProperty("q", out _));
     }
 
-    private async Task<System.Text.Json.JsonElement> PollAddressAsync(string address, string status)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        using var poll = new PeriodicTimer(TimeSpan.FromMilliseconds(25));
-        System.Text.Json.JsonElement record;
-        do
-        {
-            record = await Admin.GetAsync($"/api/addresses/{Uri.EscapeDataString(address)}").ExpectAsync(HttpStatusCode.OK);
-            if (record.GetProperty("status").GetString() == status)
-            {
-                return record;
-            }
-        }
-        while (DateTime.UtcNow < deadline && await poll.WaitForNextTickAsync());
-
-        Assert.Fail($"Address never became {status}: {record}");
-        return record;
-    }
+    private Task<System.Text.Json.JsonElement> PollAddressAsync(string address, string status) =>
+        Admin.AddressUntilAsync(address, r => r.GetProperty("status").GetString() == status);
 
     private sealed record JsonElementAlias(System.Text.Json.JsonElement Json);
 }

@@ -16,16 +16,16 @@ public sealed class FeedbackBatchTests(ApiHostFixture host)
     {
         const int recipients = 300;
         const int events = 10_000;
-        var id = await Admin.StartAsync(ApiTestKit.DeliveryBody(recipients, b => b["emailFeedbackService"] = true));
+        var id = await Admin.StartAsync(Bodies.Delivery(recipients, b => b["emailFeedbackService"] = true));
         await Admin.UntilAsync(id, v => v.Kpi("sent") == recipients, TimeSpan.FromSeconds(30));
 
         // Delivered first, then opens and clicks for the same profiles: each log settles (and gives its
         // activation back) while more of its events are on the way.
         var batch = new List<object>(events);
-        batch.AddRange(Enumerable.Range(0, recipients).Select(i => ApiTestKit.Event(id, $"p-{i}", "Delivered")));
+        batch.AddRange(Enumerable.Range(0, recipients).Select(i => Bodies.Event(id, $"p-{i}", "Delivered")));
         for (var n = 0; batch.Count < events; n++)
         {
-            batch.Add(ApiTestKit.Event(id, $"p-{n % recipients}", n / recipients % 3 == 0 ? "Click" : "Open"));
+            batch.Add(Bodies.Event(id, $"p-{n % recipients}", n / recipients % 3 == 0 ? "Click" : "Open"));
         }
 
         using var client = host.Client(ApiHostFixture.MtaKey);

@@ -18,7 +18,7 @@ public sealed class LiveEndpointTests(ApiHostFixture host)
     [Trait("Rule", "R8.5")]
     public async Task The_stream_starts_with_the_view_and_pushes_each_change_of_status_and_counts()
     {
-        var id = await Admin.CreateAsync(ApiTestKit.DeliveryBody(recipients: 4, tweak: b => b["name"] = "Live stream"));
+        var id = await Admin.CreateAsync(Bodies.Delivery(recipients: 4, tweak: b => b["name"] = "Live stream"));
         await using var stream = await LiveStream.OpenAsync(host.Client(ApiHostFixture.MtaKey), id);
 
         var first = await stream.UntilAsync(DeliveryFeed.ViewEvent, _ => true);
@@ -42,7 +42,7 @@ public sealed class LiveEndpointTests(ApiHostFixture host)
     [Trait("Rule", "R1.2")]
     public async Task The_stream_needs_a_user_and_an_existing_delivery()
     {
-        var id = await Admin.CreateAsync(ApiTestKit.DeliveryBody());
+        var id = await Admin.CreateAsync(Bodies.Delivery());
         using var anonymous = await host.Client(null).GetAsync($"/api/deliveries/{id}/live", HttpCompletionOption.ResponseHeadersRead);
         Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
 
@@ -55,7 +55,7 @@ public sealed class LiveEndpointTests(ApiHostFixture host)
     [Trait("Rule", "R8.5")]
     public async Task Closing_every_stream_of_a_delivery_stops_its_watcher()
     {
-        var id = await Admin.CreateAsync(ApiTestKit.DeliveryBody());
+        var id = await Admin.CreateAsync(Bodies.Delivery());
         var feed = host.Services.GetRequiredService<DeliveryFeed>();
         var streams = new List<LiveStream>();
         for (var i = 0; i < 3; i++)

@@ -190,7 +190,7 @@ public sealed class LiveFeedTests : IDisposable
         Assert.Equal(0, _feed.WatchedDeliveries);
     }
 
-    private static DeliveryView View(SseItem<string> item) => JsonSerializer.Deserialize<DeliveryView>(item.Data, ApiHostFixture.Json)!;
+    private static DeliveryView View(SseItem<string> item) => JsonSerializer.Deserialize<DeliveryView>(item.Data, ApiClients.Json)!;
 
     /// <summary>One subscriber reading its events in order, each wait bounded.</summary>
     private sealed class Listener(DeliveryFeed feed, string deliveryId) : IAsyncDisposable
@@ -283,16 +283,8 @@ public sealed class LiveFeedTests : IDisposable
             }
         }
 
-        public async Task UntilReadsAsync(string id, int reads)
-        {
-            var bound = DateTime.UtcNow + Bound;
-            using var tick = new PeriodicTimer(TimeSpan.FromMilliseconds(5));
-            while (Reads(id) < reads)
-            {
-                Assert.True(DateTime.UtcNow < bound, $"Fewer than {reads} reads of {id} within the bound.");
-                await tick.WaitForNextTickAsync();
-            }
-        }
+        public Task UntilReadsAsync(string id, int reads) =>
+            Eventually.Until(() => Task.FromResult(Reads(id)), n => n >= reads, $"{reads} reads of {id}", Bound, TimeSpan.FromMilliseconds(5));
 
         public async Task<DeliveryView> GetViewAsync(string deliveryId)
         {

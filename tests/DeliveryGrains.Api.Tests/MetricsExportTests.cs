@@ -19,14 +19,10 @@ public sealed partial class MetricsExportTests(ApiHostFixture host)
         host.Services.GetRequiredService<DeliveryMetrics>().KpiLag(TimeSpan.FromMilliseconds(300));
 
         // The exporter caches a scrape briefly: read until the lag shows up, with a bound.
-        var deadline = DateTime.UtcNow.AddSeconds(15);
-        using var poll = new PeriodicTimer(TimeSpan.FromMilliseconds(200));
-        string text;
-        do
-        {
-            text = await host.Client(ApiHostFixture.MonitorKey).GetStringAsync("/metrics");
-        }
-        while (!text.Contains("deliverygrains_kpi_lag_seconds_bucket", StringComparison.Ordinal) && DateTime.UtcNow < deadline && await poll.WaitForNextTickAsync());
+        var text = await Eventually.Until(
+            () => host.Client(ApiHostFixture.MonitorKey).GetStringAsync("/metrics"),
+            t => t.Contains("deliverygrains_kpi_lag_seconds_bucket", StringComparison.Ordinal),
+            "the KPI lag histogram in /metrics", TimeSpan.FromSeconds(15), TimeSpan.FromMilliseconds(200));
 
         Assert.True(Value(text, "deliverygrains_process_working_set_bytes") > 0, text);
         Assert.True(Value(text, "deliverygrains_process_peak_working_set_bytes") > 0, text);

@@ -22,17 +22,17 @@ public sealed class QuarantineApiTests(ApiHostFixture host)
     /// <summary>An email delivery on the external MTA to <paramref name="target"/>, started; retries wait an hour, so every soft bounce stays the latest outcome.</summary>
     private async Task<string> StartAsync(params (string ProfileId, string Address)[] target)
     {
-        var id = await Admin.StartAsync(ApiTestKit.DeliveryBody(tweak: b => b["recipients"] = ApiTestKit.Target(target)));
+        var id = await Admin.StartAsync(Bodies.Delivery(tweak: b => b["recipients"] = Bodies.Target(target)));
         await Admin.UntilAsync(id, v => v.Kpi("sent") == target.Length);
         return id;
     }
 
     private Task FeedAsync(string deliveryId, string profileId, string type, string? reason = null) =>
-        Mta.PostJsonAsync("/api/mta/feedback", new[] { ApiTestKit.Event(deliveryId, profileId, type, reason) }).ExpectAsync(HttpStatusCode.Accepted);
+        Mta.PostJsonAsync("/api/mta/feedback", new[] { Bodies.Event(deliveryId, profileId, type, reason) }).ExpectAsync(HttpStatusCode.Accepted);
 
     private async Task<JsonElement> PrepareAsync(string address)
     {
-        var id = await Admin.CreateAsync(ApiTestKit.DeliveryBody(tweak: b => b["recipients"] = ApiTestKit.Target(("again", address))));
+        var id = await Admin.CreateAsync(Bodies.Delivery(tweak: b => b["recipients"] = Bodies.Target(("again", address))));
         return await Admin.PostEmptyAsync($"/api/deliveries/{id}/prepare").ExpectAsync(HttpStatusCode.OK);
     }
 

@@ -20,7 +20,7 @@ public sealed class RefusalTests(ApiHostFixture host)
     [Trait("Rule", "R2")]
     public async Task A_body_with_many_shape_mistakes_lists_every_field_with_what_it_must_hold()
     {
-        var body = ApiTestKit.DeliveryBody(tweak: b =>
+        var body = Bodies.Delivery(tweak: b =>
         {
             b["name"] = "";
             b["channel"] = "Fax";
@@ -52,7 +52,7 @@ public sealed class RefusalTests(ApiHostFixture host)
     [Trait("Rule", "R2")]
     public async Task A_count_too_large_for_any_whole_number_is_refused_with_its_limit()
     {
-        var body = ApiTestKit.DeliveryBody(tweak: b =>
+        var body = Bodies.Delivery(tweak: b =>
         {
             b.Remove("recipients");
             b["generatedTarget"] = JsonNode.Parse("""{ "count": 1000000000000, "seed": 99999999999, "domain": "example.test" }""");
@@ -70,7 +70,7 @@ public sealed class RefusalTests(ApiHostFixture host)
     [Trait("Rule", "R3.1")]
     public async Task An_instant_without_a_time_zone_is_refused_with_an_example()
     {
-        var problem = await PostAsync(ApiTestKit.DeliveryBody(tweak: b => b["sendAt"] = "2027-03-01T09:00:00"));
+        var problem = await PostAsync(Bodies.Delivery(tweak: b => b["sendAt"] = "2027-03-01T09:00:00"));
 
         Assert.Contains("no time zone", Errors(problem)["sendAt"]);
         Assert.Contains("2027-03-01T09:00:00Z", Errors(problem)["sendAt"]);
@@ -80,7 +80,7 @@ public sealed class RefusalTests(ApiHostFixture host)
     [Trait("Rule", "R3.1")]
     public async Task An_instant_with_its_zone_is_taken_as_given()
     {
-        var created = await Admin.PostJsonAsync("/api/deliveries", ApiTestKit.DeliveryBody(tweak: b => b["sendAt"] = "2027-03-01T09:00:00+01:00"))
+        var created = await Admin.PostJsonAsync("/api/deliveries", Bodies.Delivery(tweak: b => b["sendAt"] = "2027-03-01T09:00:00+01:00"))
             .ExpectAsync(HttpStatusCode.Created);
 
         Assert.Equal(new DateTimeOffset(2027, 3, 1, 8, 0, 0, TimeSpan.Zero), created.GetProperty("sendAt").GetDateTimeOffset());
@@ -113,7 +113,7 @@ public sealed class RefusalTests(ApiHostFixture host)
     [Trait("Rule", "R2.4")]
     public async Task A_patch_with_bad_fields_lists_them_all_and_changes_nothing()
     {
-        var id = await Admin.CreateAsync(ApiTestKit.DeliveryBody());
+        var id = await Admin.CreateAsync(Bodies.Delivery());
         using var patch = new HttpRequestMessage(HttpMethod.Patch, $"/api/deliveries/{id}")
         {
             Content = new StringContent("""{ "name": 5, "sendAt": "next week", "recipients": [ { "profileId": 12 } ] }""", Encoding.UTF8, "application/json"),
@@ -133,7 +133,7 @@ public sealed class RefusalTests(ApiHostFixture host)
     [Trait("Rule", "R4")]
     public async Task A_query_value_of_the_wrong_kind_says_what_to_fix()
     {
-        var id = await Admin.CreateAsync(ApiTestKit.DeliveryBody());
+        var id = await Admin.CreateAsync(Bodies.Delivery());
 
         var problem = await Admin.GetAsync($"/api/deliveries/{id}/logs?limit=abc&status=Bounced").ExpectAsync(HttpStatusCode.BadRequest);
 

@@ -10,7 +10,7 @@ public sealed class ScenarioApiTests(ApiHostFixture host)
 {
     private HttpClient Admin => host.Client(ApiHostFixture.AdminKey);
 
-    private static JsonObject Body(JsonNode scenario, int count = 100) => ApiTestKit.DeliveryBody(tweak: b =>
+    private static JsonObject Body(JsonNode scenario, int count = 100) => Bodies.Delivery(tweak: b =>
     {
         b.Remove("recipients");
         b["generatedTarget"] = new JsonObject { ["count"] = count, ["seed"] = Random.Shared.Next(1, int.MaxValue) };

@@ -12,7 +12,7 @@ public sealed class SmsApiTests(ApiHostFixture host)
 
     private HttpClient Mta => host.Client(ApiHostFixture.MtaKey);
 
-    private static JsonObject SmsBody(JsonArray target, JsonObject? mta = null) => ApiTestKit.DeliveryBody(tweak: b =>
+    private static JsonObject SmsBody(JsonArray target, JsonObject? mta = null) => Bodies.Delivery(tweak: b =>
     {
         b["channel"] = "Sms";
         b["recipients"] = target;
@@ -31,7 +31,7 @@ public sealed class SmsApiTests(ApiHostFixture host)
     [Trait("Rule", "R2.2")]
     public async Task An_sms_delivery_runs_on_the_simulated_mta_and_shows_no_opens_or_clicks()
     {
-        var numbers = Enumerable.Range(0, 10).Select(i => ($"s-{i}", ApiTestKit.Phone())).ToList();
+        var numbers = Enumerable.Range(0, 10).Select(i => ($"s-{i}", Unique.Phone())).ToList();
         numbers.Add(("too-short", "+1234567"));
         numbers.Add(("national", "0612345678"));
         var simulator = new JsonObject
@@ -40,7 +40,7 @@ public sealed class SmsApiTests(ApiHostFixture host)
             ["openRate"] = 1, ["clickRate"] = 1, ["feedbackDelay"] = "00:00:00",
         };
 
-        var created = await Admin.PostJsonAsync("/api/deliveries", SmsBody(ApiTestKit.Target([.. numbers]), simulator)).ExpectAsync(HttpStatusCode.Created);
+        var created = await Admin.PostJsonAsync("/api/deliveries", SmsBody(Bodies.Target([.. numbers]), simulator)).ExpectAsync(HttpStatusCode.Created);
         Assert.Equal("Sms", created.Str("channel"));
         var id = created.Str("id");
         var prepared = await Admin.PostEmptyAsync($"/api/deliveries/{id}/prepare").ExpectAsync(HttpStatusCode.OK);
@@ -72,14 +72,14 @@ public sealed class SmsApiTests(ApiHostFixture host)
     [Trait("Rule", "R2.1")]
     public async Task An_inbound_STOP_denylists_the_number_and_later_sms_deliveries_exclude_it()
     {
-        var number = ApiTestKit.Phone();
+        var number = Unique.Phone();
 
         var answer = await InboundAsync(new { from = $" {number} ", text = "  stop\n" });
 
         Assert.Equal((number, "Denylisted"), (answer.Str("from"), answer.Str("action")));
         var record = await Admin.AddressAsync(number);
         Assert.Equal(("OnDenylist", "Denylisted"), (record.Str("status"), record.Str("reason")));
-        var id = await Admin.CreateAsync(SmsBody(ApiTestKit.Target(("stopped", number), ("other", ApiTestKit.Phone()))));
+        var id = await Admin.CreateAsync(SmsBody(Bodies.Target(("stopped", number), ("other", Unique.Phone()))));
         var prepared = await Admin.PostEmptyAsync($"/api/deliveries/{id}/prepare").ExpectAsync(HttpStatusCode.OK);
         Assert.Equal(1, prepared.GetProperty("toDeliver").GetInt64());
         Assert.Equal(1, prepared.GetProperty("excluded").GetProperty("Denylisted").GetInt32());
@@ -94,7 +94,7 @@ public sealed class SmsApiTests(ApiHostFixture host)
     {
         foreach (var keyword in new[] { "STOP", "stopall", "Unsubscribe", "CANCEL", "end", " Quit " })
         {
-            var number = ApiTestKit.Phone();
+            var number = Unique.Phone();
             var answer = await InboundAsync(new { from = number, text = keyword });
             Assert.True(answer.Str("action") == "Denylisted", $"'{keyword}' should denylist: {answer}");
             Assert.Equal("OnDenylist", (await Admin.AddressAsync(number)).Str("status"));
@@ -102,7 +102,7 @@ public sealed class SmsApiTests(ApiHostFixture host)
 
         foreach (var text in new[] { "Hello", "please stop", "STOP!", "", "START" })
         {
-            var number = ApiTestKit.Phone();
+            var number = Unique.Phone();
             var answer = await InboundAsync(new { from = number, text });
             Assert.True(answer.Str("action") == "None", $"'{text}' should change nothing: {answer}");
             var record = await Admin.AddressAsync(number);
@@ -124,7 +124,7 @@ public sealed class SmsApiTests(ApiHostFixture host)
         Assert.False(errors.TryGetProperty("text", out _));
         Assert.Equal("Valid", (await Admin.AddressAsync("0612345678")).Str("status"));
 
-        var number = ApiTestKit.Phone();
+        var number = Unique.Phone();
         var noText = await InboundAsync(new { from = number }, HttpStatusCode.BadRequest);
         Assert.Equal(["text"], noText.GetProperty("errors").EnumerateObject().Select(p => p.Name));
 
@@ -143,7 +143,7 @@ public sealed class SmsApiTests(ApiHostFixture host)
     [Trait("Rule", "R11.2")]
     public async Task Inbound_sms_needs_the_MtaFeedback_role()
     {
-        var number = ApiTestKit.Phone();
+        var number = Unique.Phone();
 
         var problem = await host.Client(ApiHostFixture.MarketerKey).PostJsonAsync("/api/sms/inbound", new { from = number, text = "STOP" })
             .ExpectAsync(HttpStatusCode.Forbidden);
@@ -159,13 +159,13 @@ public sealed class SmsApiTests(ApiHostFixture host)
     [Trait("Rule", "R11.2")]
     public async Task An_administrator_releases_a_stopped_number_and_it_is_sent_to_again()
     {
-        var number = ApiTestKit.Phone();
+        var number = Unique.Phone();
         await InboundAsync(new { from = number, text = "STOP" });
 
         var released = await Admin.PostEmptyAsync($"/api/addresses/{Uri.EscapeDataString(number)}/release").ExpectAsync(HttpStatusCode.OK);
 
         Assert.Equal((number, "Valid"), (released.Str("address"), released.Str("status")));
-        var id = await Admin.CreateAsync(SmsBody(ApiTestKit.Target(("back", number))));
+        var id = await Admin.CreateAsync(SmsBody(Bodies.Target(("back", number))));
         var prepared = await Admin.PostEmptyAsync($"/api/deliveries/{id}/prepare").ExpectAsync(HttpStatusCode.OK);
         Assert.Equal(1, prepared.GetProperty("toDeliver").GetInt64());
     }

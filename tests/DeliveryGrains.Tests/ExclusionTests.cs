@@ -13,7 +13,7 @@ public sealed class ExclusionTests(ClusterFixture fixture) : ClusterTest(fixture
     [Trait("Rule", "R2.2")]
     public async Task Empty_and_syntactically_invalid_addresses_are_excluded()
     {
-        var ok = TestData.Email("ok");
+        var ok = Unique.Email("ok");
         var delivery = await CreateAsync(TestData.Definition(
         [
             new("empty", ""),
@@ -46,7 +46,7 @@ public sealed class ExclusionTests(ClusterFixture fixture) : ClusterTest(fixture
     [Trait("Rule", "R2.2")]
     public async Task Duplicates_compare_the_domain_lower_cased_and_the_local_part_as_written()
     {
-        var local = $"Ann.{TestData.Unique()}";
+        var local = $"Ann.{Unique.Id()}";
         var delivery = await CreateAsync(TestData.Definition(
         [
             new("first", $"{local}@Example.test"),
@@ -76,10 +76,10 @@ public sealed class ExclusionTests(ClusterFixture fixture) : ClusterTest(fixture
     [Trait("Rule", "R9.6")]
     public async Task An_address_quarantined_by_a_hard_bounce_in_an_earlier_delivery_is_excluded()
     {
-        var address = TestData.Email("bounced");
+        var address = Unique.Email("bounced");
         await QuarantineAsync(address);
 
-        var fine = TestData.Email("fine");
+        var fine = Unique.Email("fine");
         var delivery = await CreateAsync(TestData.Definition([new("q", address.ToUpperInvariant().Replace("@EXAMPLE.TEST", "@example.test", StringComparison.Ordinal)), new("q-same", address), new("fine", fine)]));
         var prepared = await delivery.PrepareAsync(TestData.Alice);
 
@@ -96,7 +96,7 @@ public sealed class ExclusionTests(ClusterFixture fixture) : ClusterTest(fixture
     [Trait("Rule", "R9.6")]
     public async Task The_first_reason_that_applies_is_recorded()
     {
-        var quarantined = TestData.Email("quarantined");
+        var quarantined = Unique.Email("quarantined");
         await QuarantineAsync(quarantined);
         var at = quarantined.IndexOf('@');
         var quarantinedUpperDomain = quarantined[..at] + quarantined[at..].ToUpperInvariant();
@@ -126,10 +126,10 @@ public sealed class ExclusionTests(ClusterFixture fixture) : ClusterTest(fixture
     [Trait("Rule", "R9.6")]
     public async Task A_denylisted_address_is_excluded_as_Denylisted()
     {
-        var address = TestData.Email("complained");
+        var address = Unique.Email("complained");
         await DenylistAsync(address);
 
-        var delivery = await CreateAsync(TestData.Definition([new("d", address), new("ok", TestData.Email())]));
+        var delivery = await CreateAsync(TestData.Definition([new("d", address), new("ok", Unique.Email())]));
         var prepared = await delivery.PrepareAsync(TestData.Alice);
 
         Assert.Equal(1, prepared.ToDeliver);
@@ -170,7 +170,7 @@ public sealed class ExclusionTests(ClusterFixture fixture) : ClusterTest(fixture
     [Trait("Rule", "R8.1")]
     public async Task To_deliver_counts_the_sending_logs_after_exclusions_over_several_partitions()
     {
-        var quarantined = TestData.Email("q");
+        var quarantined = Unique.Email("q");
         await QuarantineAsync(quarantined);
         var recipients = TestData.Recipients(50).ToList();
         recipients[3] = recipients[3] with { Address = "" };

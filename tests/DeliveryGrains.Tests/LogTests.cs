@@ -70,7 +70,7 @@ public sealed class LogTests(ClusterFixture fixture) : ClusterTest(fixture)
     [Trait("Rule", "R4")]
     public async Task The_log_of_a_profile_not_in_the_sending_logs_is_not_found()
     {
-        var delivery = await StartAsync(TestData.Definition([new("in", TestData.Email()), new("excluded", "")]));
+        var delivery = await StartAsync(TestData.Definition([new("in", Unique.Email()), new("excluded", "")]));
 
         Assert.Equal("in", (await delivery.GetLogAsync("in", TestData.Alice)).ProfileId);
         await Assert.ThrowsAsync<NotFoundException>(() => delivery.GetLogAsync("nobody", TestData.Alice));

@@ -13,10 +13,10 @@ public sealed class ProfileHistoryTests(ClusterFixture fixture) : ClusterTest(fi
     [Trait("Rule", "R10.1")]
     public async Task A_profiles_history_lists_each_delivery_sent_to_it_with_its_log_status()
     {
-        var profile = $"hist-{TestData.Unique()}";
-        var delivered = await StartAsync(TestData.Definition([new(profile, TestData.Email()), new("other", TestData.Email())], efs: true, name: "Spring sale"));
-        var bounced = await StartAsync(TestData.Definition([new(profile, TestData.Email())], efs: true, name: "Summer sale"));
-        var elsewhere = await StartAsync(TestData.Definition([new("someone-else", TestData.Email())], efs: true));
+        var profile = $"hist-{Unique.Id()}";
+        var delivered = await StartAsync(TestData.Definition([new(profile, Unique.Email()), new("other", Unique.Email())], efs: true, name: "Spring sale"));
+        var bounced = await StartAsync(TestData.Definition([new(profile, Unique.Email())], efs: true, name: "Summer sale"));
+        var elsewhere = await StartAsync(TestData.Definition([new("someone-else", Unique.Email())], efs: true));
         await FeedAsync(delivered, profile, FeedbackType.Delivered);
         await FeedAsync(bounced, profile, FeedbackType.HardBounce, FailureReason.UserUnknown);
 
@@ -36,6 +36,6 @@ public sealed class ProfileHistoryTests(ClusterFixture fixture) : ClusterTest(fi
     [Trait("Rule", "R10.1")]
     public async Task A_profile_never_targeted_has_an_empty_history()
     {
-        Assert.Empty(await Grains.GetGrain<IProfileHistoryGrain>($"nobody-{TestData.Unique()}").GetHistoryAsync());
+        Assert.Empty(await Grains.GetGrain<IProfileHistoryGrain>($"nobody-{Unique.Id()}").GetHistoryAsync());
     }
 }

@@ -16,8 +16,8 @@ public sealed class QuarantineTests(ClusterFixture fixture) : ClusterTest(fixtur
     [Trait("Rule", "R9.1")]
     public async Task A_hard_bounce_puts_the_address_in_Quarantine()
     {
-        var address = TestData.Email("hard");
-        var delivery = await StartAsync(TestData.Definition([new("h", address), new("other", TestData.Email())], efs: true));
+        var address = Unique.Email("hard");
+        var delivery = await StartAsync(TestData.Definition([new("h", address), new("other", Unique.Email())], efs: true));
         Assert.Equal(AddressStatus.Valid, (await AddressBookOf(address).GetAsync(address)).Status);
 
         await FeedAsync(delivery, "h", FeedbackType.HardBounce, FailureReason.UserUnknown);
@@ -32,7 +32,7 @@ public sealed class QuarantineTests(ClusterFixture fixture) : ClusterTest(fixtur
     [Trait("Rule", "R9.4")]
     public async Task A_soft_bounce_makes_the_address_Erroneous_and_a_delivered_retry_makes_it_Valid_again()
     {
-        var address = TestData.Email("soft");
+        var address = Unique.Email("soft");
         var delivery = await StartAsync(TestData.Definition([new("s", address)], efs: true, retryPeriod: TimeSpan.FromHours(1)));
 
         await FeedAsync(delivery, "s", FeedbackType.SoftBounce, FailureReason.MailboxFull);
@@ -49,7 +49,7 @@ public sealed class QuarantineTests(ClusterFixture fixture) : ClusterTest(fixtur
     [Trait("Rule", "R4")]
     public async Task An_ignored_failure_leaves_the_address_alone()
     {
-        var ignoredAddress = TestData.Email("away");
+        var ignoredAddress = Unique.Email("away");
         var witness = SameShardAs(ignoredAddress);
         var delivery = await StartAsync(TestData.Definition([new("away", ignoredAddress), new("witness", witness)], efs: true, retryPeriod: TimeSpan.FromHours(1)));
 
@@ -67,7 +67,7 @@ public sealed class QuarantineTests(ClusterFixture fixture) : ClusterTest(fixtur
     [Trait("Rule", "R9.6")]
     public async Task A_released_address_is_delivered_to_again()
     {
-        var address = TestData.Email("released");
+        var address = Unique.Email("released");
         await QuarantineAsync(address);
         var blocked = await PrepareAsync(TestData.Definition([new("r", address)]));
         Assert.Equal(ExclusionReason.QuarantinedAddress, Assert.Single(await blocked.ListExclusionsAsync(TestData.Alice)).Reason);
@@ -103,7 +103,7 @@ public sealed class QuarantineTests(ClusterFixture fixture) : ClusterTest(fixtur
         var options = Cluster.GetSiloServiceProvider().GetRequiredService<IOptions<QuarantineOptions>>().Value;
         var interval = options.SignificantErrorInterval;
         Assert.True(interval > TimeSpan.Zero && options.MaxErrors > 1, "the test silo runs with the default settings");
-        var address = TestData.Email("counted");
+        var address = Unique.Email("counted");
         var book = AddressBookOf(address);
         var t0 = DateTimeOffset.UtcNow;
 
@@ -133,7 +133,7 @@ public sealed class QuarantineTests(ClusterFixture fixture) : ClusterTest(fixtur
         var shard = AddressBook.ShardOf(address);
         while (true)
         {
-            var candidate = TestData.Email("witness");
+            var candidate = Unique.Email("witness");
             if (AddressBook.ShardOf(candidate) == shard)
             {
                 return candidate;

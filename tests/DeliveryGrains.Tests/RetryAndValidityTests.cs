@@ -220,7 +220,7 @@ public sealed class RetryAndValidityTests(ClusterFixture fixture) : ClusterTest(
     {
         const int Target = 2000;
         var delivery = await PrepareAsync(TestData.Definition(
-            generated: new GeneratedTarget(Target, 3, $"{TestData.Unique()}.test"), efs: true, validity: TimeSpan.FromMilliseconds(1)));
+            generated: new GeneratedTarget(Target, 3, $"{Unique.Id()}.test"), efs: true, validity: TimeSpan.FromMilliseconds(1)));
 
         await delivery.ConfirmSendAsync(TestData.Alice);
         var finished = await ViewUntil(delivery, v => v.Status == DeliveryStatus.Finished, "Finished right away", TimeSpan.FromSeconds(20));
@@ -279,7 +279,7 @@ public sealed class RetryAndValidityTests(ClusterFixture fixture) : ClusterTest(
     [Trait("Rule", "R9.5")]
     public async Task A_complaint_after_a_final_state_still_puts_the_address_on_the_denylist()
     {
-        var address = TestData.Email("complainer");
+        var address = Unique.Email("complainer");
         var delivery = await StartAsync(TestData.Definition([new("c", address)], efs: true));
         await FeedAsync(delivery, "c", FeedbackType.Delivered);
         await KpisUntil(delivery, k => k.Delivered == 1, "delivered");

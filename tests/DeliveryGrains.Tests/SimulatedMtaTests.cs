@@ -17,7 +17,7 @@ public sealed class SimulatedMtaTests(ClusterFixture fixture) : ClusterTest(fixt
         OpenRate: 0.3, ClickRate: 0.1, FeedbackDelay: TimeSpan.Zero, Seed: seed);
 
     private static DeliveryDefinition Generated(int count, int targetSeed, MtaSettings mta) => TestData.Definition(
-        generated: new GeneratedTarget(count, targetSeed, $"{TestData.Unique()}.test"),
+        generated: new GeneratedTarget(count, targetSeed, $"{Unique.Id()}.test"),
         efs: true, retryPeriod: TimeSpan.FromSeconds(1), maxRetries: MaxRetries, mta: mta);
 
     [Fact]
@@ -86,7 +86,7 @@ public sealed class SimulatedMtaTests(ClusterFixture fixture) : ClusterTest(fixt
         // Outcomes come back while the partitions relay; a fifth of the messages soft-bounce and wait on a long retry.
         var mta = new MtaSettings(MtaKind.Simulated, HardBounceRate: 0, SoftBounceRate: 0.2, OpenRate: 0, ClickRate: 0,
             FeedbackDelay: TimeSpan.Zero, Seed: 9);
-        var definition = TestData.Definition(generated: new GeneratedTarget(Target, 21, $"{TestData.Unique()}.test"),
+        var definition = TestData.Definition(generated: new GeneratedTarget(Target, 21, $"{Unique.Id()}.test"),
             efs: true, retryPeriod: TimeSpan.FromHours(1), mta: mta);
 
         // A thousand relays on a loaded two-core machine can take longer than the default bound.

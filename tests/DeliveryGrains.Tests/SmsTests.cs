@@ -18,7 +18,7 @@ public sealed class SmsTests(ClusterFixture fixture) : ClusterTest(fixture)
     [Trait("Rule", "R2.2")]
     public async Task An_sms_delivery_runs_through_the_simulated_mta_and_counts_no_opens_or_clicks()
     {
-        var recipients = Enumerable.Range(0, 20).Select(i => new Recipient($"s{i}", TestData.Phone())).ToList();
+        var recipients = Enumerable.Range(0, 20).Select(i => new Recipient($"s{i}", Unique.Phone())).ToList();
         recipients.Add(new Recipient("too-short", "+1234567"));
         recipients.Add(new Recipient("national", "0612345678"));
 
@@ -62,7 +62,7 @@ public sealed class SmsTests(ClusterFixture fixture) : ClusterTest(fixture)
     [Trait("Rule", "R2.1")]
     public async Task An_opt_out_puts_the_number_on_the_denylist_and_later_sms_deliveries_exclude_it()
     {
-        var number = TestData.Phone();
+        var number = Unique.Phone();
         var book = AddressBookOf(number);
 
         var record = await book.OptOutAsync(number, DateTimeOffset.UtcNow);
@@ -70,7 +70,7 @@ public sealed class SmsTests(ClusterFixture fixture) : ClusterTest(fixture)
         Assert.Equal((AddressStatus.OnDenylist, FailureReason.Denylisted), (record.Status, record.Reason.GetValueOrDefault()));
         Assert.Equal(record, await book.GetAsync(number));
         Assert.Equal(record, await book.OptOutAsync(number, DateTimeOffset.UtcNow.AddMinutes(1)));
-        var delivery = await PrepareAsync(TestData.Definition([new("stopped", number), new("other", TestData.Phone())], channel: Channel.Sms));
+        var delivery = await PrepareAsync(TestData.Definition([new("stopped", number), new("other", Unique.Phone())], channel: Channel.Sms));
         Assert.Equal(new ExclusionEntry("stopped", number, ExclusionReason.Denylisted), Assert.Single(await delivery.ListExclusionsAsync(TestData.Alice)));
         Assert.Equal(1, (await delivery.GetViewAsync()).Kpis.ToDeliver);
     }
@@ -81,7 +81,7 @@ public sealed class SmsTests(ClusterFixture fixture) : ClusterTest(fixture)
     [Trait("Rule", "R11.2")]
     public async Task An_opt_out_outranks_a_quarantine_and_only_a_release_lifts_it()
     {
-        var number = TestData.Phone();
+        var number = Unique.Phone();
         await QuarantineAsync(number, Channel.Sms);
         var book = AddressBookOf(number);
 

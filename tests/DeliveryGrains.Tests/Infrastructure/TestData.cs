@@ -2,7 +2,7 @@ using DeliveryGrains.Deliveries;
 
 namespace DeliveryGrains.Tests.Infrastructure;
 
-/// <summary>Callers, unique keys and delivery definitions for tests.</summary>
+/// <summary>Callers, delivery ids and delivery definitions for the grain tests (unique addresses and numbers: <see cref="Unique"/>).</summary>
 public static class TestData
 {
     /// <summary>Holds every role a marketing user can hold.</summary>
@@ -19,21 +19,9 @@ public static class TestData
 
     public static string NewDeliveryId() => $"d-{Guid.NewGuid():N}";
 
-    public static string Unique() => Guid.NewGuid().ToString("N")[..12];
-
-    /// <summary>An address no other test uses, so the shared quarantine never leaks between tests.</summary>
-    public static string Email(string local = "user") => $"{local}.{Unique()}@example.test";
-
-    /// <summary>
-    /// An E.164 number no other test uses: '+8' and 14 random digits (15 in all), away from the
-    /// reserved +999 range that generated SMS targets use.
-    /// </summary>
-    public static string Phone() =>
-        "+8" + Random.Shared.NextInt64(10_000_000_000_000, 100_000_000_000_000).ToString(System.Globalization.CultureInfo.InvariantCulture);
-
     /// <summary><paramref name="count"/> recipients p0…p{count-1} with unique addresses.</summary>
     public static IReadOnlyList<Recipient> Recipients(int count) =>
-        Enumerable.Range(0, count).Select(i => new Recipient($"p{i}", Email($"r{i}"))).ToList();
+        Enumerable.Range(0, count).Select(i => new Recipient($"p{i}", Unique.Email($"r{i}"))).ToList();
 
     public static DeliveryDefinition Definition(
         IReadOnlyList<Recipient>? recipients = null,

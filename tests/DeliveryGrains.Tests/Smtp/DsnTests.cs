@@ -24,7 +24,7 @@ public sealed class DsnTests(SmtpClusterFixture fixture)
     /// <summary>Sends one message over SMTP to an accepting recipient and waits until it is relayed; answers the delivery, profile and address.</summary>
     private async Task<(IDeliveryGrain Delivery, string ProfileId, string Address)> RelayedAsync(bool efs = false)
     {
-        var address = $"ok-{TestData.Unique()}@dsn.test";
+        var address = $"ok-{Unique.Id()}@dsn.test";
         var delivery = fixture.Cluster.GrainFactory.GetGrain<IDeliveryGrain>(TestData.NewDeliveryId());
         await delivery.CreateAsync(TestData.Definition([new Recipient("p1", address)], efs: efs, validity: TimeSpan.FromMinutes(30),
             retryPeriod: TimeSpan.FromMinutes(10), mta: new MtaSettings(MtaKind.Smtp)), TestData.Alice);

@@ -65,7 +65,7 @@ public sealed class SmtpRelayTests(SmtpClusterFixture fixture, Xunit.Abstraction
     [Fact, Trait("Rule", "R12.1")]
     public async Task A_message_is_real_MIME_naming_its_log_and_personalized_from_the_target()
     {
-        var unique = TestData.Unique();
+        var unique = Unique.Id();
         var address = $"ok-{unique}@content.test";
         var recipient = new Recipient($"p {unique} é", address, new Dictionary<string, string> { ["firstName"] = "Ann & Bo" });
         var delivery = await StartAsync(Definition([recipient], content: new MessageContent(
@@ -95,7 +95,7 @@ public sealed class SmtpRelayTests(SmtpClusterFixture fixture, Xunit.Abstraction
     [Fact, Trait("Rule", "R12.2"), Trait("Rule", "R12.3")]
     public async Task Each_scripted_reply_ends_its_message_as_the_table_says()
     {
-        var unique = TestData.Unique();
+        var unique = Unique.Id();
         var recipients = Expected.Keys.Select((script, i) => new Recipient($"p{i}", $"{script}-{unique}@scripted.test")).ToList();
         var delivery = await StartAsync(Definition(recipients));
 
@@ -117,7 +117,7 @@ public sealed class SmtpRelayTests(SmtpClusterFixture fixture, Xunit.Abstraction
     [Fact, Trait("Rule", "R12.3")]
     public async Task Two_thousand_recipients_over_four_domains_end_per_the_table_and_the_throttled_domain_adapts()
     {
-        var unique = TestData.Unique();
+        var unique = Unique.Id();
         string[] scripts = [.. Expected.Keys];
         string[] domains = ["a.test", "b.test", "c.test", SmtpClusterFixture.ThrottledDomain];
         var recipients = Enumerable.Range(0, 2000).Select(i =>
@@ -174,7 +174,7 @@ public sealed class SmtpRelayTests(SmtpClusterFixture fixture, Xunit.Abstraction
     [Fact, Trait("Rule", "R12.3")]
     public async Task A_message_that_met_only_deferrals_stays_to_deliver_when_the_validity_period_ends()
     {
-        var unique = TestData.Unique();
+        var unique = Unique.Id();
         var recipients = new List<Recipient> { new("never", $"never-{unique}@deferred.test"), new("fine", $"ok-{unique}@a.test") };
         var delivery = await StartAsync(Definition(recipients, validity: TimeSpan.FromSeconds(3)));
 

@@ -10,11 +10,6 @@ public sealed class AddressTests(ClusterFixture fixture)
 {
     private readonly Cli _cli = new(fixture);
 
-    private static string Email(string local) => $"{local}.{Guid.NewGuid():N}@example.test";
-
-    private static string Phone() =>
-        "+8" + Random.Shared.NextInt64(10_000_000_000_000, 100_000_000_000_000).ToString(System.Globalization.CultureInfo.InvariantCulture);
-
     private IAddressBookGrain Book(string normalized) => _cli.Grains.GetGrain<IAddressBookGrain>(AddressBook.ShardOf(normalized));
 
     private Task QuarantineAsync(string normalized) =>
@@ -25,7 +20,7 @@ public sealed class AddressTests(ClusterFixture fixture)
     [Trait("Rule", "R2.2")]
     public async Task Release_address_makes_a_quarantined_address_Valid_whatever_the_case_of_its_domain()
     {
-        var address = Email("Released");
+        var address = Unique.Email("Released");
         await QuarantineAsync(address);
 
         var result = await _cli.RunAsync("release-address", address.Replace("@example.test", "@EXAMPLE.Test", StringComparison.Ordinal));
@@ -42,7 +37,7 @@ public sealed class AddressTests(ClusterFixture fixture)
     [Trait("Rule", "R11.2")]
     public async Task A_stopped_number_is_shown_as_a_phone_number_and_released_from_the_denylist()
     {
-        var number = Phone();
+        var number = Unique.Phone();
         await Book(number).OptOutAsync(number, DateTimeOffset.UtcNow);
 
         var shown = await _cli.RunAsync("address", number);
@@ -61,7 +56,7 @@ public sealed class AddressTests(ClusterFixture fixture)
     [Trait("Rule", "R9.6")]
     public async Task Releasing_an_address_without_history_says_there_was_nothing_to_release()
     {
-        var address = Email("clean");
+        var address = Unique.Email("clean");
 
         var result = await _cli.RunAsync("release-address", address);
 
@@ -74,7 +69,7 @@ public sealed class AddressTests(ClusterFixture fixture)
     [Trait("Rule", "R1")]
     public async Task Release_needs_Administration_and_changes_nothing_without_it()
     {
-        var address = Email("kept");
+        var address = Unique.Email("kept");
         await QuarantineAsync(address);
         var marketer = new Caller("marketer", new HashSet<string> { Roles.PrepareDeliveries, Roles.StartDeliveries });
 

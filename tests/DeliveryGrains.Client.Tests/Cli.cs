@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.RegularExpressions;
 using DeliveryGrains.Client.Hosting;
 using DeliveryGrains.Deliveries;
@@ -67,25 +66,6 @@ public sealed class Cli(ClusterFixture fixture)
 
     public Task<DeliveryView> ViewAsync(string id) => Grains.GetGrain<IDeliveryGrain>(id).GetViewAsync();
 
-    /// <summary>Polls until <paramref name="condition"/> holds, for at most <paramref name="limit"/>; the wait between polls is the only pause.</summary>
-    public static async Task<T> EventuallyAsync<T>(Func<Task<T>> read, Func<T, bool> condition, TimeSpan limit, string what)
-    {
-        var clock = Stopwatch.StartNew();
-        using var poll = new PeriodicTimer(TimeSpan.FromMilliseconds(100));
-        while (true)
-        {
-            var value = await read();
-            if (condition(value))
-            {
-                return value;
-            }
-
-            if (clock.Elapsed > limit)
-            {
-                throw new Xunit.Sdk.XunitException($"{what} did not happen within {limit}; last seen: {value}");
-            }
-
-            await poll.WaitForNextTickAsync();
-        }
-    }
+    /// <summary>Pause between polls of a bounded wait (<see cref="Eventually"/>): a command run costs more than a grain call.</summary>
+    public static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(100);
 }

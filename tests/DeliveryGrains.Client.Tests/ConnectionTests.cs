@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using DeliveryGrains.Client.Commands;
 using DeliveryGrains.Client.Hosting;
 using Microsoft.Extensions.Configuration;
@@ -16,7 +14,7 @@ public sealed class ConnectionTests
     [Trait("Rule", "R1.2")]
     public async Task A_silo_that_is_not_there_is_one_readable_line_and_exit_code_1()
     {
-        var port = FreePort();
+        var port = FreePort.Next();
         var builder = Host.CreateApplicationBuilder();
         builder.Configuration.AddInMemoryCollection(GatewayPortArgument.Find(["show", "x", "--gateway-port", port.ToString(System.Globalization.CultureInfo.InvariantCulture)]));
         builder.Configuration["Orleans:ConnectTimeout"] = "00:00:01";
@@ -32,12 +30,5 @@ public sealed class ConnectionTests
         Assert.Equal(
             $"Cannot reach the DeliveryGrains silo at localhost:{port}: start it with `dotnet run --project Silo`",
             Assert.Single(console.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries)).TrimEnd());
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

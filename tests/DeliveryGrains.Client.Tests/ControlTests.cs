@@ -83,8 +83,8 @@ public sealed class RecurrenceCommandTests(ClusterFixture fixture)
             "--every", "01:00:00", "--count", "3", "--confirm");
         Assert.True(submitted.ExitCode == 0, submitted.ToString());
 
-        await Cli.EventuallyAsync(() => _cli.Grains.GetGrain<IDeliveryGrain>(submitted.DeliveryId).ListExecutionsAsync(),
-            e => e.Count == 1 && e[0].Status == DeliveryStatus.Ready, TimeSpan.FromSeconds(10), "the first run prepared");
+        await Eventually.Until(() => _cli.Grains.GetGrain<IDeliveryGrain>(submitted.DeliveryId).ListExecutionsAsync(),
+            e => e.Count == 1 && e[0].Status == DeliveryStatus.Ready, "the first run prepared", TimeSpan.FromSeconds(10), Cli.PollInterval);
         var listed = await _cli.RunAsync("executions", submitted.DeliveryId);
 
         Assert.True(listed.ExitCode == 0, listed.ToString());

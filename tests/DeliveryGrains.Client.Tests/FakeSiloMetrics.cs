@@ -1,11 +1,10 @@
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 
 namespace DeliveryGrains.Client.Tests;
 
 /// <summary>
-/// A stand-in for a silo's <c>/metrics</c> on a free loopback port: the first scrape answers
+/// A stand-in for a silo's <c>/metrics</c> on a <see cref="FreePort"/>: the first scrape answers
 /// <paramref name="before"/>, every later one <paramref name="after"/>, so a load run's deltas are known.
 /// </summary>
 public sealed class FakeSiloMetrics : IDisposable
@@ -20,7 +19,7 @@ public sealed class FakeSiloMetrics : IDisposable
     {
         _before = before;
         _after = after;
-        var port = FreePort();
+        var port = FreePort.Next();
         Url = $"http://127.0.0.1:{port}/metrics";
         _listener.Prefixes.Add($"http://127.0.0.1:{port}/");
         _listener.Start();
@@ -32,7 +31,7 @@ public sealed class FakeSiloMetrics : IDisposable
     public int Requests => Volatile.Read(ref _requests);
 
     /// <summary>A URL on a loopback port nobody listens on.</summary>
-    public static string Unreachable() => $"http://127.0.0.1:{FreePort()}/metrics";
+    public static string Unreachable() => $"http://127.0.0.1:{FreePort.Next()}/metrics";
 
     public void Dispose()
     {
@@ -60,12 +59,5 @@ public sealed class FakeSiloMetrics : IDisposable
             await context.Response.OutputStream.WriteAsync(body);
             context.Response.Close();
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -13,7 +13,7 @@ public sealed partial class ListTests(ClusterFixture fixture)
     [Trait("Rule", "R8")]
     public async Task List_shows_deliveries_newest_first_filtered_and_paged()
     {
-        var tag = Guid.NewGuid().ToString("N")[..12];
+        var tag = Unique.Id();
         var older = (await _cli.RunAsync("submit", "--name", $"Listed {tag} older", "--generate", "3", "--seed", Seed())).DeliveryId;
         var newer = (await _cli.RunAsync("submit", "--name", $"Listed {tag} newer", "--generate", "3", "--seed", Seed(), "--prepare")).DeliveryId;
 

@@ -95,10 +95,10 @@ public sealed partial class ReadTests(ClusterFixture fixture)
         Assert.True(submitted.ExitCode == 0, submitted.ToString());
 
         // The quarantine learns of the bounce on the partition's next flush: wait for it, with a bound.
-        var result = await Cli.EventuallyAsync(
+        var result = await Eventually.Until(
             () => _cli.RunAsync("address", $"user0.s{seed}@BOUNCE.Test"),
             r => r.Output.Contains("Quarantine", StringComparison.Ordinal),
-            TimeSpan.FromSeconds(15), "the hard bounce reaching the quarantine");
+            "the hard bounce reaching the quarantine", TimeSpan.FromSeconds(15), Cli.PollInterval);
 
         Assert.Equal(0, result.ExitCode);
         Assert.Contains($"user0.s{seed}@bounce.test", result.Output);

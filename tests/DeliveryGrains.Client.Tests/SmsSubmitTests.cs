@@ -12,9 +12,6 @@ public sealed class SmsSubmitTests(ClusterFixture fixture) : IDisposable
 
     public void Dispose() => Directory.Delete(_folder, recursive: true);
 
-    private static string Phone() =>
-        "+8" + Random.Shared.NextInt64(10_000_000_000_000, 100_000_000_000_000).ToString(CultureInfo.InvariantCulture);
-
     [Fact]
     [Trait("Rule", "R11.2")]
     [Trait("Rule", "R2.2")]
@@ -22,7 +19,7 @@ public sealed class SmsSubmitTests(ClusterFixture fixture) : IDisposable
     public async Task Submit_Sms_from_a_csv_of_phone_numbers_runs_on_the_simulated_mta_without_opens_or_clicks()
     {
         var p = "sms" + Guid.NewGuid().ToString("N")[..8];
-        var (first, second, third) = (Phone(), Phone(), Phone());
+        var (first, second, third) = (Unique.Phone(), Unique.Phone(), Unique.Phone());
         var csv = Path.Combine(_folder, "numbers.csv");
         await File.WriteAllLinesAsync(csv,
         [

@@ -1,4 +1,3 @@
-using System.Net;
 using System.Net.Sockets;
 using DeliveryGrains.Silo.Hosting;
 using DeliveryGrains.Silo.OperatorConsole;
@@ -24,11 +23,11 @@ public sealed class ConsoleFixture : IAsyncLifetime
     /// <summary>The browser the tests drive: Debian's package, installed by .ci/run; Playwright never downloads one.</summary>
     public const string ChromiumPath = "/usr/bin/chromium";
 
-    public static readonly User Admin = new("admin", "console-admin-key", ["PrepareDeliveries", "StartDeliveries", "Administration", "MtaFeedback"]);
-    public static readonly User Marketer = new("marketer", "console-marketer-key", ["PrepareDeliveries"]);
-    public static readonly User Supervisor = new("supervisor", "console-supervisor-key", ["StartDeliveries"]);
-    public static readonly User Monitor = new("monitor", "console-monitor-key", ["Monitoring"]);
-    public static readonly IReadOnlyList<User> Users = [Admin, Marketer, Supervisor, Monitor];
+    public static readonly ApiUser Admin = ApiUser.Administrator("console-admin-key");
+    public static readonly ApiUser Marketer = new("marketer", "console-marketer-key", ["PrepareDeliveries"]);
+    public static readonly ApiUser Supervisor = new("supervisor", "console-supervisor-key", ["StartDeliveries"]);
+    public static readonly ApiUser Monitor = new("monitor", "console-monitor-key", ["Monitoring"]);
+    public static readonly IReadOnlyList<ApiUser> Users = [Admin, Marketer, Supervisor, Monitor];
 
     /// <summary>The console's <c>Console:MaxUploadBytes</c> here: small, so a test can cross it cheaply.</summary>
     public const long MaxUploadBytes = 256 * 1024;
@@ -99,7 +98,7 @@ public sealed class ConsoleFixture : IAsyncLifetime
     }
 
     /// <summary>A new context signed in as <paramref name="user"/> through the sign-in page, on the deliveries page.</summary>
-    public async Task<(IBrowserContext Context, IPage Page)> SignedInAsync(User user)
+    public async Task<(IBrowserContext Context, IPage Page)> SignedInAsync(ApiUser user)
     {
         var (context, page) = await NewPageAsync();
         await SignInAsync(page, user.Key);
@@ -129,11 +128,12 @@ public sealed class ConsoleFixture : IAsyncLifetime
     private static async Task<WebApplication> StartSiloAsync()
     {
         // Kestrel takes port 0 and reports the port it got. Orleans needs its silo and gateway ports
-        // up front: a port taken between choosing it and binding it fails the start, which is retried
-        // with new ports, so a busy machine cannot fail the collection.
+        // up front: free ports below the ephemeral range (no outgoing connection takes them); a port
+        // another process bound meanwhile fails the start, which is retried with new ports, so a busy
+        // machine cannot fail the collection.
         for (var attempt = 1; ; attempt++)
         {
-            var app = BuildSilo(FreePort(), FreePort());
+            var app = BuildSilo(FreePort.Next(), FreePort.Next());
             try
             {
                 await app.StartAsync();
@@ -159,14 +159,9 @@ public sealed class ConsoleFixture : IAsyncLifetime
             ["Mta:Kind"] = "Simulated",
             [$"{OperatorConsoleOptions.Section}:{nameof(OperatorConsoleOptions.MaxUploadBytes)}"] = MaxUploadBytes.ToString(System.Globalization.CultureInfo.InvariantCulture),
         };
-        for (var i = 0; i < Users.Count; i++)
+        foreach (var (key, value) in ApiUser.Settings(Users))
         {
-            settings[$"Security:Users:{i}:Name"] = Users[i].Name;
-            settings[$"Security:Users:{i}:ApiKey"] = Users[i].Key;
-            for (var r = 0; r < Users[i].Roles.Count; r++)
-            {
-                settings[$"Security:Users:{i}:Roles:{r}"] = Users[i].Roles[r];
-            }
+            settings[key] = value;
         }
 
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
@@ -200,16 +195,7 @@ public sealed class ConsoleFixture : IAsyncLifetime
         ex is SocketException { SocketErrorCode: SocketError.AddressAlreadyInUse }
         || (ex.InnerException is { } inner && IsPortTaken(inner))
         || (ex is AggregateException aggregate && aggregate.InnerExceptions.Any(IsPortTaken));
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }
-
-public sealed record User(string Name, string Key, IReadOnlyList<string> Roles);
 
 [CollectionDefinition(Name)]
 public sealed class ConsoleCollection : ICollectionFixture<ConsoleFixture>

@@ -245,13 +245,8 @@ public sealed class DeliveryPageTests(ConsoleFixture fixture)
         var id = await CreateAsync(name, recipients, efs: true);
         await Delivery(id).PrepareAsync(MarketerCaller);
         await Delivery(id).ConfirmSendAsync(new Caller(ConsoleFixture.Supervisor.Name, ConsoleFixture.Supervisor.Roles.ToHashSet()));
-        var bound = DateTime.UtcNow.AddSeconds(20);
-        using var tick = new PeriodicTimer(TimeSpan.FromMilliseconds(20));
-        while ((await Delivery(id).GetViewAsync()) is not { Status: DeliveryStatus.Sent, Kpis.Sent: var sent } || sent != recipients.Count)
-        {
-            Assert.True(DateTime.UtcNow < bound, $"{name} was not relayed within the bound.");
-            await tick.WaitForNextTickAsync();
-        }
+        await Eventually.Until(Delivery(id).GetViewAsync, v => v is { Status: DeliveryStatus.Sent, Kpis.Sent: var sent } && sent == recipients.Count,
+            $"{name} relayed", TimeSpan.FromSeconds(20), TimeSpan.FromMilliseconds(20));
 
         return id;
     }

@@ -44,6 +44,10 @@ public interface IDeliveryGrain : IGrainWithStringKey
     [AlwaysInterleave, Alias("GetView")]
     Task<DeliveryView> GetViewAsync();
 
+    /// <summary>How many partitions hold the delivery's logs (0 before preparation); fixed once prepared.</summary>
+    [AlwaysInterleave, ReadOnly, Alias("GetPartitionCount")]
+    Task<int> GetPartitionCountAsync();
+
     /// <summary>The delivery per destination domain (R12.3, R12.5), domains in name order; empty before preparation.</summary>
     [AlwaysInterleave, Alias("GetDomains")]
     Task<IReadOnlyList<DomainStats>> GetDomainsAsync();

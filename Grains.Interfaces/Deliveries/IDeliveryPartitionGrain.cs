@@ -5,9 +5,11 @@ using Orleans.Concurrency;
 namespace DeliveryGrains.Deliveries;
 
 /// <summary>
-/// A slice of one delivery's recipients (key "{deliveryId}/{index}"): relays its messages with
-/// bounded concurrency, mirrors each recipient's <see cref="LogMark"/> and flushes its counts to
-/// the delivery in batches, so the delivery never receives one call per recipient.
+/// A slice of one delivery's recipients (key "{deliveryId}/{index}"). It owns its recipients' sending
+/// logs in compact columns: relays its messages, applies the MTA's feedback to them in bulk, stores
+/// them as one value and flushes its counts to the delivery in batches, so the delivery never
+/// receives one call per recipient and no recipient costs an activation on the busy path.
+/// A log addressed on its own (<see cref="Logs.IRecipientLogGrain"/>) reads and changes its slot here.
 /// </summary>
 [Alias("IDeliveryPartitionGrain")]
 public interface IDeliveryPartitionGrain : IGrainWithStringKey
@@ -27,28 +29,42 @@ public interface IDeliveryPartitionGrain : IGrainWithStringKey
     [Alias("ChangeRelayState")]
     Task<PartitionCounts> ChangeRelayStateAsync(RelayState state, DateTimeOffset at);
 
-    /// <summary>Whether a log of this slice may relay a retry now. Reads one field: safe to interleave.</summary>
+    /// <summary>Whether the slice may relay now. Reads one field: safe to interleave.</summary>
     [AlwaysInterleave, ReadOnly, Alias("GetRelayState")]
     Task<RelayState> GetRelayStateAsync();
 
-    /// <summary>A log of this partition moved. Only folds counters, never awaits: safe to interleave.</summary>
-    [AlwaysInterleave, Alias("ReportTransition")]
-    Task ReportTransitionAsync(LogTransition transition);
-
     /// <summary>
-    /// MTA feedback for several logs of this slice, one entry per log, handed to each log and folded
-    /// from the transitions the logs answer. Answers the recipient indices whose log could not take
-    /// its feedback (the caller may send them again: event ids make a repeat harmless). Between its
-    /// awaits it only folds marks, as relaying does, so it interleaves with the slice's other work.
+    /// MTA feedback for several logs of this slice, one entry per log, applied in order and stored
+    /// before the answer. Answers the recipient indices whose feedback was not stored (the caller may
+    /// send them again: event ids make a repeat harmless).
     /// </summary>
     [AlwaysInterleave, Alias("ApplyFeedback")]
     Task<IReadOnlyList<int>> ApplyFeedbackAsync(IReadOnlyList<LogFeedback> feedback);
+
+    /// <summary>
+    /// Feedback about one profile's log, brought by that log's grain: applied and stored as by
+    /// <see cref="ApplyFeedbackAsync"/>; the log's grain carries out the retry command it answers.
+    /// </summary>
+    [AlwaysInterleave, Alias("ApplyLogFeedback")]
+    Task<LogFeedbackAnswer> ApplyLogFeedbackAsync(string profileId, IReadOnlyList<FeedbackEvent> feedback);
+
+    /// <summary>
+    /// R12.1: the SMTP relay's answer to one attempt of the log at <paramref name="recipientIndex"/>:
+    /// a 250 after DATA relays the message, a refusal is that attempt's bounce. A reply for another
+    /// attempt than the current one changes nothing.
+    /// </summary>
+    [AlwaysInterleave, Alias("RecordSmtpReply")]
+    Task RecordSmtpReplyAsync(int recipientIndex, SmtpReply reply);
+
+    /// <summary>R7.1: a log's retry reminder fired; relays the retry if it is still due and allowed now.</summary>
+    [AlwaysInterleave, Alias("RelayRetry")]
+    Task<RetryAnswer> RelayRetryAsync(string profileId);
 
     /// <summary>R7.3: the validity period is over; every log still waiting settles for good. Answers the final counts.</summary>
     [Alias("Expire")]
     Task<PartitionCounts> ExpireAsync(DateTimeOffset at);
 
-    /// <summary>R8.7: asks every log of the slice for its mark, rebuilds the counts and flushes them.</summary>
+    /// <summary>R8.7: recounts the slice from its stored logs and answers the counts, newer than any flush before.</summary>
     [Alias("Recount"), ResponseTimeout("00:15:00")]
     Task<PartitionCounts> RecountAsync();
 
@@ -56,16 +72,46 @@ public interface IDeliveryPartitionGrain : IGrainWithStringKey
     /// Up to <paramref name="limit"/> logs after recipient index <paramref name="after"/> that
     /// <paramref name="filter"/> keeps, reading at most <paramref name="readBudget"/> logs.
     /// </summary>
-    [Alias("ListFilteredLogs")]
+    [AlwaysInterleave, ReadOnly, Alias("ListFilteredLogs")]
     Task<PartitionLogPage> ListLogsAsync(int after, LogFilter filter, int limit, int readBudget, bool emailFeedbackService);
 
-    /// <summary>A profile's log in this slice, or null when the profile is not in it.</summary>
-    [Alias("FindLog")]
+    /// <summary>A profile's log in this slice (ToDeliver before its relay), or null when the profile is not in it.</summary>
+    [AlwaysInterleave, ReadOnly, Alias("FindLog")]
     Task<SendingLog?> FindLogAsync(string profileId, bool emailFeedbackService);
+
+    /// <summary>A profile's log once its message was handed to an MTA; null before that or when the profile is not in the slice.</summary>
+    [AlwaysInterleave, ReadOnly, Alias("ReadLog")]
+    Task<SendingLog?> ReadLogAsync(string profileId);
 
     /// <summary>The slice's messages counted per destination domain (R8 counts; deferrals and rates are the relays'). Reads only: safe to interleave.</summary>
     [AlwaysInterleave, ReadOnly, Alias("CountByDomain")]
     Task<IReadOnlyList<DomainStats>> CountByDomainAsync(bool emailFeedbackService);
+}
+
+/// <summary>What a partition answers a log's grain that brought feedback: one outcome per event, and what its retry reminder must do.</summary>
+[GenerateSerializer, Immutable, Alias("LogFeedbackAnswer")]
+public sealed record LogFeedbackAnswer(
+    [property: Id(0)] IReadOnlyList<FeedbackOutcome> Outcomes,
+    [property: Id(1)] RetryCommand Retry,
+    [property: Id(2)] TimeSpan RetryPeriod);
+
+/// <summary>What a log's retry reminder does after it fired; <see cref="RetryPeriod"/> is how long a paused retry waits.</summary>
+[GenerateSerializer, Immutable, Alias("RetryAnswer")]
+public sealed record RetryAnswer(
+    [property: Id(0)] RetryOutcome Outcome,
+    [property: Id(1)] TimeSpan RetryPeriod);
+
+[Alias("RetryOutcome")]
+public enum RetryOutcome
+{
+    /// <summary>The retry went out, or the log settled instead (validity over, delivery stopped): the reminder goes.</summary>
+    Done,
+
+    /// <summary>Nothing is due (the log moved on): the reminder goes.</summary>
+    NothingDue,
+
+    /// <summary>R2: the delivery is paused; the retry waits one more retry period.</summary>
+    Paused,
 }
 
 /// <summary>Feedback events about one log of a partition, by its recipient index.</summary>

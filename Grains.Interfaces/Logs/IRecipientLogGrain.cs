@@ -4,16 +4,14 @@ using DeliveryGrains.Feedback;
 namespace DeliveryGrains.Logs;
 
 /// <summary>
-/// One message's sending log (key "{deliveryId}/{profileId}"): the status machine of R4–R6,
-/// retries after soft bounces (R7.1) and idempotent feedback.
+/// The one address of one recipient's sending log (key "{deliveryId}/{profileId}"). The log's state
+/// lives in its partition (<see cref="Deliveries.IDeliveryPartitionGrain"/>), which changes it; this
+/// grain is activated only when the log is addressed on its own: feedback from an external MTA, a
+/// read, and the retry after a soft bounce (R7.1), whose reminder it holds.
 /// </summary>
 [Alias("IRecipientLogGrain")]
 public interface IRecipientLogGrain : IGrainWithStringKey
 {
-    /// <summary>Relays the message to the MTA once; a repeated relay changes nothing and answers the current mark.</summary>
-    [Alias("Relay")]
-    Task<LogTransition> RelayAsync(RelayOrder order);
-
     [Alias("ApplyFeedback")]
     Task<FeedbackOutcome> ApplyFeedbackAsync(FeedbackEvent feedback);
 
@@ -21,32 +19,16 @@ public interface IRecipientLogGrain : IGrainWithStringKey
     [Alias("ApplyFeedbackBatch")]
     Task<IReadOnlyList<FeedbackOutcome>> ApplyFeedbackBatchAsync(IReadOnlyList<FeedbackEvent> feedback);
 
-    /// <summary>
-    /// Feedback brought by this log's own partition: applied and stored as by
-    /// <see cref="ApplyFeedbackBatchAsync"/>, but the transitions are answered for the partition to fold
-    /// rather than reported back to it, which saves a call per message on the MTA's busiest path.
-    /// </summary>
-    [Alias("TakeFeedbackFromPartition")]
-    Task<IReadOnlyList<LogTransition>> TakeFeedbackFromPartitionAsync(IReadOnlyList<FeedbackEvent> feedback);
-
-    /// <summary>R7.3: the validity period ended; a message still waiting fails (or stays unsent).</summary>
-    [Alias("Expire")]
-    Task<LogTransition> ExpireAsync(DateTimeOffset at);
-
-    /// <summary>R2 stop: a retry still due will never be relayed; the message fails for good.</summary>
-    [Alias("CancelRetry")]
-    Task<LogTransition> CancelRetryAsync(DateTimeOffset at);
-
+    /// <summary>The log, or null until its message was handed to an MTA.</summary>
     [Alias("GetLog")]
     Task<SendingLog?> GetLogAsync();
 
     /// <summary>
-    /// R12.1: the SMTP relay's answer to attempt <see cref="SmtpReply.Attempt"/>: a 250 after DATA
-    /// relays the message, a refusal is that attempt's bounce. Deferrals never come here (R12.3).
-    /// A reply for another attempt than the current one changes nothing.
+    /// Carries out what the partition decided for this log's retry after storing the change: sets the
+    /// reminder <paramref name="retryPeriod"/> ahead, sets it if missing, or drops it.
     /// </summary>
-    [Alias("RecordSmtpReply")]
-    Task RecordSmtpReplyAsync(SmtpReply reply);
+    [Alias("CommandRetry")]
+    Task CommandRetryAsync(RetryCommand command, TimeSpan retryPeriod);
 }
 
 /// <summary>
@@ -59,15 +41,6 @@ public sealed record SmtpReply(
     [property: Id(1)] DeliveryGrains.Feedback.FeedbackType? Bounce,
     [property: Id(2)] FailureReason? Reason,
     [property: Id(3)] DateTimeOffset At);
-
-[GenerateSerializer, Immutable, Alias("RelayOrder")]
-public sealed record RelayOrder(
-    [property: Id(0)] DeliveryRun Run,
-    [property: Id(1)] int Partition,
-    [property: Id(2)] int RecipientIndex,
-    [property: Id(3)] string ProfileId,
-    [property: Id(4)] string Address,
-    [property: Id(5)] IReadOnlyDictionary<string, string>? Fields = null);
 
 public static class GrainKeys
 {

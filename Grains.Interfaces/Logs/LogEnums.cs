@@ -80,3 +80,19 @@ public static class LogPhases
         _ => FailureType.Soft,
     };
 }
+
+/// <summary>What a log's retry reminder must do after a change is stored (R7.1).</summary>
+[Alias("RetryCommand")]
+public enum RetryCommand : byte
+{
+    None,
+
+    /// <summary>A soft bounce scheduled a retry: the reminder is set one retry period ahead.</summary>
+    Schedule,
+
+    /// <summary>A retry is still due (say a repeat of the event that scheduled it): the reminder is set if it is missing.</summary>
+    Ensure,
+
+    /// <summary>A retry that was due will not go out: the reminder is dropped.</summary>
+    Cancel,
+}

@@ -345,6 +345,8 @@ public sealed partial class DeliveryGrain(
         return Task.FromResult(View());
     }
 
+    public Task<int> GetPartitionCountAsync() => Task.FromResult(S.PartitionCount);
+
     public async Task<IReadOnlyList<DomainStats>> GetDomainsAsync()
     {
         var efs = Definition.EmailFeedbackService;
@@ -374,8 +376,10 @@ public sealed partial class DeliveryGrain(
 
         if (S.PartitionCount > 0)
         {
+            // A recount is what the partition stores now: it replaces whatever was reported before, however
+            // that report was numbered (R8.7 repairs drift); later flushes are numbered after it.
             await Bounded.ForEachAsync(Enumerable.Range(0, S.PartitionCount), Options.PartitionsInFlight, async p =>
-                Take(p, await Partition(p).RecountAsync()));
+                Take(p, await Partition(p).RecountAsync(), recount: true));
         }
 
         PublishTracking();
@@ -676,9 +680,9 @@ public sealed partial class DeliveryGrain(
         LogFinished(Id, final.Delivered, final.BouncesAndErrors);
     }
 
-    private void Take(int partition, PartitionCounts counts)
+    private void Take(int partition, PartitionCounts counts, bool recount = false)
     {
-        if (counts.Version >= S.Partitions[partition].Version)
+        if (recount || counts.Version >= S.Partitions[partition].Version)
         {
             S.Partitions[partition] = counts;
             S.CountsAt = time.GetUtcNow();

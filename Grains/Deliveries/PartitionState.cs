@@ -1,3 +1,5 @@
+using DeliveryGrains.Logs;
+
 namespace DeliveryGrains.Deliveries;
 
 /// <summary>What a partition was prepared with; written once, at preparation.</summary>
@@ -11,13 +13,15 @@ public sealed class PartitionState
 }
 
 /// <summary>
-/// How far a partition has got: a few bytes per recipient, written on every flush. Kept apart from
-/// <see cref="PartitionState"/> so a flush stores the marks, not the recipient list again.
+/// The sending logs of a partition's recipients, one column per field (about 25 bytes a recipient),
+/// and how far the partition has got. Written as one value, group-committed: one row per partition in
+/// durable mode, however many recipients it holds. Kept apart from <see cref="PartitionState"/> so a
+/// write stores the logs, not the recipient list again.
 /// </summary>
 [GenerateSerializer, Alias("PartitionProgress")]
 public sealed class PartitionProgress
 {
-    /// <summary>One <see cref="Logs.LogMark"/> per recipient: the mirror the counts are made from.</summary>
+    /// <summary>One <see cref="LogMark"/> per recipient: phase, opened, clicked. The counts are made from it.</summary>
     [Id(0)] public byte[] Marks { get; set; } = [];
 
     /// <summary>Recipients below this index have been relayed.</summary>
@@ -28,4 +32,124 @@ public sealed class PartitionProgress
 
     /// <summary>Whether the delivery lets this slice relay (first attempts and retries).</summary>
     [Id(3)] public RelayState RelayState { get; set; }
+
+    /// <summary>The settings the slice relays with; null until its first relay.</summary>
+    [Id(4)] public DeliveryRun? Run { get; set; }
+
+    [Id(5)] public byte[] Attempts { get; set; } = [];
+
+    /// <summary>0 for none, else (failure type + 1) in the high nibble and the reason in the low one.</summary>
+    [Id(6)] public byte[] Failures { get; set; } = [];
+
+    /// <summary><see cref="HandedBit"/> and <see cref="RetryRelayedBit"/>.</summary>
+    [Id(7)] public byte[] Flags { get; set; } = [];
+
+    /// <summary>UTC ticks; 0 for none.</summary>
+    [Id(8)] public long[] RelayedAt { get; set; } = [];
+
+    /// <summary>UTC ticks; 0 for none.</summary>
+    [Id(9)] public long[] LastEventAt { get; set; } = [];
+
+    /// <summary>The simulated MTA's event ids already applied, one bit each (<see cref="SeenEvents"/>).</summary>
+    [Id(10)] public uint[] SeenSimulated { get; set; } = [];
+
+    /// <summary>Every other event id already applied, by recipient index; most recipients have none.</summary>
+    [Id(11)] public Dictionary<int, string[]> SeenOther { get; set; } = [];
+
+    private const byte HandedBit = 1;
+    private const byte RetryRelayedBit = 2;
+
+    public int Count => Marks.Length;
+
+    /// <summary>Empty columns for <paramref name="count"/> recipients, every one ToDeliver.</summary>
+    public void Reset(int count)
+    {
+        Marks = new byte[count];
+        Attempts = new byte[count];
+        Failures = new byte[count];
+        Flags = new byte[count];
+        RelayedAt = new long[count];
+        LastEventAt = new long[count];
+        SeenSimulated = new uint[count];
+        SeenOther = [];
+        RelayCursor = 0;
+    }
+
+    public LogSlot Slot(int index)
+    {
+        var mark = new LogMark(Marks[index]);
+        var failure = Failures[index];
+        return new LogSlot
+        {
+            Phase = mark.Phase,
+            Opened = mark.Opened,
+            Clicked = mark.Clicked,
+            Handed = (Flags[index] & HandedBit) != 0,
+            RetryRelayed = (Flags[index] & RetryRelayedBit) != 0,
+            Attempts = Attempts[index],
+            FailureType = failure == 0 ? null : (FailureType)((failure >> 4) - 1),
+            FailureReason = failure == 0 ? null : (FailureReason)(failure & 0x0F),
+            RelayedAt = Time(RelayedAt[index]),
+            LastEventAt = Time(LastEventAt[index]),
+        };
+    }
+
+    public void Put(int index, in LogSlot slot)
+    {
+        Marks[index] = slot.Mark.Value;
+        Flags[index] = (byte)((slot.Handed ? HandedBit : 0) | (slot.RetryRelayed ? RetryRelayedBit : 0));
+        Attempts[index] = (byte)slot.Attempts;
+        Failures[index] = slot.FailureType is { } type
+            ? (byte)((((int)type + 1) << 4) | (int)(slot.FailureReason ?? FailureReason.NotDefined))
+            : (byte)0;
+        RelayedAt[index] = Ticks(slot.RelayedAt);
+        LastEventAt[index] = Ticks(slot.LastEventAt);
+    }
+
+    public bool IsHanded(int index) => (Flags[index] & HandedBit) != 0;
+
+    /// <summary>Records <paramref name="eventId"/> for the log at <paramref name="index"/>; false when it was seen before.</summary>
+    public bool TryAddSeen(int index, string eventId)
+    {
+        if (SeenEvents.SimulatedBit(eventId) is { } bit)
+        {
+            var before = SeenSimulated[index];
+            SeenSimulated[index] = before | bit;
+            return (before & bit) == 0;
+        }
+
+        if (!SeenOther.TryGetValue(index, out var seen))
+        {
+            SeenOther[index] = [eventId];
+            return true;
+        }
+
+        if (Array.IndexOf(seen, eventId) >= 0)
+        {
+            return false;
+        }
+
+        SeenOther[index] = [.. seen, eventId];
+        return true;
+    }
+
+    private static DateTimeOffset? Time(long ticks) => ticks == 0 ? null : new DateTimeOffset(ticks, TimeSpan.Zero);
+
+    private static long Ticks(DateTimeOffset? at) => at is { } t ? t.UtcTicks : 0;
+}
+
+/// <summary>
+/// The simulated MTA's event ids ("sim:{attempt}:{type}") for the first attempts, one bit each, so a
+/// million simulated logs keep their seen ids in four bytes apiece; any other id is kept as it came.
+/// </summary>
+public static class SeenEvents
+{
+    private const int Attempts = 5;
+
+    private static readonly Dictionary<string, uint> Bits = Enumerable.Range(1, Attempts)
+        .SelectMany(attempt => Enum.GetValues<Feedback.FeedbackType>().Select(type => (attempt, type)))
+        .Select((x, n) => (Id: $"sim:{x.attempt}:{x.type}", Bit: 1u << n))
+        .ToDictionary(x => x.Id, x => x.Bit, StringComparer.Ordinal);
+
+    public static uint? SimulatedBit(string eventId) => Bits.TryGetValue(eventId, out var bit) ? bit : null;
 }

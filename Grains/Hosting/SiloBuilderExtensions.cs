@@ -23,6 +23,7 @@ public static class SiloBuilderExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.AddMetrics();
         services.AddSingleton<DeliveryMetrics>();
+        services.AddSingleton<Logs.DeliveryLayouts>();
         services.TryAddSingleton(sp => new SimulatorClock(sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<SimulatedMta>();
         services.AddHostedService(sp => sp.GetRequiredService<SimulatedMta>());
@@ -43,7 +44,7 @@ public static class SiloBuilderExtensions
     /// <summary>Memory mode: every store and the reminders in this process, nothing to install.</summary>
     public static ISiloBuilder UseInMemoryPersistence(this ISiloBuilder silo)
     {
-        foreach (var name in new[] { StorageNames.Deliveries, StorageNames.Logs, StorageNames.Addresses })
+        foreach (var name in new[] { StorageNames.Deliveries, StorageNames.Addresses })
         {
             silo.Services.AddGrainStorage(name, (sp, _) => ActivatorUtilities.CreateInstance<InProcessGrainStorage>(sp));
         }
@@ -52,7 +53,7 @@ public static class SiloBuilderExtensions
     }
 
     /// <summary>
-    /// Durable mode's grain state: the three stores in PostgreSQL through <see cref="PostgresGrainStorage"/>
+    /// Durable mode's grain state: the two stores in PostgreSQL through <see cref="PostgresGrainStorage"/>
     /// (group commit), with the project's schema migrated at the silo's first start stage. Clustering and
     /// reminders are the host's choice (the ADO.NET providers read their queries from the same schema).
     /// </summary>
@@ -62,7 +63,7 @@ public static class SiloBuilderExtensions
         services.AddOptions<PostgresStorageOptions>().Configure(o => o.ConnectionString = connectionString).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, PostgresSchemaParticipant>();
         services.AddSingleton<PostgresGrainStorage>();
-        foreach (var name in new[] { StorageNames.Deliveries, StorageNames.Logs, StorageNames.Addresses })
+        foreach (var name in new[] { StorageNames.Deliveries, StorageNames.Addresses })
         {
             services.AddGrainStorage(name, (sp, _) => sp.GetRequiredService<PostgresGrainStorage>());
         }
@@ -74,14 +75,14 @@ public static class SiloBuilderExtensions
     /// Durable mode's grain state through the stock <c>Microsoft.Orleans.Persistence.AdoNet</c> provider
     /// (one statement per write, the state in Orleans' binary serialization), on the table, functions and
     /// <c>OrleansQuery</c> rows of the project's migration <c>0004_adonet_grain_state.sql</c>, migrated at
-    /// the silo's first start stage like the rest of the schema. No bulk survey: a recount asks each log.
+    /// the silo's first start stage like the rest of the schema.
     /// </summary>
     public static ISiloBuilder UseAdoNetPersistence(this ISiloBuilder silo, string connectionString, string invariant)
     {
         var services = silo.Services;
         services.AddOptions<PostgresStorageOptions>().Configure(o => o.ConnectionString = connectionString).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, PostgresSchemaParticipant>();
-        foreach (var name in new[] { StorageNames.Deliveries, StorageNames.Logs, StorageNames.Addresses })
+        foreach (var name in new[] { StorageNames.Deliveries, StorageNames.Addresses })
         {
             silo.AddAdoNetGrainStorage(name, o =>
             {

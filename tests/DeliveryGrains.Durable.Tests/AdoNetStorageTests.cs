@@ -1,4 +1,5 @@
 using System.Net;
+using DeliveryGrains.Deliveries;
 using DeliveryGrains.Logs;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Storage;
@@ -19,7 +20,7 @@ public sealed class AdoNetStorageTests(PostgresServer server) : IAsyncLifetime
 
     public async Task DisposeAsync() => await _host.DisposeAsync();
 
-    private IGrainStorage Storage => _host.Services.GetRequiredKeyedService<IGrainStorage>(StorageNames.Logs);
+    private IGrainStorage Storage => _host.Services.GetRequiredKeyedService<IGrainStorage>(StorageNames.Deliveries);
 
     private static GrainId NewGrain() => GrainId.Create("adonet-test", Guid.NewGuid().ToString("N"));
 
@@ -80,9 +81,25 @@ public sealed class AdoNetStorageTests(PostgresServer server) : IAsyncLifetime
         Assert.Equal(20, kpis.GetProperty("sent").GetInt64());
         Assert.Equal(1, kpis.GetProperty("bouncesAndErrors").GetInt64());
 
-        var log = new GrainState<RecipientLogState>(new RecipientLogState());
-        await Storage.ReadStateAsync(RecipientLogGrain.StateName, RecipientLogGrain.IdOf(id, "p-3"), log);
-        Assert.True(log.RecordExists);
-        Assert.Equal(LogPhase.Failed, log.State!.Phase);
+        // The logs live in their partition's stored columns: find p-3's slice, then its slot.
+        for (var p = 0; ; p++)
+        {
+            var partitionId = GrainId.Create("delivery-partition", GrainKeys.Partition(id, p));
+            var slice = new GrainState<PartitionState>(new PartitionState());
+            await Storage.ReadStateAsync("partition", partitionId, slice);
+            Assert.True(slice.RecordExists, "p-3 is in no stored partition");
+            var index = slice.State!.Recipients.FindIndex(r => r.ProfileId == "p-3");
+            if (index < 0)
+            {
+                continue;
+            }
+
+            var logs = new GrainState<PartitionProgress>(new PartitionProgress());
+            await Storage.ReadStateAsync(DeliveryPartitionGrain.ProgressStateName, partitionId, logs);
+            Assert.True(logs.RecordExists);
+            Assert.Equal(LogPhase.Failed, logs.State!.Slot(index).Phase);
+            Assert.Equal(FailureType.Hard, logs.State.Slot(index).FailureType);
+            break;
+        }
     }
 }

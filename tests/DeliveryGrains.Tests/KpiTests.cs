@@ -145,11 +145,12 @@ public sealed class KpiTests(ClusterFixture fixture) : ClusterTest(fixture)
         var definition = TestData.Definition(TestData.Recipients(20), efs: true);
         var delivery = await StartAsync(definition);
         var truth = (await delivery.GetViewAsync()).Kpis;
-        var (partition, index) = Locate(delivery, definition, "p7");
+        var (partition, size) = Locate(definition, "p7");
 
-        // A bogus report: p7 is Pending, the partition is told it was delivered and opened.
-        await Grains.GetGrain<IDeliveryPartitionGrain>(partition).ReportTransitionAsync(new LogTransition(index,
-            LogMark.Of(LogPhase.AwaitingOutcome, false, false), LogMark.Of(LogPhase.Delivered, true, false)));
+        // A bogus report numbered past any the partition will send: its messages are all Pending, the
+        // delivery is told one of them was delivered and opened.
+        await delivery.ReportPartitionCountsAsync(partition, new PartitionCounts(
+            long.MaxValue / 2, ToDeliver: 0, AwaitingOutcome: size - 1, AwaitingRetry: 0, Delivered: 1, Failed: 0, Opened: 1, Clicked: 0));
         var drifted = await KpisUntil(delivery, k => k.Delivered == 1, "the drift visible in the running KPIs");
         Assert.Equal(19, drifted.Pending);
 
@@ -167,10 +168,10 @@ public sealed class KpiTests(ClusterFixture fixture) : ClusterTest(fixture)
     {
         var definition = TestData.Definition(TestData.Recipients(20));
         var delivery = await PrepareAsync(definition);
-        var (partition, index) = Locate(delivery, definition, "p3");
+        var (partition, size) = Locate(definition, "p3");
 
-        await Grains.GetGrain<IDeliveryPartitionGrain>(partition).ReportTransitionAsync(new LogTransition(index,
-            LogMark.Of(LogPhase.ToDeliver, false, false), LogMark.Of(LogPhase.Failed, false, false)));
+        await delivery.ReportPartitionCountsAsync(partition, new PartitionCounts(
+            long.MaxValue / 2, ToDeliver: size - 1, AwaitingOutcome: 0, AwaitingRetry: 0, Delivered: 0, Failed: 1, Opened: 0, Clicked: 0));
         var drifted = await KpisUntil(delivery, k => k.BouncesAndErrors == 1, "the drift visible in the running KPIs");
         Assert.Equal(1, drifted.Sent);
 
@@ -240,16 +241,15 @@ public sealed class KpiTests(ClusterFixture fixture) : ClusterTest(fixture)
         Assert.Equal(100, stats.DeliveredRate);
     }
 
-    /// <summary>Where preparation put a profile: its partition key and index, found the way the grains find them.</summary>
-    private static (string Partition, int Index) Locate(IDeliveryGrain delivery, DeliveryDefinition definition, string profileId)
+    /// <summary>The partition holding <paramref name="profileId"/> and how many recipients it holds.</summary>
+    private static (int Partition, int Size) Locate(DeliveryDefinition definition, string profileId)
     {
         var resolution = TargetResolution.Resolve(definition, ClusterFixture.PartitionSize);
         for (var p = 0; p < resolution.Partitions.Length; p++)
         {
-            var index = resolution.Partitions[p].FindIndex(r => r.ProfileId == profileId);
-            if (index >= 0)
+            if (resolution.Partitions[p].Exists(r => r.ProfileId == profileId))
             {
-                return (GrainKeys.Partition(delivery.GetPrimaryKeyString(), p), index);
+                return (p, resolution.Partitions[p].Count);
             }
         }
 

@@ -8,14 +8,25 @@ namespace DeliveryGrains.Tests;
 /// <summary>R2 pause, resume and stop; R3.1 contact dates.</summary>
 public sealed class PauseStopScheduleTests(ClusterFixture fixture) : ClusterTest(fixture)
 {
-    /// <summary>Enough partitions (16 recipients each in the test cluster) that a pause lands mid fan-out.</summary>
+    /// <summary>25 partitions of 16 recipients in the test cluster: a fan-out held after its first messages is far from done.</summary>
     private static DeliveryDefinition Large(bool efs = false, TimeSpan? validity = null) =>
         TestData.Definition(TestData.Recipients(400), efs: efs, validity: validity);
 
-    private async Task<IDeliveryGrain> ConfirmAsync(DeliveryDefinition definition)
+    /// <summary>
+    /// Confirms the send and pauses it while the fan-out is held after its first 20 messages, so the
+    /// pause lands mid fan-out by construction; the held messages go once the delivery says Paused.
+    /// </summary>
+    private async Task<IDeliveryGrain> ConfirmAndPauseMidFanOutAsync(DeliveryDefinition definition)
     {
         var delivery = await PrepareAsync(definition);
+        var hold = RelayGate.Hold(delivery.GetPrimaryKeyString(), passing: 20);
         await delivery.ConfirmSendAsync(TestData.Alice);
+        await hold.Reached.WaitAsync(TimeSpan.FromSeconds(30));
+
+        var pausing = delivery.PauseAsync(TestData.Alice);
+        await ViewUntil(delivery, v => v.Status == DeliveryStatus.Paused, "the pause taken while the fan-out is held");
+        hold.Release();
+        Assert.Equal(DeliveryStatus.Paused, (await pausing).Status);
         return delivery;
     }
 
@@ -23,10 +34,7 @@ public sealed class PauseStopScheduleTests(ClusterFixture fixture) : ClusterTest
     [Trait("Rule", "R2")]
     public async Task A_paused_delivery_relays_nothing_until_resumed_then_sends_the_rest_once()
     {
-        var delivery = await ConfirmAsync(Large());
-
-        var paused = await delivery.PauseAsync(TestData.Alice);
-        Assert.Equal(DeliveryStatus.Paused, paused.Status);
+        var delivery = await ConfirmAndPauseMidFanOutAsync(Large());
 
         // Ask a partition directly: while paused it relays nothing, whoever asks.
         var run = new DeliveryRun(delivery.GetPrimaryKeyString(), Channel.Email, false, TimeSpan.FromHours(1), 5, DateTimeOffset.UtcNow.AddHours(1), new MtaSettings(MtaKind.External));
@@ -38,7 +46,7 @@ public sealed class PauseStopScheduleTests(ClusterFixture fixture) : ClusterTest
 
         var still = await delivery.ComputeStatsAsync(TestData.Alice);
         Assert.Equal(before.Sent, still.Sent);
-        Assert.True(still.Sent < 400, $"the pause landed after the whole fan-out ({still.Sent} sent); the test needs a larger target");
+        Assert.True(still.Sent < 400, $"the pause landed after the whole fan-out ({still.Sent} sent)");
 
         var resumed = await delivery.ResumeAsync(TestData.Alice);
         Assert.Equal(DeliveryStatus.InProgress, resumed.Status);
@@ -53,8 +61,7 @@ public sealed class PauseStopScheduleTests(ClusterFixture fixture) : ClusterTest
     [Trait("Rule", "R2.6")]
     public async Task The_validity_period_keeps_running_while_paused()
     {
-        var delivery = await ConfirmAsync(Large(efs: true, validity: TimeSpan.FromSeconds(2)));
-        await delivery.PauseAsync(TestData.Alice);
+        var delivery = await ConfirmAndPauseMidFanOutAsync(Large(efs: true, validity: TimeSpan.FromSeconds(2)));
 
         var finished = await ViewUntil(delivery, v => v.Status == DeliveryStatus.Finished, "the validity period ended while paused");
 
@@ -91,8 +98,7 @@ public sealed class PauseStopScheduleTests(ClusterFixture fixture) : ClusterTest
     [Trait("Rule", "R2")]
     public async Task Stopping_mid_fan_out_leaves_unrelayed_logs_ToDeliver()
     {
-        var delivery = await ConfirmAsync(Large());
-        await delivery.PauseAsync(TestData.Alice);
+        var delivery = await ConfirmAndPauseMidFanOutAsync(Large());
 
         var stopped = await delivery.StopAsync(TestData.Alice);
 

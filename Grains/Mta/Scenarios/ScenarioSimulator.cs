@@ -192,12 +192,12 @@ public sealed partial class ScenarioSimulator(
     /// <summary>R12.1: the accepted first attempt is the relay; false when its log cannot take it.</summary>
     private async Task<bool> RecordRelayAsync(OutboundMessage m, DateTimeOffset at, CancellationToken stopping)
     {
-        var log = grains.GetGrain<IRecipientLogGrain>(GrainKeys.Log(m.DeliveryId, m.ProfileId));
+        var partition = grains.GetGrain<IDeliveryPartitionGrain>(GrainKeys.Partition(m.DeliveryId, m.Partition));
         for (var tries = 1; ; tries++)
         {
             try
             {
-                await log.RecordSmtpReplyAsync(new SmtpReply(m.Attempt, Bounce: null, Reason: null, at));
+                await partition.RecordSmtpReplyAsync(m.RecipientIndex, new SmtpReply(m.Attempt, Bounce: null, Reason: null, at));
                 return true;
             }
             catch (NotFoundException ex)

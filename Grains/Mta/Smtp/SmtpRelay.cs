@@ -18,7 +18,7 @@ namespace DeliveryGrains.Mta.Smtp;
 /// each domain has a small pool of connections to the smart host (one transaction per recipient,
 /// pipelined where the server offers it) and its own <see cref="AdaptiveRate"/>. Every transaction's
 /// final reply goes through <see cref="SmtpReplyTable"/>: a relay or a refusal is posted to the log
-/// (<see cref="IRecipientLogGrain.RecordSmtpReplyAsync"/>); a deferral lowers the domain's rate and
+/// (<see cref="IDeliveryPartitionGrain.RecordSmtpReplyAsync"/>); a deferral lowers the domain's rate and
 /// puts the same message (same Message-ID) back in the queue after a growing delay. A message whose
 /// validity period ends while it waits is dropped here and stays ToDeliver (R12.3). Queued messages
 /// live in this process, as in a real MTA's queue.
@@ -335,7 +335,7 @@ public sealed partial class SmtpRelay : IAsyncDisposable
         var m = pending.Message;
         try
         {
-            await _grains.GetGrain<IRecipientLogGrain>(GrainKeys.Log(m.DeliveryId, m.ProfileId)).RecordSmtpReplyAsync(pending.Reply);
+            await _grains.GetGrain<IDeliveryPartitionGrain>(GrainKeys.Partition(m.DeliveryId, m.Partition)).RecordSmtpReplyAsync(m.RecipientIndex, pending.Reply);
         }
         catch (NotFoundException ex)
         {

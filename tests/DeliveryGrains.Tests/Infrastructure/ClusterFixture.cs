@@ -1,4 +1,6 @@
 using DeliveryGrains.Hosting;
+using DeliveryGrains.Mta;
+using Microsoft.Extensions.DependencyInjection;
 using Orleans.TestingHost;
 
 namespace DeliveryGrains.Tests.Infrastructure;
@@ -56,7 +58,11 @@ public sealed class ClusterFixture : IAsyncLifetime
 /// <summary>Instantiated by the test cluster for each silo it starts.</summary>
 public sealed class DeliveryEngineSiloConfigurator : ISiloConfigurator
 {
-    public void Configure(ISiloBuilder siloBuilder) => siloBuilder.AddDeliveryEngine().UseInMemoryPersistence();
+    public void Configure(ISiloBuilder siloBuilder)
+    {
+        siloBuilder.AddDeliveryEngine().UseInMemoryPersistence();
+        siloBuilder.Services.AddSingleton<IMessageRelay>(sp => new RelayGate(ActivatorUtilities.CreateInstance<MtaRouter>(sp)));
+    }
 }
 
 [CollectionDefinition(Name)]

@@ -1,0 +1,253 @@
+using DeliveryGrains.Feedback;
+using DeliveryGrains.Logs;
+using Microsoft.Extensions.Logging;
+
+namespace DeliveryGrains.Deliveries;
+
+/// <summary>What moves the slice's logs after their relay: MTA feedback, SMTP replies, retries and the end of validity.</summary>
+public sealed partial class DeliveryPartitionGrain
+{
+    public async Task<IReadOnlyList<int>> ApplyFeedbackAsync(IReadOnlyList<LogFeedback> feedback)
+    {
+        EnsurePrepared();
+        var commands = new List<(int Index, RetryCommand Command)>();
+        foreach (var item in feedback)
+        {
+            if ((uint)item.RecipientIndex >= (uint)S.Count || !S.IsHanded(item.RecipientIndex))
+            {
+                LogFeedbackForUnknownLog(DeliveryId, Index, item.RecipientIndex);
+                continue;
+            }
+
+            var (_, command) = Apply(item.RecipientIndex, item.Events);
+            if (command != RetryCommand.None)
+            {
+                commands.Add((item.RecipientIndex, command));
+            }
+        }
+
+        // Stored before the answer: the caller forgets what was answered as taken.
+        await SaveAsync();
+        return await CommandRetriesAsync(commands);
+    }
+
+    public async Task<LogFeedbackAnswer> ApplyLogFeedbackAsync(string profileId, IReadOnlyList<FeedbackEvent> feedback)
+    {
+        var index = HandedIndexOf(profileId);
+        var (outcomes, command) = Apply(index, feedback);
+        await SaveAsync();
+        return new LogFeedbackAnswer(outcomes, command, S.Run!.RetryPeriod);
+    }
+
+    public async Task RecordSmtpReplyAsync(int recipientIndex, SmtpReply reply)
+    {
+        if ((uint)recipientIndex >= (uint)S.Count || !S.IsHanded(recipientIndex))
+        {
+            throw NoRelayedMessage(recipientIndex < S.Count && recipientIndex >= 0 ? Slice.Recipients[recipientIndex].ProfileId : $"#{recipientIndex}");
+        }
+
+        var slot = S.Slot(recipientIndex);
+        if (reply.Attempt != slot.Attempts)
+        {
+            // The answer to an attempt this log has moved past (a late repeat): nothing to learn from it.
+            return;
+        }
+
+        var firstAnswer = slot.Phase == LogPhase.ToDeliver;
+        if (firstAnswer)
+        {
+            // R12.1: the first answered transaction is the relay (R8.1 sent).
+            var before = slot.Mark;
+            slot.Phase = LogPhase.AwaitingOutcome;
+            slot.RelayedAt = reply.At;
+            slot.LastEventAt = LogRules.Max(slot.LastEventAt, reply.At);
+            Put(recipientIndex, slot, before);
+        }
+
+        var type = reply.Bounce
+            ?? (!firstAnswer && slot.Phase == LogPhase.AwaitingRetry && slot.RetryRelayed ? FeedbackType.Delivered : (FeedbackType?)null);
+        var command = RetryCommand.None;
+        if (type is { } t)
+        {
+            // A 250 to a retry is that retry's success (R5.4, R6.5); a refusal is the attempt's bounce (R12.2).
+            var profileId = Slice.Recipients[recipientIndex].ProfileId;
+            (_, command) = Apply(recipientIndex, [new FeedbackEvent($"smtp:{reply.Attempt}:{t}", DeliveryId, profileId, t, reply.Reason, reply.At)]);
+        }
+
+        await SaveAsync();
+        if (command != RetryCommand.None)
+        {
+            await LogGrain(recipientIndex).CommandRetryAsync(command, S.Run!.RetryPeriod);
+        }
+    }
+
+    public async Task<RetryAnswer> RelayRetryAsync(string profileId)
+    {
+        var index = HandedIndexOf(profileId);
+        var run = S.Run!;
+        var slot = S.Slot(index);
+        if (slot.Phase != LogPhase.AwaitingRetry || slot.RetryRelayed)
+        {
+            return new RetryAnswer(RetryOutcome.NothingDue, run.RetryPeriod);
+        }
+
+        if (S.RelayState == RelayState.Paused)
+        {
+            // R2: nothing is relayed while the delivery is paused; the retry waits one more period.
+            return new RetryAnswer(RetryOutcome.Paused, run.RetryPeriod);
+        }
+
+        var before = slot.Mark;
+        var now = time.GetUtcNow();
+        if (now >= run.ValidUntil || S.RelayState == RelayState.Stopped)
+        {
+            // R7.3 and R2 stop: nothing is retried once the validity period is over or the delivery stopped.
+            slot.Phase = LogPhase.Failed;
+            slot.LastEventAt = now;
+        }
+        else
+        {
+            // The attempt counts once the relay took it: a relay that fails leaves the log as stored.
+            await relay.RelayAsync(Message(index, slot.Attempts + 1));
+            metrics.Relayed(retry: true);
+            slot = S.Slot(index);
+            before = slot.Mark;
+            if (slot.Phase == LogPhase.AwaitingRetry && !slot.RetryRelayed)
+            {
+                // Unless the retry's outcome came while it was being handed over (it counted the attempt then).
+                slot.Attempts++;
+                slot.RetryRelayed = true;
+            }
+
+            LogRetryRelayed(DeliveryId, slot.Attempts);
+        }
+
+        Put(index, slot, before);
+        await SaveAsync();
+        return new RetryAnswer(RetryOutcome.Done, run.RetryPeriod);
+    }
+
+    public async Task<PartitionCounts> ExpireAsync(DateTimeOffset at)
+    {
+        var commands = new List<(int Index, RetryCommand Command)>();
+        if (S.Run is { } run)
+        {
+            for (var i = 0; i < S.Count; i++)
+            {
+                if (new LogMark(S.Marks[i]).Phase is not (LogPhase.AwaitingOutcome or LogPhase.AwaitingRetry))
+                {
+                    continue;
+                }
+
+                var slot = S.Slot(i);
+                var before = slot.Mark;
+                var command = RetryCommand.None;
+                if (LogRules.Expire(ref slot, run, at, ref command))
+                {
+                    Put(i, slot, before);
+                }
+
+                if (command != RetryCommand.None)
+                {
+                    commands.Add((i, command));
+                }
+            }
+        }
+
+        await SaveAsync();
+        // A reminder that could not be dropped finds its log final when it fires and drops itself.
+        await CommandRetriesAsync(commands);
+        return await AnswerCountsAsync();
+    }
+
+    /// <summary>Applies new events to one log in order; one outcome per event, and what its retry reminder must do.</summary>
+    private (FeedbackOutcome[] Outcomes, RetryCommand Command) Apply(int index, IReadOnlyList<FeedbackEvent> feedback)
+    {
+        var run = S.Run!;
+        var slot = S.Slot(index);
+        var before = slot.Mark;
+        var outcomes = new FeedbackOutcome[feedback.Count];
+        var command = RetryCommand.None;
+        var now = time.GetUtcNow();
+        var changed = false;
+        for (var n = 0; n < feedback.Count; n++)
+        {
+            var e = feedback[n];
+            if (!S.TryAddSeen(index, e.EventId))
+            {
+                outcomes[n] = FeedbackOutcome.Duplicate;
+                metrics.FeedbackDuplicate();
+                continue;
+            }
+
+            outcomes[n] = FeedbackOutcome.Accepted;
+            changed = true;
+            metrics.FeedbackApplied(e.Type);
+            AddAddressEffect(index, LogRules.Apply(ref slot, e, run, now, ref command));
+        }
+
+        if (command == RetryCommand.Schedule)
+        {
+            metrics.RetryScheduled();
+        }
+        else if (command == RetryCommand.None && slot.Phase == LogPhase.AwaitingRetry && !slot.RetryRelayed)
+        {
+            // A repeat of the events that scheduled a retry, say after the reminder could not be set: set it if it is missing.
+            command = RetryCommand.Ensure;
+        }
+
+        if (changed)
+        {
+            Put(index, slot, before);
+        }
+
+        return (outcomes, command);
+    }
+
+    /// <summary>
+    /// Has each log's grain carry out its retry command, after the change that called for it is stored.
+    /// Answers the recipient indices whose grain could not (the feedback behind them may come again,
+    /// and its repeat asks for the reminder again).
+    /// </summary>
+    private async Task<IReadOnlyList<int>> CommandRetriesAsync(List<(int Index, RetryCommand Command)> commands)
+    {
+        if (commands.Count == 0)
+        {
+            return [];
+        }
+
+        var period = S.Run?.RetryPeriod ?? TimeSpan.Zero;
+        List<int>? failed = null;
+        await Hosting.Bounded.ForEachAsync(commands, options.Value.RelayConcurrency, async c =>
+        {
+            try
+            {
+                await LogGrain(c.Index).CommandRetryAsync(c.Command, period);
+            }
+            catch (Exception ex)
+            {
+                (failed ??= []).Add(c.Index);
+                LogRetryCommandFailed(ex, DeliveryId, Index, c.Index);
+            }
+        });
+        return (IReadOnlyList<int>?)failed ?? [];
+    }
+
+    private int HandedIndexOf(string profileId)
+    {
+        var index = Slice.Prepared ? IndexOf(profileId) : -1;
+        return index >= 0 && S.IsHanded(index) ? index : throw NoRelayedMessage(profileId);
+    }
+
+    private NotFoundException NoRelayedMessage(string profileId) =>
+        new($"Delivery '{DeliveryId}' has no relayed message for profile '{profileId}'.");
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Delivery {DeliveryId}: retry attempt {Attempt} relayed")]
+    private partial void LogRetryRelayed(string deliveryId, int attempt);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Delivery {DeliveryId} partition {Partition}: the retry reminder of recipient {RecipientIndex} could not be set or dropped")]
+    private partial void LogRetryCommandFailed(Exception ex, string deliveryId, int partition, int recipientIndex);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Delivery {DeliveryId} partition {Partition}: feedback for recipient {RecipientIndex}, whose message was never relayed, is dropped")]
+    private partial void LogFeedbackForUnknownLog(string deliveryId, int partition, int recipientIndex);
+}

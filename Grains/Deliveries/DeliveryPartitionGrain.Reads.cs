@@ -1,0 +1,122 @@
+using DeliveryGrains.Logs;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Orleans.Storage;
+
+namespace DeliveryGrains.Deliveries;
+
+/// <summary>What the slice answers about its logs: pages, single logs, domains, and the recount (R8.7).</summary>
+public sealed partial class DeliveryPartitionGrain
+{
+    public async Task<PartitionCounts> RecountAsync()
+    {
+        EnsurePrepared();
+        await SaveAsync();
+
+        // What is stored is what a restart would come back to, and after the write above it holds every
+        // log as this activation does; logs may only have moved forward since (changes that came while it
+        // was read). A stored log ahead of the activation's would mean a write it did not make: reported.
+        var storage = ServiceProvider.GetRequiredKeyedService<IGrainStorage>(StorageNames.Deliveries);
+        var stored = new GrainState<PartitionProgress>(new PartitionProgress());
+        await storage.ReadStateAsync(ProgressStateName, this.GetGrainId(), stored);
+        var storedMarks = stored.State?.Marks ?? [];
+        var ahead = 0;
+        for (var i = 0; i < S.Count; i++)
+        {
+            var memory = new LogMark(S.Marks[i]);
+            var kept = i < storedMarks.Length ? new LogMark(storedMarks[i]) : default;
+            ahead += LogMark.Latest(kept, memory) != memory ? 1 : 0;
+        }
+
+        if (ahead > 0)
+        {
+            LogStoredAhead(DeliveryId, Index, ahead);
+        }
+
+        _counts = MarkHistogram.Of(S.Marks);
+        var counts = await AnswerCountsAsync();
+
+        // The delivery takes a recount whatever it was told before; one more flush after it makes sure a
+        // report numbered later but taken earlier cannot leave the delivery behind this slice.
+        _countsDirty = true;
+        return counts;
+    }
+
+    public Task<PartitionLogPage> ListLogsAsync(int after, LogFilter filter, int limit, int readBudget, bool emailFeedbackService)
+    {
+        var recipients = Slice.Recipients;
+        var page = new List<SendingLog>(Math.Min(limit, 256));
+        var i = Math.Max(after + 1, 0);
+        var read = 0;
+        for (; i < recipients.Count && page.Count < limit && read < readBudget; i++)
+        {
+            var phase = new LogMark(S.Marks[i]).Phase;
+            if ((filter.Status is not null && phase.ToStatus(emailFeedbackService) != filter.Status)
+                || !filter.MatchesRecipient(recipients[i].ProfileId, recipients[i].Address))
+            {
+                continue;
+            }
+
+            // Failure type and reason are read from the log itself, which counts against the budget.
+            read += filter.NeedsLogs ? 1 : 0;
+            var log = S.Slot(i).ToSendingLog(recipients[i], emailFeedbackService);
+            if (filter.Matches(log))
+            {
+                page.Add(log);
+            }
+        }
+
+        return Task.FromResult(new PartitionLogPage(page, i < recipients.Count ? i - 1 : null, read));
+    }
+
+    public Task<SendingLog?> FindLogAsync(string profileId, bool emailFeedbackService)
+    {
+        var index = Slice.Prepared ? IndexOf(profileId) : -1;
+        return Task.FromResult(index < 0 ? null : S.Slot(index).ToSendingLog(Slice.Recipients[index], emailFeedbackService));
+    }
+
+    public Task<SendingLog?> ReadLogAsync(string profileId)
+    {
+        var index = Slice.Prepared ? IndexOf(profileId) : -1;
+        return Task.FromResult(index < 0 || !S.IsHanded(index) || S.Run is null
+            ? null
+            : S.Slot(index).ToSendingLog(Slice.Recipients[index], S.Run.EmailFeedbackService));
+    }
+
+    public Task<IReadOnlyList<DomainStats>> CountByDomainAsync(bool emailFeedbackService)
+    {
+        var byDomain = new Dictionary<string, long[]>(StringComparer.Ordinal);
+        var recipients = Slice.Recipients;
+        for (var i = 0; i < recipients.Count; i++)
+        {
+            var domain = Mta.Smtp.MessageIdentity.DomainOf(recipients[i].Address ?? "");
+            if (!byDomain.TryGetValue(domain, out var counts))
+            {
+                byDomain[domain] = counts = new long[4];
+            }
+
+            var phase = i < S.Marks.Length ? new LogMark(S.Marks[i]).Phase : LogPhase.ToDeliver;
+            counts[0]++;
+            if (phase != LogPhase.ToDeliver)
+            {
+                counts[1]++;
+            }
+
+            switch (phase.ToStatus(emailFeedbackService))
+            {
+                case LogStatus.Sent:
+                    counts[2]++;
+                    break;
+                case LogStatus.Failed:
+                    counts[3]++;
+                    break;
+            }
+        }
+
+        return Task.FromResult<IReadOnlyList<DomainStats>>(
+            [.. byDomain.Select(d => new DomainStats(d.Key, d.Value[0], d.Value[1], d.Value[2], d.Value[3], 0, null))]);
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Delivery {DeliveryId} partition {Partition}: {Count} stored logs are ahead of the partition's own; counted as the partition holds them")]
+    private partial void LogStoredAhead(string deliveryId, int partition, int count);
+}

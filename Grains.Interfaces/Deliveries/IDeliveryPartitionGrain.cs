@@ -35,8 +35,8 @@ public interface IDeliveryPartitionGrain : IGrainWithStringKey
 
     /// <summary>
     /// MTA feedback for several logs of this slice, one entry per log, applied in order and stored
-    /// before the answer. Answers the recipient indices whose feedback was not stored (the caller may
-    /// send them again: event ids make a repeat harmless).
+    /// before the answer; what it asks of the logs' retry reminders follows in the background. Answers
+    /// the recipient indices whose message this slice never relayed (their feedback changed nothing).
     /// </summary>
     [AlwaysInterleave, Alias("ApplyFeedback")]
     Task<IReadOnlyList<int>> ApplyFeedbackAsync(IReadOnlyList<LogFeedback> feedback);
@@ -95,11 +95,11 @@ public sealed record LogFeedbackAnswer(
     [property: Id(1)] RetryCommand Retry,
     [property: Id(2)] TimeSpan RetryPeriod);
 
-/// <summary>What a log's retry reminder does after it fired; <see cref="RetryPeriod"/> is how long a paused retry waits.</summary>
+/// <summary>What a log's retry reminder does after it fired; <see cref="WaitFor"/> is how long a retry that is not relayed yet still waits.</summary>
 [GenerateSerializer, Immutable, Alias("RetryAnswer")]
 public sealed record RetryAnswer(
     [property: Id(0)] RetryOutcome Outcome,
-    [property: Id(1)] TimeSpan RetryPeriod);
+    [property: Id(1)] TimeSpan WaitFor);
 
 [Alias("RetryOutcome")]
 public enum RetryOutcome
@@ -112,6 +112,9 @@ public enum RetryOutcome
 
     /// <summary>R2: the delivery is paused; the retry waits one more retry period.</summary>
     Paused,
+
+    /// <summary>The reminder fired before the retry is due (a late registration, a clock between silos): it waits the rest.</summary>
+    NotYet,
 }
 
 /// <summary>Feedback events about one log of a partition, by its recipient index.</summary>

@@ -11,11 +11,12 @@ public sealed partial class DeliveryPartitionGrain
     {
         EnsurePrepared();
         var commands = new List<(int Index, RetryCommand Command)>();
+        List<int>? unknown = null;
         foreach (var item in feedback)
         {
             if ((uint)item.RecipientIndex >= (uint)S.Count || !S.IsHanded(item.RecipientIndex))
             {
-                LogFeedbackForUnknownLog(DeliveryId, Index, item.RecipientIndex);
+                (unknown ??= []).Add(item.RecipientIndex);
                 continue;
             }
 
@@ -26,9 +27,15 @@ public sealed partial class DeliveryPartitionGrain
             }
         }
 
-        // Stored before the answer: the caller forgets what was answered as taken.
+        // Stored before the answer: the caller forgets what was answered as taken. The reminders follow.
         await SaveAsync();
-        return await CommandRetriesAsync(commands);
+        foreach (var (index, command) in commands)
+        {
+            PostRetryCommand(index, command);
+        }
+
+        PumpReminders();
+        return (IReadOnlyList<int>?)unknown ?? [];
     }
 
     public async Task<LogFeedbackAnswer> ApplyLogFeedbackAsync(string profileId, IReadOnlyList<FeedbackEvent> feedback)
@@ -77,9 +84,13 @@ public sealed partial class DeliveryPartitionGrain
         await SaveAsync();
         if (command != RetryCommand.None)
         {
-            await LogGrain(recipientIndex).CommandRetryAsync(command, S.Run!.RetryPeriod);
+            PostRetryCommand(recipientIndex, command);
+            PumpReminders();
         }
     }
+
+    /// <summary>How early a reminder may fire and still relay its retry: timers are not more precise than this.</summary>
+    private static readonly TimeSpan RetryDueTolerance = TimeSpan.FromMilliseconds(50);
 
     public async Task<RetryAnswer> RelayRetryAsync(string profileId)
     {
@@ -97,8 +108,14 @@ public sealed partial class DeliveryPartitionGrain
             return new RetryAnswer(RetryOutcome.Paused, run.RetryPeriod);
         }
 
-        var before = slot.Mark;
         var now = time.GetUtcNow();
+        if (slot.RetryDueAt is { } due && due - now > RetryDueTolerance && S.RelayState == RelayState.Running)
+        {
+            // R7.1: never before the retry period is over, whatever woke the reminder.
+            return new RetryAnswer(RetryOutcome.NotYet, due - now);
+        }
+
+        var before = slot.Mark;
         if (now >= run.ValidUntil || S.RelayState == RelayState.Stopped)
         {
             // R7.3 and R2 stop: nothing is retried once the validity period is over or the delivery stopped.
@@ -155,8 +172,7 @@ public sealed partial class DeliveryPartitionGrain
         }
 
         await SaveAsync();
-        // A reminder that could not be dropped finds its log final when it fires and drops itself.
-        await CommandRetriesAsync(commands);
+        await CommandRetriesNowAsync(commands);
         return await AnswerCountsAsync();
     }
 
@@ -204,35 +220,6 @@ public sealed partial class DeliveryPartitionGrain
         return (outcomes, command);
     }
 
-    /// <summary>
-    /// Has each log's grain carry out its retry command, after the change that called for it is stored.
-    /// Answers the recipient indices whose grain could not (the feedback behind them may come again,
-    /// and its repeat asks for the reminder again).
-    /// </summary>
-    private async Task<IReadOnlyList<int>> CommandRetriesAsync(List<(int Index, RetryCommand Command)> commands)
-    {
-        if (commands.Count == 0)
-        {
-            return [];
-        }
-
-        var period = S.Run?.RetryPeriod ?? TimeSpan.Zero;
-        List<int>? failed = null;
-        await Hosting.Bounded.ForEachAsync(commands, options.Value.RelayConcurrency, async c =>
-        {
-            try
-            {
-                await LogGrain(c.Index).CommandRetryAsync(c.Command, period);
-            }
-            catch (Exception ex)
-            {
-                (failed ??= []).Add(c.Index);
-                LogRetryCommandFailed(ex, DeliveryId, Index, c.Index);
-            }
-        });
-        return (IReadOnlyList<int>?)failed ?? [];
-    }
-
     private int HandedIndexOf(string profileId)
     {
         var index = Slice.Prepared ? IndexOf(profileId) : -1;
@@ -244,10 +231,4 @@ public sealed partial class DeliveryPartitionGrain
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Delivery {DeliveryId}: retry attempt {Attempt} relayed")]
     private partial void LogRetryRelayed(string deliveryId, int attempt);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Delivery {DeliveryId} partition {Partition}: the retry reminder of recipient {RecipientIndex} could not be set or dropped")]
-    private partial void LogRetryCommandFailed(Exception ex, string deliveryId, int partition, int recipientIndex);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Delivery {DeliveryId} partition {Partition}: feedback for recipient {RecipientIndex}, whose message was never relayed, is dropped")]
-    private partial void LogFeedbackForUnknownLog(string deliveryId, int partition, int recipientIndex);
 }

@@ -80,6 +80,7 @@ public sealed partial class DeliveryPartitionGrain(
         // The flush interleaves with long calls (a relay chunk, a feedback batch), or the KPIs would
         // wait for them (R8.5): it only swaps buffers between awaits and writes through one writer.
         this.RegisterGrainTimer(FlushAsync, new GrainTimerCreationOptions(options.Value.FlushPeriod, options.Value.FlushPeriod) { Interleave = true });
+        EnsureReminders();
         return Task.CompletedTask;
     }
 
@@ -189,7 +190,7 @@ public sealed partial class DeliveryPartitionGrain(
         }
 
         await SaveAsync();
-        await CommandRetriesAsync(commands);
+        await CommandRetriesNowAsync(commands);
         return await AnswerCountsAsync();
     }
 

@@ -13,7 +13,7 @@ public sealed class PartitionState
 }
 
 /// <summary>
-/// The sending logs of a partition's recipients, one column per field (about 25 bytes a recipient),
+/// The sending logs of a partition's recipients, one column per field (about 33 bytes a recipient),
 /// and how far the partition has got. Written as one value, group-committed: one row per partition in
 /// durable mode, however many recipients it holds. Kept apart from <see cref="PartitionState"/> so a
 /// write stores the logs, not the recipient list again.
@@ -56,6 +56,9 @@ public sealed class PartitionProgress
     /// <summary>Every other event id already applied, by recipient index; most recipients have none.</summary>
     [Id(11)] public Dictionary<int, string[]> SeenOther { get; set; } = [];
 
+    /// <summary>UTC ticks when the awaited retry is due; 0 for none.</summary>
+    [Id(12)] public long[] RetryDueAt { get; set; } = [];
+
     private const byte HandedBit = 1;
     private const byte RetryRelayedBit = 2;
 
@@ -71,6 +74,7 @@ public sealed class PartitionProgress
         RelayedAt = new long[count];
         LastEventAt = new long[count];
         SeenSimulated = new uint[count];
+        RetryDueAt = new long[count];
         SeenOther = [];
         RelayCursor = 0;
     }
@@ -91,6 +95,7 @@ public sealed class PartitionProgress
             FailureReason = failure == 0 ? null : (FailureReason)(failure & 0x0F),
             RelayedAt = Time(RelayedAt[index]),
             LastEventAt = Time(LastEventAt[index]),
+            RetryDueAt = Time(RetryDueAt[index]),
         };
     }
 
@@ -104,6 +109,7 @@ public sealed class PartitionProgress
             : (byte)0;
         RelayedAt[index] = Ticks(slot.RelayedAt);
         LastEventAt[index] = Ticks(slot.LastEventAt);
+        RetryDueAt[index] = Ticks(slot.RetryDueAt);
     }
 
     public bool IsHanded(int index) => (Flags[index] & HandedBit) != 0;

@@ -27,6 +27,9 @@ public struct LogSlot
     public DateTimeOffset? RelayedAt;
     public DateTimeOffset? LastEventAt;
 
+    /// <summary>While awaiting a retry: when it is due (R7.1), so a reminder that fires early relays nothing.</summary>
+    public DateTimeOffset? RetryDueAt;
+
     public readonly LogMark Mark => LogMark.Of(Phase, Opened, Clicked);
 
     public readonly SendingLog ToSendingLog(Recipient recipient, bool emailFeedbackService) => new(
@@ -123,6 +126,7 @@ public static class LogRules
 
         slot.Phase = LogPhase.AwaitingRetry;
         slot.RetryRelayed = false;
+        slot.RetryDueAt = retryAt;
         return RetryCommand.Schedule;
     }
 

@@ -16,7 +16,7 @@ namespace DeliveryGrains.Logs;
 /// </summary>
 [NoProfiling]
 [GrainType(GrainTypeName)]
-public sealed partial class RecipientLogGrain(DeliveryLayouts layouts, ILogger<RecipientLogGrain> logger) : Grain, IRecipientLogGrain, IRemindable
+public sealed partial class RecipientLogGrain(DeliveryLayouts layouts, TimeProvider time, ILogger<RecipientLogGrain> logger) : Grain, IRecipientLogGrain, IRemindable
 {
     public const string GrainTypeName = "recipient-log";
 
@@ -55,10 +55,10 @@ public sealed partial class RecipientLogGrain(DeliveryLayouts layouts, ILogger<R
         switch (command)
         {
             case RetryCommand.Schedule:
-                await this.RegisterOrUpdateReminder(RetryReminder, retryPeriod, RetryBackstop);
+                await SetRetryReminderAsync(retryPeriod);
                 break;
             case RetryCommand.Ensure when await this.GetReminder(RetryReminder) is null:
-                await this.RegisterOrUpdateReminder(RetryReminder, retryPeriod, RetryBackstop);
+                await SetRetryReminderAsync(retryPeriod);
                 break;
             case RetryCommand.Cancel:
                 await UnregisterRetryAsync();
@@ -68,11 +68,31 @@ public sealed partial class RecipientLogGrain(DeliveryLayouts layouts, ILogger<R
 
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
-        if (reminderName != RetryReminder)
+        if (reminderName == RetryReminder)
         {
-            return;
+            await RetryIfDueAsync();
         }
+    }
 
+    /// <summary>
+    /// Sets the reminder <paramref name="dueIn"/> ahead. The reminder service anchors ticks at the time
+    /// asked for and skips a tick whose time passed before it took the reminder (under a heavy load it
+    /// can take longer than a short retry period), which would leave the retry to the next period, a
+    /// minute later: a retry already due once the reminder is set goes at once instead.
+    /// </summary>
+    private async Task SetRetryReminderAsync(TimeSpan dueIn)
+    {
+        var asked = time.GetTimestamp();
+        _retryReminder = await this.RegisterOrUpdateReminder(RetryReminder, dueIn, RetryBackstop);
+        if (time.GetElapsedTime(asked) >= dueIn)
+        {
+            await RetryIfDueAsync();
+        }
+    }
+
+    /// <summary>Relays the retry through the partition if it is due; the reminder goes once nothing is left to wait for.</summary>
+    private async Task RetryIfDueAsync()
+    {
         RetryAnswer answer;
         try
         {
@@ -83,28 +103,48 @@ public sealed partial class RecipientLogGrain(DeliveryLayouts layouts, ILogger<R
             answer = new RetryAnswer(RetryOutcome.NothingDue, default);
         }
 
-        if (answer.Outcome == RetryOutcome.Paused)
+        switch (answer.Outcome)
         {
-            // R2: nothing is relayed while the delivery is paused; the retry waits one more period.
-            await this.RegisterOrUpdateReminder(RetryReminder, answer.RetryPeriod, RetryBackstop);
-            return;
-        }
-
-        if (answer.Outcome == RetryOutcome.Done)
-        {
-            LogRetryHandled(DeliveryId);
+            case RetryOutcome.Paused:
+                // R2: nothing is relayed while the delivery is paused; the retry waits one more period.
+                _retryReminder = await this.RegisterOrUpdateReminder(RetryReminder, answer.WaitFor, RetryBackstop);
+                return;
+            case RetryOutcome.NotYet:
+                // An early tick: the retry waits the rest of its period.
+                await SetRetryReminderAsync(answer.WaitFor);
+                return;
+            case RetryOutcome.Done:
+                LogRetryHandled(DeliveryId);
+                break;
         }
 
         await UnregisterRetryAsync();
         DeactivateOnIdle();
     }
 
+    /// <summary>The handle of the reminder this activation set, which saves reading it back to drop it.</summary>
+    private IGrainReminder? _retryReminder;
+
     private async Task UnregisterRetryAsync()
     {
-        var reminder = await this.GetReminder(RetryReminder);
-        if (reminder is not null)
+        var reminder = _retryReminder ?? await this.GetReminder(RetryReminder);
+        _retryReminder = null;
+        if (reminder is null)
+        {
+            return;
+        }
+
+        try
         {
             await this.UnregisterReminder(reminder);
+        }
+        catch (ReminderException)
+        {
+            // Changed since this activation set it (say after a silo's death): drop what is there now.
+            if (await this.GetReminder(RetryReminder) is { } current)
+            {
+                await this.UnregisterReminder(current);
+            }
         }
     }
 

@@ -1,0 +1,118 @@
+using DeliveryGrains.Logs;
+using Microsoft.Extensions.Logging;
+
+namespace DeliveryGrains.Deliveries;
+
+/// <summary>
+/// The retry reminders of the slice's logs (R7.1) live in the logs' grains. Feedback brought in bulk
+/// is answered as soon as it is stored; what it asks of the reminders goes into an outbox that this
+/// activation carries out in the background, so the MTA's busiest path never waits on the reminder
+/// service. An outbox lost with its activation is rebuilt from the logs on the next one: every log
+/// whose retry is due and not relayed has its reminder set if it is missing.
+/// </summary>
+public sealed partial class DeliveryPartitionGrain
+{
+    private const int ReminderCommandsAtOnce = 256;
+    private static readonly TimeSpan ReminderCommandRetryDelay = TimeSpan.FromSeconds(1);
+
+    private readonly Dictionary<int, RetryCommand> _reminderOutbox = [];
+    private Task? _reminderPump;
+
+    /// <summary>After an activation: the retries that are due and not relayed get their reminder back if it went missing.</summary>
+    private void EnsureReminders()
+    {
+        for (var i = 0; i < S.Count; i++)
+        {
+            if (new LogMark(S.Marks[i]).Phase == LogPhase.AwaitingRetry && !S.Slot(i).RetryRelayed)
+            {
+                _reminderOutbox[i] = RetryCommand.Ensure;
+            }
+        }
+
+        PumpReminders();
+    }
+
+    private void PostRetryCommand(int index, RetryCommand command)
+    {
+        // The latest command for a log wins, except that making sure of a reminder does not undo setting it.
+        _reminderOutbox[index] = command == RetryCommand.Ensure && _reminderOutbox.GetValueOrDefault(index) == RetryCommand.Schedule
+            ? RetryCommand.Schedule
+            : command;
+    }
+
+    private void PumpReminders()
+    {
+        if (_reminderOutbox.Count > 0 && _reminderPump is null)
+        {
+            _reminderPump = PumpRemindersAsync();
+        }
+    }
+
+    private async Task PumpRemindersAsync()
+    {
+        try
+        {
+            while (_reminderOutbox.Count > 0 && S.Run is { } run)
+            {
+                var batch = _reminderOutbox.Take(ReminderCommandsAtOnce).ToList();
+                foreach (var (index, _) in batch)
+                {
+                    _reminderOutbox.Remove(index);
+                }
+
+                var failed = new List<(int Index, RetryCommand Command)>();
+                await Hosting.Bounded.ForEachAsync(batch, options.Value.RelayConcurrency, async c =>
+                {
+                    try
+                    {
+                        await LogGrain(c.Key).CommandRetryAsync(c.Value, run.RetryPeriod);
+                    }
+                    catch (Exception ex)
+                    {
+                        failed.Add((c.Key, c.Value));
+                        LogRetryCommandFailed(ex, DeliveryId, Index, c.Key);
+                    }
+                });
+
+                if (failed.Count > 0)
+                {
+                    foreach (var (index, command) in failed)
+                    {
+                        _reminderOutbox.TryAdd(index, command);
+                    }
+
+                    await Task.Delay(ReminderCommandRetryDelay, time);
+                }
+            }
+        }
+        finally
+        {
+            _reminderPump = null;
+        }
+    }
+
+    /// <summary>
+    /// Carries out retry commands now, for the delivery's own calls (stop, expiry) that answer only once
+    /// every reminder they dropped is gone. Commands for these logs still in the outbox are superseded.
+    /// </summary>
+    private async Task CommandRetriesNowAsync(List<(int Index, RetryCommand Command)> commands)
+    {
+        var period = S.Run?.RetryPeriod ?? TimeSpan.Zero;
+        await Hosting.Bounded.ForEachAsync(commands, options.Value.RelayConcurrency, async c =>
+        {
+            _reminderOutbox.Remove(c.Index);
+            try
+            {
+                await LogGrain(c.Index).CommandRetryAsync(c.Command, period);
+            }
+            catch (Exception ex)
+            {
+                // The log is final and stored: a reminder left behind finds nothing due when it fires and drops itself.
+                LogRetryCommandFailed(ex, DeliveryId, Index, c.Index);
+            }
+        });
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Delivery {DeliveryId} partition {Partition}: the retry reminder of recipient {RecipientIndex} could not be set or dropped yet")]
+    private partial void LogRetryCommandFailed(Exception ex, string deliveryId, int partition, int recipientIndex);
+}

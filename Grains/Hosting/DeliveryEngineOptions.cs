@@ -15,7 +15,7 @@ public sealed class DeliveryEngineOptions
     [Range(1, 1024)]
     public int PartitionsInFlight { get; set; } = 4;
 
-    /// <summary>Relay calls in flight per partition.</summary>
+    /// <summary>Calls a partition has in flight to its logs' grains (their retry reminders).</summary>
     [Range(1, 10_000)]
     public int RelayConcurrency { get; set; } = 128;
 

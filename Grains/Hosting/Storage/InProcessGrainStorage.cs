@@ -11,7 +11,7 @@ namespace DeliveryGrains.Hosting.Storage;
 /// storage grain and a JSON round trip, which costs more than the rest of a recipient's work; memory
 /// mode is one silo by design (durable mode is for clusters), so a local table is enough.
 /// </summary>
-public sealed class InProcessGrainStorage(DeepCopier copier) : IGrainStorage, IGrainStateSurvey
+public sealed class InProcessGrainStorage(DeepCopier copier) : IGrainStorage
 {
     private readonly ConcurrentDictionary<(string StateName, GrainId GrainId), Entry> _entries = new();
     private long _lastETag;
@@ -26,17 +26,6 @@ public sealed class InProcessGrainStorage(DeepCopier copier) : IGrainStorage, IG
         }
 
         return Task.CompletedTask;
-    }
-
-    public Task<IReadOnlyList<T?>> ReadManyAsync<T>(string stateName, IReadOnlyList<GrainId> grainIds) where T : class
-    {
-        var states = new T?[grainIds.Count];
-        for (var i = 0; i < states.Length; i++)
-        {
-            states[i] = _entries.TryGetValue((stateName, grainIds[i]), out var entry) ? copier.Copy((T)entry.State) : null;
-        }
-
-        return Task.FromResult<IReadOnlyList<T?>>(states);
     }
 
     public Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)

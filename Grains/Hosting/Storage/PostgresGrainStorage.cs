@@ -27,7 +27,7 @@ namespace DeliveryGrains.Hosting.Storage;
 /// thousands of rows per round trip, not one.
 /// </para>
 /// </summary>
-public sealed partial class PostgresGrainStorage : IGrainStorage, IGrainStateSurvey, IAsyncDisposable
+public sealed partial class PostgresGrainStorage : IGrainStorage, IAsyncDisposable
 {
     private const int ReadLoops = 4;
 
@@ -118,12 +118,6 @@ public sealed partial class PostgresGrainStorage : IGrainStorage, IGrainStateSur
 
         grainState.State = _serializer.Deserialize<T>(payload);
         grainState.RecordExists = true;
-    }
-
-    public async Task<IReadOnlyList<T?>> ReadManyAsync<T>(string stateName, IReadOnlyList<GrainId> grainIds) where T : class
-    {
-        var rows = await Task.WhenAll(grainIds.Select(id => ReadRowAsync(stateName, id)));
-        return [.. rows.Select(row => row.Payload is { } payload ? _serializer.Deserialize<T>(payload) : null)];
     }
 
     private Task<(long? Version, byte[]? Payload)> ReadRowAsync(string stateName, GrainId grainId)

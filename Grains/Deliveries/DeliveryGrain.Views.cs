@@ -1,0 +1,131 @@
+using DeliveryGrains.Addresses;
+using DeliveryGrains.Hosting;
+using DeliveryGrains.Logs;
+using DeliveryGrains.Profiles;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace DeliveryGrains.Deliveries;
+
+/// <summary>What the delivery answers readers: its view, its domains, its sending logs and its exclusions.</summary>
+public sealed partial class DeliveryGrain
+{
+    public Task<DeliveryView> GetViewAsync()
+    {
+        _ = Definition;
+        return Task.FromResult(View());
+    }
+
+    public Task<int> GetPartitionCountAsync() => Task.FromResult(S.PartitionCount);
+
+    public async Task<IReadOnlyList<DomainStats>> GetDomainsAsync()
+    {
+        var efs = Definition.EmailFeedbackService;
+        var partitions = S.PartitionCount;
+        var counted = await Task.WhenAll(Enumerable.Range(0, partitions).Select(p => Partition(p).CountByDomainAsync(efs)));
+        var relays = await GrainFactory.GetGrain<IDeliveryDomainsGrain>(Id).GetAsync();
+        return [.. counted.SelectMany(c => c)
+            .GroupBy(d => d.Domain, StringComparer.Ordinal)
+            .Select(g =>
+            {
+                var relay = relays.GetValueOrDefault(g.Key);
+                return new DomainStats(g.Key, g.Sum(d => d.ToDeliver), g.Sum(d => d.Sent), g.Sum(d => d.Delivered), g.Sum(d => d.BouncesAndErrors),
+                    relay?.Deferrals ?? 0, relay?.RateCapPerMinute);
+            })
+            .OrderBy(d => d.Domain, StringComparer.Ordinal)];
+    }
+
+    public async Task<LogPage> ListLogsAsync(LogQuery query, Caller caller)
+    {
+        RequireLogReader(caller);
+        var (partition, after) = ParseCursor(query.After);
+        var items = new List<SendingLog>(query.Limit);
+        var filter = query.Filter;
+        var budget = Math.Max(query.Limit, LogQuery.ReadBudget);
+        for (var p = partition; p < S.PartitionCount; p++, after = -1)
+        {
+            var page = await Partition(p).ListLogsAsync(after, filter, query.Limit - items.Count, budget, Definition.EmailFeedbackService);
+            items.AddRange(page.Items);
+            budget -= page.Read;
+            if (page.NextAfter is { } next)
+            {
+                return new LogPage(items, $"{p}:{next}");
+            }
+
+            if (items.Count >= query.Limit || budget <= 0)
+            {
+                return new LogPage(items, p + 1 < S.PartitionCount ? $"{p + 1}:-1" : null);
+            }
+        }
+
+        return new LogPage(items, null);
+    }
+
+    public async Task<SendingLog> GetLogAsync(string profileId, Caller caller)
+    {
+        RequireLogReader(caller);
+        var log = S.PartitionCount == 0
+            ? null
+            : await Partition(PartitionOf(profileId)).FindLogAsync(profileId, Definition.EmailFeedbackService);
+        return log ?? throw new NotFoundException($"Delivery '{Id}' has no sending log for profile '{profileId}'.");
+    }
+
+    public Task<IReadOnlyList<ExclusionEntry>> ListExclusionsAsync(Caller caller)
+    {
+        RequireLogReader(caller);
+        return Task.FromResult<IReadOnlyList<ExclusionEntry>>(S.Exclusions);
+    }
+
+    public async Task<ProfileDeliveryEntry?> FindProfileLogAsync(string profileId)
+    {
+        if (S.Definition is null || S.PartitionCount == 0)
+        {
+            return null;
+        }
+
+        var log = await Partition(PartitionOf(profileId)).FindLogAsync(profileId, Definition.EmailFeedbackService);
+        return log is null ? null : new ProfileDeliveryEntry(Id, Definition.Name, Definition.Channel, log.Status, log.RelayedAt);
+    }
+
+    private DeliveryView View()
+    {
+        var d = Definition;
+        return new DeliveryView(Id, d.Name, d.Channel, S.Status, d.EmailFeedbackService, d.ValidityPeriod, S.ValidUntil,
+            d.SendAt, S.Warnings, Kpis(), d.RetryPeriod, d.MaxRetries, d.RequestConfirmation, d.Mta, S.CreatedBy, d.TargetSize,
+            d.Recurrence, S.TemplateId);
+    }
+
+    private int PartitionOf(string profileId) => StableHash.Bucket(profileId, S.PartitionCount);
+
+    private IDeliveryPartitionGrain Partition(int index) =>
+        GrainFactory.GetGrain<IDeliveryPartitionGrain>(GrainKeys.Partition(Id, index));
+
+    private (int Partition, int After) ParseCursor(string? cursor)
+    {
+        if (string.IsNullOrEmpty(cursor))
+        {
+            return (0, -1);
+        }
+
+        var parts = cursor.Split(':');
+        if (parts.Length == 2 && int.TryParse(parts[0], out var p) && int.TryParse(parts[1], out var after) && p >= 0 && after >= -1)
+        {
+            return (p, after);
+        }
+
+        throw new ValidationException(new Dictionary<string, string[]>
+        {
+            ["after"] = [$"'{cursor}' is not a cursor of this list; pass the 'next' value of the previous page."],
+        });
+    }
+
+    private void RequireLogReader(Caller caller)
+    {
+        _ = Definition;
+        if (!caller.Holds(Roles.Administration) && caller.Name != S.CreatedBy)
+        {
+            throw new MissingRoleException(Roles.Administration, "Reading the logs of a delivery you did not create");
+        }
+    }
+}

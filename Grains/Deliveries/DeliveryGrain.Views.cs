@@ -1,10 +1,5 @@
-using DeliveryGrains.Addresses;
-using DeliveryGrains.Hosting;
 using DeliveryGrains.Logs;
 using DeliveryGrains.Profiles;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
 namespace DeliveryGrains.Deliveries;
 

@@ -217,8 +217,10 @@ public sealed class CrashTests(PostgresServer server, ITestOutputHelper output)
     public async Task A_delivery_spread_over_three_silos_finishes_with_exact_counts_when_one_is_killed_during_feedback(string storage)
     {
         const int recipients = 1200;
+        // 30 partitions of 40: the sending logs live in them, and hash placement leaves a silo without
+        // one with a chance of about 3 × (2/3)^30 ≈ 0.00002.
         await using var cluster = await SiloCluster.StartAsync(server, "three", silos: 3, output,
-            On(storage, new Dictionary<string, string> { ["DeliveryGrains__PartitionSize"] = "128" }));
+            On(storage, new Dictionary<string, string> { ["DeliveryGrains__PartitionSize"] = "40" }));
         string Profile(int i) => $"p-{i}";
         var id = await cluster.StartDeliveryAsync(new
         {
@@ -236,11 +238,10 @@ public sealed class CrashTests(PostgresServer server, ITestOutputHelper output)
         }, recipients);
 
         await cluster.Admin.UntilAsync(id, v => v.Kpi("sent") == recipients, TimeSpan.FromSeconds(60));
-        var logs = await cluster.ActivationsAsync("recipient-log");
         var partitions = await cluster.ActivationsAsync("delivery-partition");
-        var spread = string.Join(", ", cluster.Silos.Select(s => $"{s.Name}: {partitions[s]} partitions, {logs[s]} logs"));
-        // Hash placement spreads 1,200 logs and 10 partitions over the three silos by their ids.
-        Assert.True(logs.All(l => l.Value > 0) && partitions.Count(p => p.Value > 0) >= 2, $"The delivery did not spread over the silos: {spread}");
+        var spread = string.Join(", ", cluster.Silos.Select(s => $"{s.Name}: {partitions[s]} partitions"));
+        // Every silo holds partitions, so the kill below loses sending logs whoever the delivery's host is.
+        Assert.True(partitions.All(p => p.Value > 0), $"The delivery did not spread over the silos: {spread}");
         var killed = await cluster.DeliveryHostAsync();
 
         // Outcomes: mostly delivered, some hard bounces, some soft bounces whose retry goes out unanswered.

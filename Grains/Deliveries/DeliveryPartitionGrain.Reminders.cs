@@ -13,6 +13,13 @@ namespace DeliveryGrains.Deliveries;
 public sealed partial class DeliveryPartitionGrain
 {
     private const int ReminderCommandsAtOnce = 256;
+
+    /// <summary>
+    /// Reminder commands a partition has in flight from its outbox. Few: the reminder service takes them
+    /// at its own pace, and a flood of waiting calls from every partition would queue the silo's other
+    /// work (view reads, flushes) behind them.
+    /// </summary>
+    private const int ReminderCommandsInFlight = 4;
     private static readonly TimeSpan ReminderCommandRetryDelay = TimeSpan.FromSeconds(1);
 
     private readonly Dictionary<int, RetryCommand> _reminderOutbox = [];
@@ -61,7 +68,7 @@ public sealed partial class DeliveryPartitionGrain
                 }
 
                 var failed = new List<(int Index, RetryCommand Command)>();
-                await Hosting.Bounded.ForEachAsync(batch, options.Value.RelayConcurrency, async c =>
+                await Hosting.Bounded.ForEachAsync(batch, ReminderCommandsInFlight, async c =>
                 {
                     try
                     {

@@ -74,14 +74,28 @@ public sealed partial class DeliveryPartitionGrain(
 
     private int Index => DeliveryId is not null ? _index : 0;
 
-    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Versions an activation may send up before the next one starts above them: a flush numbers its
+    /// counts without storing the number, so an activation that dies leaves sent versions the store
+    /// never saw. Each activation starts this far above the stored number and stores that start first,
+    /// so its reports always outrank the ones of every activation before it (at two flushes a second,
+    /// one activation would need some 15 years to use them up).
+    /// </summary>
+    private const long VersionsPerActivation = 1_000_000_000;
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _counts = MarkHistogram.Of(S.Marks);
+        if (Slice.Prepared)
+        {
+            S.Version += VersionsPerActivation;
+            await SaveAsync();
+        }
+
         // The flush interleaves with long calls (a relay chunk, a feedback batch), or the KPIs would
         // wait for them (R8.5): it only swaps buffers between awaits and writes through one writer.
         this.RegisterGrainTimer(FlushAsync, new GrainTimerCreationOptions(options.Value.FlushPeriod, options.Value.FlushPeriod) { Interleave = true });
         EnsureReminders();
-        return Task.CompletedTask;
     }
 
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) =>

@@ -211,10 +211,19 @@ public sealed partial class DeliveryPartitionGrain(
     public Task<RelayState> GetRelayStateAsync() => Task.FromResult(S.RelayState);
 
     /// <summary>Stores the logs; completes once a write that began after every change so far has completed.</summary>
-    private Task SaveAsync()
+    private async Task SaveAsync()
     {
         _unsaved = false;
-        return Writer.SaveAsync();
+        try
+        {
+            await Writer.SaveAsync();
+        }
+        catch
+        {
+            // The changes are still only in memory: the next flush (or the deactivation) writes them again.
+            _unsaved = true;
+            throw;
+        }
     }
 
     /// <summary>Writes a moved slot back and folds its move into the counts.</summary>

@@ -43,6 +43,14 @@ public sealed partial class DeliveryPartitionGrain
         var index = HandedIndexOf(profileId);
         var (outcomes, command) = Apply(index, feedback);
         await SaveAsync();
+        if (command == RetryCommand.Schedule)
+        {
+            // The log's grain sets the reminder it is answered (this call's answer comes before any drop of it);
+            // the partition relays the retry when it falls due.
+            _remindersSet.Add(index);
+            ExpectRetry(index);
+        }
+
         return new LogFeedbackAnswer(outcomes, command, S.Run!.RetryPeriod);
     }
 
@@ -87,61 +95,6 @@ public sealed partial class DeliveryPartitionGrain
             PostRetryCommand(recipientIndex, command);
             PumpReminders();
         }
-    }
-
-    /// <summary>How early a reminder may fire and still relay its retry: timers are not more precise than this.</summary>
-    private static readonly TimeSpan RetryDueTolerance = TimeSpan.FromMilliseconds(50);
-
-    public async Task<RetryAnswer> RelayRetryAsync(string profileId)
-    {
-        var index = HandedIndexOf(profileId);
-        var run = S.Run!;
-        var slot = S.Slot(index);
-        if (slot.Phase != LogPhase.AwaitingRetry || slot.RetryRelayed)
-        {
-            return new RetryAnswer(RetryOutcome.NothingDue, run.RetryPeriod);
-        }
-
-        if (S.RelayState == RelayState.Paused)
-        {
-            // R2: nothing is relayed while the delivery is paused; the retry waits one more period.
-            return new RetryAnswer(RetryOutcome.Paused, run.RetryPeriod);
-        }
-
-        var now = time.GetUtcNow();
-        if (slot.RetryDueAt is { } due && due - now > RetryDueTolerance && S.RelayState == RelayState.Running)
-        {
-            // R7.1: never before the retry period is over, whatever woke the reminder.
-            return new RetryAnswer(RetryOutcome.NotYet, due - now);
-        }
-
-        var before = slot.Mark;
-        if (now >= run.ValidUntil || S.RelayState == RelayState.Stopped)
-        {
-            // R7.3 and R2 stop: nothing is retried once the validity period is over or the delivery stopped.
-            slot.Phase = LogPhase.Failed;
-            slot.LastEventAt = now;
-        }
-        else
-        {
-            // The attempt counts once the relay took it: a relay that fails leaves the log as stored.
-            await relay.RelayAsync(Message(index, slot.Attempts + 1));
-            metrics.Relayed(retry: true);
-            slot = S.Slot(index);
-            before = slot.Mark;
-            if (slot.Phase == LogPhase.AwaitingRetry && !slot.RetryRelayed)
-            {
-                // Unless the retry's outcome came while it was being handed over (it counted the attempt then).
-                slot.Attempts++;
-                slot.RetryRelayed = true;
-            }
-
-            LogRetryRelayed(DeliveryId, slot.Attempts);
-        }
-
-        Put(index, slot, before);
-        await SaveAsync();
-        return new RetryAnswer(RetryOutcome.Done, run.RetryPeriod);
     }
 
     public async Task<PartitionCounts> ExpireAsync(DateTimeOffset at)
@@ -228,7 +181,4 @@ public sealed partial class DeliveryPartitionGrain
 
     private NotFoundException NoRelayedMessage(string profileId) =>
         new($"Delivery '{DeliveryId}' has no relayed message for profile '{profileId}'.");
-
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Delivery {DeliveryId}: retry attempt {Attempt} relayed")]
-    private partial void LogRetryRelayed(string deliveryId, int attempt);
 }

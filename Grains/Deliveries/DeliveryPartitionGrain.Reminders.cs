@@ -8,7 +8,9 @@ namespace DeliveryGrains.Deliveries;
 /// is answered as soon as it is stored; what it asks of the reminders goes into an outbox that this
 /// activation carries out in the background, so the MTA's busiest path never waits on the reminder
 /// service. An outbox lost with its activation is rebuilt from the logs on the next one: every log
-/// whose retry is due and not relayed has its reminder set if it is missing.
+/// whose retry is due and not relayed has its reminder set if it is missing. A retry the partition
+/// relayed itself (DeliveryPartitionGrain.Retries.cs) takes its command out of the outbox if it is
+/// still there, and has its reminder dropped if this activation set one.
 /// </summary>
 public sealed partial class DeliveryPartitionGrain
 {
@@ -25,6 +27,9 @@ public sealed partial class DeliveryPartitionGrain
     private readonly Dictionary<int, RetryCommand> _reminderOutbox = [];
     private Task? _reminderPump;
 
+    /// <summary>Logs whose retry reminder this activation set and has not dropped since.</summary>
+    private readonly HashSet<int> _remindersSet = [];
+
     /// <summary>After an activation: the retries that are due and not relayed get their reminder back if it went missing.</summary>
     private void EnsureReminders()
     {
@@ -32,7 +37,7 @@ public sealed partial class DeliveryPartitionGrain
         {
             if (new LogMark(S.Marks[i]).Phase == LogPhase.AwaitingRetry && !S.Slot(i).RetryRelayed)
             {
-                _reminderOutbox[i] = RetryCommand.Ensure;
+                PostRetryCommand(i, RetryCommand.Ensure);
             }
         }
 
@@ -45,6 +50,42 @@ public sealed partial class DeliveryPartitionGrain
         _reminderOutbox[index] = command == RetryCommand.Ensure && _reminderOutbox.GetValueOrDefault(index) == RetryCommand.Schedule
             ? RetryCommand.Schedule
             : command;
+        if (command is RetryCommand.Schedule or RetryCommand.Ensure)
+        {
+            ExpectRetry(index);
+        }
+    }
+
+    /// <summary>The log's retry went out: a reminder not set yet is not set at all, one this activation set is dropped.</summary>
+    private void ForgetReminder(int index)
+    {
+        if (_reminderOutbox.GetValueOrDefault(index) is RetryCommand.Schedule or RetryCommand.Ensure)
+        {
+            _reminderOutbox.Remove(index);
+        }
+
+        if (_remindersSet.Contains(index))
+        {
+            _reminderOutbox[index] = RetryCommand.Cancel;
+        }
+    }
+
+    private bool AwaitsRetry(int index) => S.Slot(index) is { Phase: LogPhase.AwaitingRetry, RetryRelayed: false };
+
+    /// <summary>Keeps <see cref="_remindersSet"/> true to what a command did; a reminder set for a retry that went out meanwhile is dropped.</summary>
+    private void Carried(int index, RetryCommand command)
+    {
+        if (command == RetryCommand.Cancel)
+        {
+            _remindersSet.Remove(index);
+            return;
+        }
+
+        _remindersSet.Add(index);
+        if (!AwaitsRetry(index))
+        {
+            _reminderOutbox.TryAdd(index, RetryCommand.Cancel);
+        }
     }
 
     private void PumpReminders()
@@ -73,6 +114,7 @@ public sealed partial class DeliveryPartitionGrain
                     try
                     {
                         await LogGrain(c.Key).CommandRetryAsync(c.Value, run.RetryPeriod);
+                        Carried(c.Key, c.Value);
                     }
                     catch (Exception ex)
                     {
@@ -111,6 +153,7 @@ public sealed partial class DeliveryPartitionGrain
             try
             {
                 await LogGrain(c.Index).CommandRetryAsync(c.Command, period);
+                Carried(c.Index, c.Command);
             }
             catch (Exception ex)
             {

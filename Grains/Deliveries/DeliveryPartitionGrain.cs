@@ -94,8 +94,21 @@ public sealed partial class DeliveryPartitionGrain(
 
         // The flush interleaves with long calls (a relay chunk, a feedback batch), or the KPIs would
         // wait for them (R8.5): it only swaps buffers between awaits and writes through one writer.
-        this.RegisterGrainTimer(FlushAsync, new GrainTimerCreationOptions(options.Value.FlushPeriod, options.Value.FlushPeriod) { Interleave = true });
+        // Each tick also relays the retries that fell due (DeliveryPartitionGrain.Retries.cs).
+        this.RegisterGrainTimer(TickAsync, new GrainTimerCreationOptions(options.Value.FlushPeriod, options.Value.FlushPeriod) { Interleave = true });
         EnsureReminders();
+    }
+
+    private async Task TickAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await RelayDueRetriesAsync();
+        }
+        finally
+        {
+            await FlushAsync(cancellationToken);
+        }
     }
 
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) =>

@@ -10,6 +10,13 @@ namespace DeliveryGrains.Deliveries;
 /// log's grain stays the backstop for when the partition is not active when the retry falls due (it
 /// was collected, or its silo died): it wakes the log's grain, which asks the partition to relay.
 /// A reminder command that has not gone out yet when its retry is relayed is dropped from the outbox.
+/// <para>
+/// An activation that finds another one of the same partition stored since it read (a duplicate
+/// activation during a failover: its write is refused) relays nothing more and deactivates. Before
+/// that first refused write it may have relayed one tick's due retries that the other relays too: the
+/// same window as a crash between handing a message over and storing it, which re-relays the attempt
+/// with the same message id for the MTA to drop.
+/// </para>
 /// </summary>
 public sealed partial class DeliveryPartitionGrain
 {
@@ -71,7 +78,7 @@ public sealed partial class DeliveryPartitionGrain
     /// </summary>
     private async Task RelayDueRetriesAsync()
     {
-        if (_dueRetries.Count == 0 || S.Run is not { } run || S.RelayState == RelayState.Paused)
+        if (_dueRetries.Count == 0 || S.Run is not { } run || S.RelayState == RelayState.Paused || _superseded)
         {
             return;
         }
@@ -135,7 +142,7 @@ public sealed partial class DeliveryPartitionGrain
     /// </summary>
     private async Task<bool> RelayRetryNowAsync(int index, DeliveryRun run)
     {
-        if (!_retriesRelaying.Add(index))
+        if (_superseded || !_retriesRelaying.Add(index))
         {
             return false;
         }

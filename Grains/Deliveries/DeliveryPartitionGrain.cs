@@ -231,6 +231,14 @@ public sealed partial class DeliveryPartitionGrain(
         {
             await Writer.SaveAsync();
         }
+        catch (InconsistentStateException)
+        {
+            // Another activation of this partition wrote since this one read (a duplicate activation during
+            // a failover): this one's memory is stale, so it stops acting on its own and goes.
+            _superseded = true;
+            DeactivateOnIdle();
+            throw;
+        }
         catch
         {
             // The changes are still only in memory: the next flush (or the deactivation) writes them again.
@@ -238,6 +246,9 @@ public sealed partial class DeliveryPartitionGrain(
             throw;
         }
     }
+
+    /// <summary>Set once a write found that another activation of this partition stored since: nothing more is relayed from here.</summary>
+    private bool _superseded;
 
     /// <summary>Writes a moved slot back and folds its move into the counts.</summary>
     private void Put(int index, in LogSlot slot, LogMark before)

@@ -1,14 +1,11 @@
-using DeliveryGrains.Silo.Hosting;
+using DeliveryGrains.TestKit.Hosting;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 
 namespace DeliveryGrains.Api.Tests;
 
 /// <summary>
-/// The real silo host (Kestrel on a <see cref="FreePort"/>, the Orleans silo, the dashboard), built
-/// with the same extension methods as Program.cs and started once for the whole collection.
+/// The real silo host (Kestrel, the Orleans silo, the dashboard), built with the same extension
+/// methods as Program.cs (<see cref="InProcessSilo"/>) and started once for the whole collection.
 /// </summary>
 public sealed class ApiHostFixture : IAsyncLifetime
 {
@@ -54,15 +51,11 @@ public sealed class ApiHostFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var httpPort = FreePort.Next();
-        GatewayPort = FreePort.Next();
         var settings = new Dictionary<string, string?>
         {
             // Every interface, as the docker-compose silos listen: monitoring then needs a role (docs/security.md).
             // Tests reach it through 127.0.0.1. One silo per test process: a second would share the engine's meter name.
-            ["Urls"] = $"http://0.0.0.0:{httpPort}",
-            ["Orleans:SiloPort"] = FreePort.Next().ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["Orleans:GatewayPort"] = GatewayPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Urls"] = "http://0.0.0.0:0",
             ["Orleans:ClusterId"] = ClusterId,
             ["DeliveryGrains:PartitionSize"] = "16",
             ["DeliveryGrains:FlushPeriod"] = "00:00:00.100",
@@ -78,8 +71,8 @@ public sealed class ApiHostFixture : IAsyncLifetime
             settings[key] = value;
         }
 
-        _app = await StartSiloAsync(settings);
-        BaseAddress = new Uri($"http://127.0.0.1:{httpPort}");
+        var silo = await InProcessSilo.StartAsync(settings);
+        (_app, BaseAddress, GatewayPort) = (silo.App, silo.Address, silo.GatewayPort);
     }
 
     public async Task DisposeAsync()
@@ -89,23 +82,6 @@ public sealed class ApiHostFixture : IAsyncLifetime
             await _app.StopAsync();
             await _app.DisposeAsync();
         }
-    }
-
-    /// <summary>A silo host built as Program.cs builds it, on <paramref name="settings"/>, started.</summary>
-    internal static async Task<WebApplication> StartSiloAsync(IDictionary<string, string?> settings)
-    {
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
-        {
-            EnvironmentName = "Testing",
-            ContentRootPath = AppContext.BaseDirectory,
-        });
-        builder.Configuration.AddInMemoryCollection(settings);
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.AddDeliverySilo().AddDeliveryApi();
-        var app = builder.Build();
-        app.MapDeliveryApi();
-        await app.StartAsync();
-        return app;
     }
 }
 

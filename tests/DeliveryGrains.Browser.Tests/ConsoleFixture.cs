@@ -1,13 +1,7 @@
-using System.Net.Sockets;
-using DeliveryGrains.Silo.Hosting;
 using DeliveryGrains.Silo.OperatorConsole;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
+using DeliveryGrains.TestKit.Hosting;
 using Microsoft.Playwright;
 
 namespace DeliveryGrains.Browser.Tests;
@@ -50,9 +44,9 @@ public sealed class ConsoleFixture : IAsyncLifetime
             throw new InvalidOperationException($"The browser tests drive Debian's chromium at {ChromiumPath}: install it with `apt-get install chromium` (.ci/run does).");
         }
 
-        _app = await StartSiloAsync();
-        var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
-        BaseAddress = new Uri(address);
+        var silo = await StartSiloAsync();
+        _app = silo.App;
+        BaseAddress = silo.Address;
 
         _playwright = await Playwright.CreateAsync();
         Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
@@ -125,34 +119,10 @@ public sealed class ConsoleFixture : IAsyncLifetime
         return path;
     }
 
-    private static async Task<WebApplication> StartSiloAsync()
-    {
-        // Kestrel takes port 0 and reports the port it got. Orleans needs its silo and gateway ports
-        // up front: free ports below the ephemeral range (no outgoing connection takes them); a port
-        // another process bound meanwhile fails the start, which is retried with new ports, so a busy
-        // machine cannot fail the collection.
-        for (var attempt = 1; ; attempt++)
-        {
-            var app = BuildSilo(FreePort.Next(), FreePort.Next());
-            try
-            {
-                await app.StartAsync();
-                return app;
-            }
-            catch (Exception ex) when (attempt < 5 && IsPortTaken(ex))
-            {
-                await DisposeQuietlyAsync(app);
-            }
-        }
-    }
-
-    private static WebApplication BuildSilo(int siloPort, int gatewayPort)
+    private static Task<StartedSilo> StartSiloAsync()
     {
         var settings = new Dictionary<string, string?>
         {
-            ["Urls"] = "http://127.0.0.1:0",
-            ["Orleans:SiloPort"] = siloPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["Orleans:GatewayPort"] = gatewayPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Orleans:ClusterId"] = "browser-tests",
             ["DeliveryGrains:PartitionSize"] = "16",
             ["DeliveryGrains:FlushPeriod"] = "00:00:00.100",
@@ -164,37 +134,8 @@ public sealed class ConsoleFixture : IAsyncLifetime
             settings[key] = value;
         }
 
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
-        {
-            EnvironmentName = "Testing",
-            ContentRootPath = AppContext.BaseDirectory,
-        });
-        builder.Configuration.AddInMemoryCollection(settings);
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.AddDeliverySilo().AddDeliveryApi().AddOperatorConsole();
-        var app = builder.Build();
-        app.MapDeliveryApi();
-        app.MapOperatorConsole();
-        return app;
+        return InProcessSilo.StartAsync(settings, operatorConsole: true);
     }
-
-    /// <summary>A host whose start failed may fail to stop too; the next attempt starts a new one either way.</summary>
-    private static async Task DisposeQuietlyAsync(WebApplication app)
-    {
-        try
-        {
-            await app.DisposeAsync();
-        }
-        catch (Exception ex) when (ex is InvalidOperationException or ObjectDisposedException or OperationCanceledException or AggregateException)
-        {
-            // Nothing to keep from a host that never started.
-        }
-    }
-
-    private static bool IsPortTaken(Exception ex) =>
-        ex is SocketException { SocketErrorCode: SocketError.AddressAlreadyInUse }
-        || (ex.InnerException is { } inner && IsPortTaken(inner))
-        || (ex is AggregateException aggregate && aggregate.InnerExceptions.Any(IsPortTaken));
 }
 
 [CollectionDefinition(Name)]

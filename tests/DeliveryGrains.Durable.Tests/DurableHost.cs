@@ -1,13 +1,11 @@
-using DeliveryGrains.Silo.Hosting;
+using DeliveryGrains.TestKit.Hosting;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.Logging;
 
 namespace DeliveryGrains.Durable.Tests;
 
 /// <summary>
-/// The real silo host (as Program.cs builds it) in durable mode on a given database: Kestrel on a
-/// free loopback port, the silo clustering, reminders and state on PostgreSQL. Several hosts started
+/// The real silo host (as Program.cs builds it, <see cref="InProcessSilo"/>) in durable mode on a given
+/// database: Kestrel on loopback, the silo clustering, reminders and state on PostgreSQL. Several hosts started
 /// one after another on the same database and service id are restarts of the same service.
 /// </summary>
 public sealed class DurableHost : IAsyncDisposable
@@ -26,15 +24,10 @@ public sealed class DurableHost : IAsyncDisposable
 
     public static async Task<DurableHost> StartAsync(string connectionString, IDictionary<string, string?>? extra = null)
     {
-        var httpPort = FreePort.Next();
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Testing", ContentRootPath = AppContext.BaseDirectory });
         var settings = new Dictionary<string, string?>
         {
-            ["Urls"] = $"http://127.0.0.1:{httpPort}",
             ["DeliveryGrains:Storage"] = "Postgres",
             ["ConnectionStrings:Postgres"] = connectionString,
-            ["Orleans:SiloPort"] = FreePort.Next().ToString(),
-            ["Orleans:GatewayPort"] = FreePort.Next().ToString(),
             ["Orleans:ClusterId"] = "durable-tests",
             ["Orleans:ServiceId"] = ServiceId,
             ["DeliveryGrains:PartitionSize"] = "16",
@@ -46,13 +39,8 @@ public sealed class DurableHost : IAsyncDisposable
             settings[key] = value;
         }
 
-        builder.Configuration.AddInMemoryCollection(settings);
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.AddDeliverySilo().AddDeliveryApi();
-        var app = builder.Build();
-        app.MapDeliveryApi();
-        await app.StartAsync();
-        return new DurableHost(app, new Uri($"http://127.0.0.1:{httpPort}"));
+        var silo = await InProcessSilo.StartAsync(settings);
+        return new DurableHost(silo.App, silo.Address);
     }
 
     public HttpClient Admin() => ApiClients.Create(Address, AdminKey);

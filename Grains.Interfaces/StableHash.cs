@@ -3,7 +3,9 @@ namespace DeliveryGrains;
 /// <summary>A string hash that is the same on every silo and every run (FNV-1a), for routing keys to shards.</summary>
 public static class StableHash
 {
-    public static uint Of(string value)
+    public static uint Of(string value) => Of(value.AsSpan());
+
+    public static uint Of(ReadOnlySpan<char> value)
     {
         var hash = 2166136261u;
         foreach (var c in value)

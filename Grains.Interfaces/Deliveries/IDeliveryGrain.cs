@@ -20,8 +20,11 @@ public interface IDeliveryGrain : IGrainWithStringKey
     [Alias("Change")]
     Task<DeliveryView> ChangeAsync(DeliveryChanges changes, Caller caller);
 
-    /// <summary>Resolves the target and writes sending and exclusion logs (R2.1); the delivery becomes Ready.</summary>
-    [Alias("Prepare")]
+    /// <summary>
+    /// Resolves the target and writes sending and exclusion logs (R2.1); the delivery becomes Ready.
+    /// Ten million generated recipients take longer than the default 30 s call limit on two cores.
+    /// </summary>
+    [Alias("Prepare"), ResponseTimeout("00:05:00")]
     Task<PreparationResult> PrepareAsync(Caller caller);
 
     /// <summary>Confirms the send (R1.1, R2.3, R2.5): only a StartDeliveries user, only once, only when Ready.</summary>

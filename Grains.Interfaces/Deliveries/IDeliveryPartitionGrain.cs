@@ -138,12 +138,29 @@ public enum RelayState
     Stopped,
 }
 
-/// <summary>What a partition receives at preparation: its candidates in target order, already unique and valid.</summary>
+/// <summary>
+/// What a partition receives at preparation: its candidates in target order, already unique and
+/// valid; for a generated target, <see cref="Generated"/> instead, so no recipient is made before
+/// its partition needs it.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("PartitionPlan")]
 public sealed record PartitionPlan(
     [property: Id(0)] string DeliveryId,
     [property: Id(1)] Channel Channel,
-    [property: Id(2)] IReadOnlyList<Recipient> Candidates);
+    [property: Id(2)] IReadOnlyList<Recipient> Candidates,
+    [property: Id(3)] GeneratedSlice? Generated = null);
+
+/// <summary>
+/// A slice of a generated target as its target indices (ascending): recipient <c>i</c> of
+/// <see cref="Target"/> is made from <c>i</c> when needed, 4 bytes a recipient instead of its
+/// strings. <see cref="Scenario"/> is the simulator scenario whose domains the addresses go on (R12.5).
+/// </summary>
+[GenerateSerializer, Immutable, Alias("GeneratedSlice")]
+public sealed record GeneratedSlice(
+    [property: Id(0)] GeneratedTarget Target,
+    [property: Id(1)] Channel Channel,
+    [property: Id(2)] SimulatorScenario? Scenario,
+    [property: Id(3)] int[] Members);
 
 [GenerateSerializer, Immutable, Alias("PartitionPreparation")]
 public sealed record PartitionPreparation(

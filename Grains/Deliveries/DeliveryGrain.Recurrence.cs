@@ -75,7 +75,7 @@ public sealed partial class DeliveryGrain
     private async Task<PreparationResult> CheckTemplateAsync()
     {
         var target = TargetResolution.Resolve(Definition, Options.PartitionSize);
-        var candidates = target.Partitions.SelectMany(p => p).Select(r => r.Address!).ToList();
+        var candidates = Enumerable.Range(0, target.PartitionCount).SelectMany(target.Candidates).Select(r => r.Address!).ToList();
         var found = await Task.WhenAll(candidates
             .GroupBy(AddressBook.ShardOf)
             .Select(shard => GrainFactory.GetGrain<IAddressBookGrain>(shard.Key).FindExcludedAsync(shard.ToList())));

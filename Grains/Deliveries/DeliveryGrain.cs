@@ -190,12 +190,12 @@ public sealed partial class DeliveryGrain(
         }
 
         var target = TargetResolution.Resolve(definition, Options.PartitionSize);
-        var counts = new PartitionCounts[target.Partitions.Length];
+        var counts = new PartitionCounts[target.PartitionCount];
         var exclusions = new List<ExclusionEntry>(target.Exclusions);
-        var found = new IReadOnlyList<ExclusionEntry>[target.Partitions.Length];
-        await Bounded.ForEachAsync(Enumerable.Range(0, target.Partitions.Length), Options.PartitionsInFlight, async p =>
+        var found = new IReadOnlyList<ExclusionEntry>[target.PartitionCount];
+        await Bounded.ForEachAsync(Enumerable.Range(0, target.PartitionCount), Options.PartitionsInFlight, async p =>
         {
-            var prepared = await Partition(p).PrepareAsync(new PartitionPlan(Id, definition.Channel, target.Partitions[p]));
+            var prepared = await Partition(p).PrepareAsync(target.PlanFor(Id, p));
             counts[p] = prepared.Counts;
             found[p] = prepared.Exclusions;
         });

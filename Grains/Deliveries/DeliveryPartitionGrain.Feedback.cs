@@ -58,7 +58,7 @@ public sealed partial class DeliveryPartitionGrain
     {
         if ((uint)recipientIndex >= (uint)S.Count || !S.IsHanded(recipientIndex))
         {
-            throw NoRelayedMessage(recipientIndex < S.Count && recipientIndex >= 0 ? Slice.Recipients[recipientIndex].ProfileId : $"#{recipientIndex}");
+            throw NoRelayedMessage(recipientIndex < S.Count && recipientIndex >= 0 ? Slice.Members[recipientIndex].ProfileId : $"#{recipientIndex}");
         }
 
         var slot = S.Slot(recipientIndex);
@@ -85,7 +85,7 @@ public sealed partial class DeliveryPartitionGrain
         if (type is { } t)
         {
             // A 250 to a retry is that retry's success (R5.4, R6.5); a refusal is the attempt's bounce (R12.2).
-            var profileId = Slice.Recipients[recipientIndex].ProfileId;
+            var profileId = Slice.Members[recipientIndex].ProfileId;
             (_, command) = Apply(recipientIndex, [new FeedbackEvent($"smtp:{reply.Attempt}:{t}", DeliveryId, profileId, t, reply.Reason, reply.At)]);
         }
 

@@ -44,22 +44,27 @@ public sealed partial class DeliveryPartitionGrain
 
     public Task<PartitionLogPage> ListLogsAsync(int after, LogFilter filter, int limit, int readBudget, bool emailFeedbackService)
     {
-        var recipients = Slice.Recipients;
+        var recipients = Slice.Members;
         var page = new List<SendingLog>(Math.Min(limit, 256));
         var i = Math.Max(after + 1, 0);
         var read = 0;
         for (; i < recipients.Count && page.Count < limit && read < readBudget; i++)
         {
             var phase = new LogMark(S.Marks[i]).Phase;
-            if ((filter.Status is not null && phase.ToStatus(emailFeedbackService) != filter.Status)
-                || !filter.MatchesRecipient(recipients[i].ProfileId, recipients[i].Address))
+            if (filter.Status is not null && phase.ToStatus(emailFeedbackService) != filter.Status)
+            {
+                continue;
+            }
+
+            var recipient = recipients[i];
+            if (!filter.MatchesRecipient(recipient.ProfileId, recipient.Address))
             {
                 continue;
             }
 
             // Failure type and reason are read from the log itself, which counts against the budget.
             read += filter.NeedsLogs ? 1 : 0;
-            var log = S.Slot(i).ToSendingLog(recipients[i], emailFeedbackService);
+            var log = S.Slot(i).ToSendingLog(recipient, emailFeedbackService);
             if (filter.Matches(log))
             {
                 page.Add(log);
@@ -72,7 +77,7 @@ public sealed partial class DeliveryPartitionGrain
     public Task<SendingLog?> FindLogAsync(string profileId, bool emailFeedbackService)
     {
         var index = Slice.Prepared ? IndexOf(profileId) : -1;
-        return Task.FromResult(index < 0 ? null : S.Slot(index).ToSendingLog(Slice.Recipients[index], emailFeedbackService));
+        return Task.FromResult(index < 0 ? null : S.Slot(index).ToSendingLog(Slice.Members[index], emailFeedbackService));
     }
 
     public Task<SendingLog?> ReadLogAsync(string profileId)
@@ -80,13 +85,13 @@ public sealed partial class DeliveryPartitionGrain
         var index = Slice.Prepared ? IndexOf(profileId) : -1;
         return Task.FromResult(index < 0 || !S.IsHanded(index) || S.Run is null
             ? null
-            : S.Slot(index).ToSendingLog(Slice.Recipients[index], S.Run.EmailFeedbackService));
+            : S.Slot(index).ToSendingLog(Slice.Members[index], S.Run.EmailFeedbackService));
     }
 
     public Task<IReadOnlyList<DomainStats>> CountByDomainAsync(bool emailFeedbackService)
     {
         var byDomain = new Dictionary<string, long[]>(StringComparer.Ordinal);
-        var recipients = Slice.Recipients;
+        var recipients = Slice.Members;
         for (var i = 0; i < recipients.Count; i++)
         {
             var domain = Mta.Smtp.MessageIdentity.DomainOf(recipients[i].Address ?? "");

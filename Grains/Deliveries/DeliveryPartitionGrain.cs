@@ -116,11 +116,13 @@ public sealed partial class DeliveryPartitionGrain(
 
     public async Task<PartitionPreparation> PrepareAsync(PartitionPlan plan)
     {
-        var excluded = await FindExcludedAsync(plan.Candidates);
-        var kept = new List<Recipient>(plan.Candidates.Count);
+        IReadOnlyList<Recipient> candidates = plan.Generated is { } target ? new GeneratedMembers(target) : plan.Candidates;
+        var excluded = await FindExcludedAsync(candidates);
+        var kept = new List<int>(candidates.Count);
         var exclusions = new List<ExclusionEntry>();
-        foreach (var candidate in plan.Candidates)
+        for (var k = 0; k < candidates.Count; k++)
         {
+            var candidate = candidates[k];
             if (excluded.TryGetValue(candidate.Address!, out var record))
             {
                 var reason = record.Status == AddressStatus.OnDenylist ? ExclusionReason.Denylisted : ExclusionReason.QuarantinedAddress;
@@ -128,11 +130,21 @@ public sealed partial class DeliveryPartitionGrain(
             }
             else
             {
-                kept.Add(candidate);
+                kept.Add(k);
             }
         }
 
-        Slice.Recipients = kept;
+        if (plan.Generated is { } generated)
+        {
+            Slice.Generated = generated with { Members = [.. kept.Select(k => generated.Members[k])] };
+            Slice.Recipients = [];
+        }
+        else
+        {
+            Slice.Generated = null;
+            Slice.Recipients = [.. kept.Select(k => plan.Candidates[k])];
+        }
+
         S.Reset(kept.Count);
         S.Version++;
         Slice.Prepared = true;
@@ -152,11 +164,11 @@ public sealed partial class DeliveryPartitionGrain(
         S.Run = run;
         if (S.RelayState != RelayState.Running)
         {
-            return Slice.Recipients.Count - S.RelayCursor;
+            return Slice.Members.Count - S.RelayCursor;
         }
 
         var start = S.RelayCursor;
-        var end = Math.Min(Slice.Recipients.Count, start + max);
+        var end = Math.Min(Slice.Members.Count, start + max);
         try
         {
             for (var i = start; i < end; i++)
@@ -184,7 +196,7 @@ public sealed partial class DeliveryPartitionGrain(
             await SaveAsync();
         }
 
-        return Slice.Recipients.Count - S.RelayCursor;
+        return Slice.Members.Count - S.RelayCursor;
     }
 
     public async Task<PartitionCounts> ChangeRelayStateAsync(RelayState relayState, DateTimeOffset at)
@@ -269,7 +281,7 @@ public sealed partial class DeliveryPartitionGrain(
     {
         if (effect is { } e)
         {
-            _addressEvents.Add(new AddressEvent(Slice.Recipients[index].Address!, e.Kind, e.Reason, e.At));
+            _addressEvents.Add(new AddressEvent(Slice.Members[index].Address!, e.Kind, e.Reason, e.At));
         }
     }
 
@@ -361,7 +373,7 @@ public sealed partial class DeliveryPartitionGrain(
     private OutboundMessage Message(int index, int attempt)
     {
         var run = S.Run!;
-        var recipient = Slice.Recipients[index];
+        var recipient = Slice.Members[index];
         return new OutboundMessage(DeliveryId, Index, index, recipient.ProfileId, recipient.Address!, run.Channel, attempt,
             run.EmailFeedbackService, run.Mta, recipient.Fields is { Count: > 0 } ? recipient.Fields : null, run.ValidUntil);
     }
@@ -369,12 +381,17 @@ public sealed partial class DeliveryPartitionGrain(
     /// <summary>The recipient index of <paramref name="profileId"/> in this slice, or -1.</summary>
     private int IndexOf(string profileId)
     {
+        if (Slice.GeneratedMembers is { } generated)
+        {
+            return generated.IndexOf(profileId);
+        }
+
         _indexByProfile ??= Slice.Recipients.Select((r, i) => (r.ProfileId, i)).ToDictionary(x => x.ProfileId, x => x.i, StringComparer.Ordinal);
         return _indexByProfile.TryGetValue(profileId, out var index) ? index : -1;
     }
 
     private IRecipientLogGrain LogGrain(int index) =>
-        GrainFactory.GetGrain<IRecipientLogGrain>(GrainKeys.Log(DeliveryId, Slice.Recipients[index].ProfileId));
+        GrainFactory.GetGrain<IRecipientLogGrain>(GrainKeys.Log(DeliveryId, Slice.Members[index].ProfileId));
 
     private void EnsurePrepared()
     {

@@ -6,10 +6,24 @@ namespace DeliveryGrains.Deliveries;
 [GenerateSerializer, Alias("PartitionState")]
 public sealed class PartitionState
 {
-    /// <summary>The recipients this slice sends to, in target order; a recipient's index is its place here.</summary>
+    [NonSerialized]
+    private GeneratedMembers? _generatedMembers;
+
+    /// <summary>A listed target's recipients this slice sends to, in target order; empty for a generated target.</summary>
     [Id(0)] public List<Recipient> Recipients { get; set; } = [];
 
     [Id(4)] public bool Prepared { get; set; }
+
+    /// <summary>A generated target's slice, kept as target indices; null for a listed target.</summary>
+    [Id(5)] public GeneratedSlice? Generated { get; set; }
+
+    /// <summary>The slice's recipients in order, listed or generated; a recipient's index is its place here.</summary>
+    public IReadOnlyList<Recipient> Members => Generated is { } generated
+        ? _generatedMembers is { } made && ReferenceEquals(made.Slice, generated) ? made : _generatedMembers = new GeneratedMembers(generated)
+        : Recipients;
+
+    /// <summary>The generated slice's members, for finding a profile by its id without a dictionary; null for a listed target.</summary>
+    public GeneratedMembers? GeneratedMembers => Members as GeneratedMembers;
 }
 
 /// <summary>

@@ -1,5 +1,6 @@
 using DeliveryGrains.Addresses;
 using DeliveryGrains.Deliveries;
+using DeliveryGrains.Feedback;
 using DeliveryGrains.Logs;
 using DeliveryGrains.Tests.Infrastructure;
 
@@ -192,5 +193,41 @@ public sealed class ExclusionTests(ClusterFixture fixture) : ClusterTest(fixture
         await delivery.ConfirmSendAsync(TestData.Alice);
         var kpis = await KpisUntil(delivery, k => k.Sent == 46, "46 messages relayed");
         Assert.Equal(46, kpis.ToDeliver);
+    }
+
+    [Fact]
+    [Trait("Rule", "R2.1")]
+    [Trait("Rule", "R9.6")]
+    public async Task A_generated_target_made_in_its_partitions_leaves_out_quarantined_addresses_and_finds_each_log_by_profile()
+    {
+        // An upper-case domain: quarantine and logs know the address in normal form only.
+        var target = new GeneratedTarget(100, Random.Shared.Next(1_000, 1_000_000), $"{Unique.Id()}.Example");
+        var quarantined = new[] { 7, 63 }.Select(i => TargetResolution.GeneratedRecipient(target, i)).ToList();
+        foreach (var recipient in quarantined)
+        {
+            await QuarantineAsync(recipient.Address!);
+        }
+
+        var delivery = await CreateAsync(TestData.Definition(generated: target));
+        var prepared = await delivery.PrepareAsync(TestData.Alice);
+
+        Assert.Equal(98, prepared.ToDeliver);
+        Assert.Equal(
+            quarantined.Select(r => new ExclusionEntry(r.ProfileId, AddressSyntax.Normalize(r.Address!, Channel.Email), ExclusionReason.QuarantinedAddress)),
+            (await delivery.ListExclusionsAsync(TestData.Alice)).OrderBy(e => e.ProfileId.Length).ThenBy(e => e.ProfileId, StringComparer.Ordinal));
+        Assert.True(100 > ClusterFixture.PartitionSize, "the target spans several partitions");
+
+        await delivery.ConfirmSendAsync(TestData.Alice);
+        var kept = Enumerable.Range(0, 100).Except([7, 63]).Select(i => TargetResolution.GeneratedRecipient(target, i)).ToList();
+        await KpisUntil(delivery, k => k.Sent == 98, "98 messages relayed");
+        foreach (var recipient in kept)
+        {
+            var log = await delivery.GetLogAsync(recipient.ProfileId, TestData.Alice);
+            Assert.Equal((recipient.ProfileId, AddressSyntax.Normalize(recipient.Address!, Channel.Email)), (log.ProfileId, log.Address));
+        }
+
+        await Assert.ThrowsAsync<NotFoundException>(() => delivery.GetLogAsync(quarantined[0].ProfileId, TestData.Alice));
+        Assert.Equal(FeedbackOutcome.Accepted, await FeedAsync(delivery, kept[40].ProfileId, FeedbackType.HardBounce, FailureReason.UserUnknown));
+        await LogUntil(delivery, kept[40].ProfileId, log => log.Status == LogStatus.Failed, "the external bounce applied to its generated log");
     }
 }

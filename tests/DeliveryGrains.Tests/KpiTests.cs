@@ -245,11 +245,12 @@ public sealed class KpiTests(ClusterFixture fixture) : ClusterTest(fixture)
     private static (int Partition, int Size) Locate(DeliveryDefinition definition, string profileId)
     {
         var resolution = TargetResolution.Resolve(definition, ClusterFixture.PartitionSize);
-        for (var p = 0; p < resolution.Partitions.Length; p++)
+        for (var p = 0; p < resolution.PartitionCount; p++)
         {
-            if (resolution.Partitions[p].Exists(r => r.ProfileId == profileId))
+            var candidates = resolution.Candidates(p);
+            if (candidates.Any(r => r.ProfileId == profileId))
             {
-                return (p, resolution.Partitions[p].Count);
+                return (p, candidates.Count);
             }
         }
 

@@ -1,0 +1,99 @@
+using DeliveryGrains.Addresses;
+using DeliveryGrains.Deliveries;
+using DeliveryGrains.Tests.Infrastructure;
+
+namespace DeliveryGrains.Tests;
+
+/// <summary>
+/// R2.1/R2.2: a generated target is prepared in slices without making its recipients in the
+/// delivery. It must come out exactly as the same recipients written in a list would: the same
+/// partitions in the same order, the same normal form, the same exclusions.
+/// </summary>
+public sealed class TargetResolutionTests
+{
+    private const int PartitionSize = 64;
+
+    public static TheoryData<Channel, bool> Targets => new()
+    {
+        { Channel.Email, false },
+        { Channel.Email, true },
+        { Channel.Sms, false },
+    };
+
+    [Theory]
+    [MemberData(nameof(Targets))]
+    [Trait("Rule", "R2.1")]
+    [Trait("Rule", "R2.2")]
+    public void A_generated_target_is_spread_as_the_same_recipients_listed_would_be(Channel channel, bool scenario)
+    {
+        // An upper-case domain: the slices must hold the address in normal form, as a listed target does.
+        var generated = TestData.Definition(generated: new GeneratedTarget(1_000, 77, "Example.TEST"), channel: channel,
+            mta: new MtaSettings(MtaKind.Simulated, Scenario: scenario ? Scenario("A.test", "b.test", "c.TEST") : null));
+
+        var resolution = AssertSameSlices(generated, Listed(generated));
+
+        Assert.True(resolution.PartitionCount > 1, "the target spans several partitions");
+    }
+
+    [Fact]
+    [Trait("Rule", "R2.2")]
+    public void A_generated_address_over_254_characters_is_excluded_as_invalid_as_a_listed_one_would_be()
+    {
+        // user{i}.s5@ + 245 characters: 254 characters with a one-digit index, 255 from index 10 on.
+        var domain = string.Join('.', new[] { 48, 48, 48, 48, 44 }.Select(n => new string('d', n))) + ".test";
+        var generated = TestData.Definition(generated: new GeneratedTarget(120, 5, domain));
+        Assert.Equal(245, domain.Length);
+
+        var resolution = AssertSameSlices(generated, Listed(generated));
+
+        Assert.Equal(110, resolution.Exclusions.Count);
+        Assert.All(resolution.Exclusions, e => Assert.Equal(ExclusionReason.InvalidAddress, e.Reason));
+        Assert.Equal($"user10.s5@{domain}", resolution.Exclusions[0].Address);
+        Assert.Equal(10, Enumerable.Range(0, resolution.PartitionCount).Sum(p => resolution.Candidates(p).Count));
+    }
+
+    [Fact]
+    [Trait("Rule", "R2.1")]
+    public void A_generated_slice_finds_each_member_by_its_profile_id_and_nothing_else()
+    {
+        var slice = new GeneratedSlice(new GeneratedTarget(1_000, -7, "example.test"), Channel.Email, null, [3, 70, 700, 999]);
+        var members = new GeneratedMembers(slice);
+
+        Assert.Equal([0, 1, 2, 3], members.Select(m => members.IndexOf(m.ProfileId)));
+        Assert.Equal(["g-7-3", "g-7-70", "g-7-700", "g-7-999"], members.Select(m => m.ProfileId));
+        Assert.All(
+            new[] { "g-7-4", "g-7-070", "g-7-", "g7-3", "g-77-3", "g-7-3x", "g-7--3", "x", "", "g-7-99999999999" },
+            id => Assert.Equal(-1, members.IndexOf(id)));
+    }
+
+    private static TargetResolution AssertSameSlices(DeliveryDefinition generated, DeliveryDefinition listed)
+    {
+        var fromGenerated = TargetResolution.Resolve(generated, PartitionSize);
+        var fromList = TargetResolution.Resolve(listed, PartitionSize);
+
+        Assert.Equal(fromList.Exclusions, fromGenerated.Exclusions);
+        Assert.Equal(fromList.PartitionCount, fromGenerated.PartitionCount);
+        for (var p = 0; p < fromList.PartitionCount; p++)
+        {
+            Assert.Equal(fromList.Candidates(p), fromGenerated.Candidates(p));
+            Assert.NotNull(fromGenerated.PlanFor("d", p).Generated);
+            Assert.Empty(fromGenerated.PlanFor("d", p).Candidates);
+        }
+
+        return fromGenerated;
+    }
+
+    /// <summary>The same delivery with its generated recipients written out as a list, as the target made them before normalization.</summary>
+    private static DeliveryDefinition Listed(DeliveryDefinition generated)
+    {
+        var target = generated.GeneratedTarget!;
+        var picker = generated.Mta.Scenario is { } scenario && generated.Channel == Channel.Email ? new ScenarioDomainPicker(scenario) : null;
+        var recipients = Enumerable.Range(0, target.Count)
+            .Select(i => TargetResolution.GeneratedRecipient(picker is null ? target : target with { Domain = picker.DomainOf(i) }, i, generated.Channel))
+            .ToList();
+        return generated with { GeneratedTarget = null, Recipients = recipients };
+    }
+
+    private static SimulatorScenario Scenario(params string[] domains) =>
+        new("test", [.. domains.Select((d, n) => new ScenarioDomain(d, n + 1.0, null, null, null, null, null, null, null))]);
+}

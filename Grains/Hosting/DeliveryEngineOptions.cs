@@ -58,4 +58,11 @@ public sealed class MtaOptions
     /// <summary>Logs of one partition whose feedback the simulator hands over in one call.</summary>
     [Range(1, 100_000)]
     public int SimulatorBatchSize { get; set; } = 256;
+
+    /// <summary>
+    /// Outcomes the simulator holds at most (a few hundred bytes each); a relay waits for room past it,
+    /// as a real MTA's queue would defer.
+    /// </summary>
+    [Range(100, 100_000_000)]
+    public int SimulatorMaxQueued { get; set; } = 1_000_000;
 }

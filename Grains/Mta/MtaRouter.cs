@@ -16,8 +16,7 @@ public sealed partial class MtaRouter(SimulatedMta simulator, Scenarios.Scenario
                 scenarios.Accept(message);
                 break;
             case MtaKind.Simulated:
-                simulator.Accept(message);
-                break;
+                return simulator.AcceptAsync(message);
             case MtaKind.External:
                 // The real MTA reports back through POST /api/mta/feedback; nothing more to do here.
                 LogHandedToExternal(message.MessageId);

@@ -40,7 +40,31 @@ public sealed partial class SimulatedMta(
     private readonly HashSet<ulong> _taken = [];
     private readonly Lock _takenLock = new();
 
-    public void Accept(OutboundMessage message)
+    /// <summary>Outcomes taken and not yet handed to their partition or given up on.</summary>
+    private int _queued;
+    private int _waiting;
+    private TaskCompletionSource? _room;
+    private readonly Lock _roomLock = new();
+
+    /// <summary>Outcomes waiting in this simulator's queue.</summary>
+    public int Queued => Volatile.Read(ref _queued);
+
+    /// <summary>Relays waiting for room in the queue.</summary>
+    public int WaitingForRoom => Volatile.Read(ref _waiting);
+
+    /// <summary>
+    /// Takes the message; answers once the queue has room for the next one. A real MTA refuses mail
+    /// when its queue is full; the simulator makes the relay wait instead, so a relay faster than the
+    /// feedback can be applied (ten million messages on two cores) keeps at most
+    /// <see cref="MtaOptions.SimulatorMaxQueued"/> outcomes in memory, not millions.
+    /// </summary>
+    public ValueTask AcceptAsync(OutboundMessage message)
+    {
+        Accept(message);
+        return Volatile.Read(ref _queued) < options.Value.SimulatorMaxQueued ? ValueTask.CompletedTask : WaitForRoomAsync();
+    }
+
+    private void Accept(OutboundMessage message)
     {
         bool repeated;
         lock (_takenLock)
@@ -56,12 +80,65 @@ public sealed partial class SimulatedMta(
         metrics.SimulatorTook(repeated);
         var dueAt = time.GetUtcNow() + message.Mta.EffectiveFeedbackDelay;
         var events = SimulatedOutcomes.For(message, dueAt);
-        Enqueue(new DueFeedback(message.DeliveryId, message.Partition, new LogFeedback(message.RecipientIndex, events), Tries: 0), dueAt);
+        Schedule(message, events, dueAt);
     }
 
     /// <summary>Posts <paramref name="events"/> of one message back to its log at <paramref name="dueAt"/>, batched with the rest due then.</summary>
-    internal void Schedule(OutboundMessage message, IReadOnlyList<FeedbackEvent> events, DateTimeOffset dueAt) =>
+    internal void Schedule(OutboundMessage message, IReadOnlyList<FeedbackEvent> events, DateTimeOffset dueAt)
+    {
+        Interlocked.Increment(ref _queued);
         Enqueue(new DueFeedback(message.DeliveryId, message.Partition, new LogFeedback(message.RecipientIndex, events), Tries: 0), dueAt);
+    }
+
+    private async ValueTask WaitForRoomAsync()
+    {
+        Interlocked.Increment(ref _waiting);
+        try
+        {
+            while (Volatile.Read(ref _queued) >= options.Value.SimulatorMaxQueued)
+            {
+                Task room;
+                lock (_roomLock)
+                {
+                    room = (_room ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+                }
+
+                // Checked again once registered: a hand-over just before would not have seen this waiter.
+                if (Volatile.Read(ref _queued) < options.Value.SimulatorMaxQueued)
+                {
+                    return;
+                }
+
+                await room;
+            }
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _waiting);
+        }
+    }
+
+    /// <summary>
+    /// <paramref name="count"/> outcomes left the queue (handed over or given up on). The relays go on
+    /// once the queue is a tenth below its limit, not at every hand-over.
+    /// </summary>
+    private void Left(int count)
+    {
+        var queued = Interlocked.Add(ref _queued, -count);
+        if (queued >= options.Value.SimulatorMaxQueued * 9L / 10 || Volatile.Read(ref _room) is null)
+        {
+            return;
+        }
+
+        TaskCompletionSource? room;
+        lock (_roomLock)
+        {
+            room = _room;
+            _room = null;
+        }
+
+        room?.TrySetResult();
+    }
 
     /// <summary>A 64-bit FNV-1a hash of the message id: 8 bytes per remembered attempt, collisions negligible below billions.</summary>
     private static ulong Fingerprint(string messageId)
@@ -148,7 +225,13 @@ public sealed partial class SimulatedMta(
             if (failed.Count > 0)
             {
                 var again = failed.ToHashSet();
-                OfferAgain(batch.Where(f => again.Contains(f.Feedback.RecipientIndex)).ToList(), exception: null);
+                var offered = batch.Where(f => again.Contains(f.Feedback.RecipientIndex)).ToList();
+                Left(batch.Count - offered.Count);
+                OfferAgain(offered, exception: null);
+            }
+            else
+            {
+                Left(batch.Count);
             }
         }
         catch (Exception ex)
@@ -181,6 +264,7 @@ public sealed partial class SimulatedMta(
 
         if (dropped > 0)
         {
+            Left(dropped);
             LogFeedbackDropped(exception, dropped, first.DeliveryId, MaxTries);
         }
         else

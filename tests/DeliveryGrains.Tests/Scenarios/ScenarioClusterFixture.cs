@@ -16,13 +16,20 @@ public sealed class ScenarioClusterFixture : IAsyncLifetime
     /// <summary>One silo per process runs this fixture, so the clock its configurator hands over can be shared this way.</summary>
     public static ManualClock Clock { get; } = new(DateTimeOffset.UtcNow);
 
+    /// <summary>The simulator's queue limit here, small enough for a test to fill while the clock stands.</summary>
+    public const int SimulatorMaxQueued = 100;
+
     public TestCluster Cluster { get; private set; } = null!;
+
+    /// <summary>The silo's simulated MTA (the silo runs in this process).</summary>
+    public SimulatedMta Simulator => ((InProcessSiloHandle)Cluster.Primary!).SiloHost.Services.GetRequiredService<SimulatedMta>();
 
     public async Task InitializeAsync()
     {
         var builder = new TestClusterBuilder(initialSilosCount: 1);
         builder.Properties[$"{DeliveryEngineOptions.Section}:{nameof(DeliveryEngineOptions.PartitionSize)}"] = 16.ToString(CultureInfo.InvariantCulture);
         builder.Properties[$"{DeliveryEngineOptions.Section}:{nameof(DeliveryEngineOptions.FlushPeriod)}"] = "00:00:00.100";
+        builder.Properties[$"{MtaOptions.Section}:{nameof(MtaOptions.SimulatorMaxQueued)}"] = SimulatorMaxQueued.ToString(CultureInfo.InvariantCulture);
         builder.Options.ConfigureFileLogging = false;
         builder.AddSiloBuilderConfigurator<ScenarioSiloConfigurator>();
         Cluster = builder.Build();

@@ -164,13 +164,15 @@ public sealed partial class DeliveryPartitionGrain
             }
             else
             {
-                await relay.RelayAsync(Message(index, slot.Attempts + 1));
+                var attempts = slot.Attempts;
+                await relay.RelayAsync(Message(index, attempts + 1));
                 metrics.Relayed(retry: true);
                 slot = S.Slot(index);
                 before = slot.Mark;
-                if (slot.Phase == LogPhase.AwaitingRetry && !slot.RetryRelayed)
+                if (slot.Phase == LogPhase.AwaitingRetry && !slot.RetryRelayed && slot.Attempts == attempts)
                 {
-                    // Unless the retry's outcome came while it was being handed over (it counted the attempt then).
+                    // Unless the retry's outcome came while it was being handed over: that counted the
+                    // attempt, and a soft bounce then awaits the next retry, which is not relayed yet.
                     slot.Attempts++;
                     slot.RetryRelayed = true;
                 }

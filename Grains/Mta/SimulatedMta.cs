@@ -53,15 +53,27 @@ public sealed partial class SimulatedMta(
     public int WaitingForRoom => Volatile.Read(ref _waiting);
 
     /// <summary>
-    /// Takes the message; answers once the queue has room for the next one. A real MTA refuses mail
-    /// when its queue is full; the simulator makes the relay wait instead, so a relay faster than the
-    /// feedback can be applied (ten million messages on two cores) keeps at most
-    /// <see cref="MtaOptions.SimulatorMaxQueued"/> outcomes in memory, not millions.
+    /// Takes the message once the queue has room. A real MTA refuses mail when its queue is full; the
+    /// simulator makes the relay wait instead, so a relay faster than the feedback can be applied (ten
+    /// million messages on two cores) keeps at most <see cref="MtaOptions.SimulatorMaxQueued"/>
+    /// outcomes in memory, not millions. The message is taken after the wait, in the caller's turn,
+    /// so its outcome cannot reach the log before the caller has marked it relayed.
     /// </summary>
     public ValueTask AcceptAsync(OutboundMessage message)
     {
+        if (Volatile.Read(ref _queued) < options.Value.SimulatorMaxQueued)
+        {
+            Accept(message);
+            return ValueTask.CompletedTask;
+        }
+
+        return AcceptWhenRoomAsync(message);
+    }
+
+    private async ValueTask AcceptWhenRoomAsync(OutboundMessage message)
+    {
+        await WaitForRoomAsync();
         Accept(message);
-        return Volatile.Read(ref _queued) < options.Value.SimulatorMaxQueued ? ValueTask.CompletedTask : WaitForRoomAsync();
     }
 
     private void Accept(OutboundMessage message)

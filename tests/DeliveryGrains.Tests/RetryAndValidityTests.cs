@@ -80,6 +80,37 @@ public sealed class RetryAndValidityTests(ClusterFixture fixture) : ClusterTest(
 
     [Fact]
     [Trait("Rule", "R7.1")]
+    public async Task A_retry_whose_outcome_comes_while_it_is_handed_over_leaves_the_next_retry_due()
+    {
+        var delivery = await PrepareAsync(TestData.Definition(TestData.Recipients(1), efs: true, retryPeriod: FastRetry, maxRetries: 3));
+        var hold = RelayGate.Hold(delivery.GetPrimaryKeyString(), passing: 1);
+        await delivery.ConfirmSendAsync(TestData.Alice);
+        await KpisUntil(delivery, k => k.Sent == 1, "the first attempt relayed");
+        await FeedAsync(delivery, "p0", FeedbackType.SoftBounce, FailureReason.MailboxFull);
+
+        // The first retry is held at the MTA's door; its outcome, another soft bounce, comes meanwhile
+        // and counts the attempt: the log now awaits a second retry, which has not gone out.
+        await hold.Reached.WaitAsync(TimeSpan.FromSeconds(30));
+        await FeedAsync(delivery, "p0", FeedbackType.SoftBounce, FailureReason.MailboxFull);
+        Assert.Equal((LogPhase.AwaitingRetry, 2), await AttemptsOf(delivery));
+        hold.Release();
+
+        // The held relay ends without taking the second retry for itself: the second retry still goes out.
+        await LogUntil(delivery, "p0", l => l.Attempts == 3, "the second retry relayed");
+        Assert.Equal(3, hold.Passed);
+        await FeedAsync(delivery, "p0", FeedbackType.Delivered);
+        var kpis = await KpisUntil(delivery, k => k.Delivered == 1, "the second retry delivered");
+        Assert.Equal(0, kpis.AwaitingRetry);
+    }
+
+    private static async Task<(LogPhase, int)> AttemptsOf(IDeliveryGrain delivery)
+    {
+        var log = await delivery.GetLogAsync("p0", TestData.Alice);
+        return (log.Phase, log.Attempts);
+    }
+
+    [Fact]
+    [Trait("Rule", "R7.1")]
     public async Task A_scheduled_retry_survives_the_deactivation_of_its_log()
     {
         var delivery = await StartAsync(TestData.Definition(TestData.Recipients(2), efs: true, retryPeriod: FastRetry));

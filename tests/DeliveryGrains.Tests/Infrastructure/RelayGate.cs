@@ -35,6 +35,9 @@ public sealed class RelayHold(int passing)
 
     public Task Reached => _reached.Task;
 
+    /// <summary>Messages that came to the gate so far, held or not.</summary>
+    public int Passed => Volatile.Read(ref _count);
+
     public void Release() => _released.TrySetResult();
 
     internal Task PassAsync()

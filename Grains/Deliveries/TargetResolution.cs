@@ -142,7 +142,17 @@ public sealed class TargetResolution
         definition.Channel == Channel.Email ? definition.Mta.Scenario : null,
         members);
 
-    private static int Digits(int i) => i < 10 ? 1 : (int)Math.Floor(Math.Log10(i)) + 1;
+    /// <summary>The decimal digits of a non-negative index, counted in integers (a logarithm can round below a power of ten).</summary>
+    private static int Digits(int i)
+    {
+        var digits = 1;
+        for (; i >= 10; i /= 10)
+        {
+            digits++;
+        }
+
+        return digits;
+    }
 
     /// <summary>
     /// The i-th recipient of a generated target: the same for the same seed, so a rerun meets its own

@@ -16,5 +16,7 @@ public static class StableHash
         return hash;
     }
 
-    public static int Bucket(string value, int buckets) => (int)(Of(value) % (uint)buckets);
+    public static int Bucket(string value, int buckets) => Bucket(value.AsSpan(), buckets);
+
+    public static int Bucket(ReadOnlySpan<char> value, int buckets) => (int)(Of(value) % (uint)buckets);
 }

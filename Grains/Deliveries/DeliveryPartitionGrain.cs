@@ -116,7 +116,8 @@ public sealed partial class DeliveryPartitionGrain(
 
     public async Task<PartitionPreparation> PrepareAsync(PartitionPlan plan)
     {
-        IReadOnlyList<Recipient> candidates = plan.Generated is { } target ? new GeneratedMembers(target) : plan.Candidates;
+        // Made once: the address book and the loop below both read every candidate.
+        IReadOnlyList<Recipient> candidates = plan.Generated is { } target ? [.. new GeneratedMembers(target)] : plan.Candidates;
         var excluded = await FindExcludedAsync(candidates);
         var kept = new List<int>(candidates.Count);
         var exclusions = new List<ExclusionEntry>();

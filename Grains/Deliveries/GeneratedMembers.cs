@@ -45,9 +45,9 @@ public sealed class GeneratedMembers : IReadOnlyList<Recipient>
     public int IndexOf(string profileId)
     {
         Span<char> own = stackalloc char[MaxProfileIdLength];
-        var prefix = WriteProfileId(own, _slice.Target.Seed, 0) - 1;
+        own.TryWrite(CultureInfo.InvariantCulture, $"g{_slice.Target.Seed}-", out var prefix);
         var id = profileId.AsSpan();
-        if (id.Length <= prefix || !id[..prefix].SequenceEqual(own[..prefix])
+        if (!id.StartsWith(own[..prefix], StringComparison.Ordinal)
             || !int.TryParse(id[prefix..], NumberStyles.None, CultureInfo.InvariantCulture, out var i))
         {
             return -1;

@@ -90,10 +90,8 @@ public sealed class TargetResolution
     private static TargetResolution ResolveGenerated(DeliveryDefinition definition, GeneratedTarget target, int partitionSize)
     {
         var all = new GeneratedMembers(SliceOf(definition, []));
-        var exclusions = new List<ExclusionEntry>();
-        HashSet<int>? invalid = null;
         var validity = new Dictionary<(string Domain, int Digits), bool>();
-        for (var i = 0; i < target.Count; i++)
+        bool IsValid(int i)
         {
             var key = (all.DomainOf(i), Digits(i));
             if (!validity.TryGetValue(key, out var valid))
@@ -101,11 +99,16 @@ public sealed class TargetResolution
                 validity[key] = valid = AddressSyntax.IsValid(all.Make(i).Address!, definition.Channel);
             }
 
-            if (!valid)
+            return valid;
+        }
+
+        var exclusions = new List<ExclusionEntry>();
+        for (var i = 0; i < target.Count; i++)
+        {
+            if (!IsValid(i))
             {
                 var recipient = all.AsWritten(i);
                 exclusions.Add(new ExclusionEntry(recipient.ProfileId, recipient.Address, ExclusionReason.InvalidAddress));
-                (invalid ??= []).Add(i);
             }
         }
 
@@ -113,13 +116,11 @@ public sealed class TargetResolution
         Span<char> profileId = stackalloc char[GeneratedMembers.MaxProfileIdLength];
         for (var i = 0; i < target.Count; i++)
         {
-            if (invalid?.Contains(i) == true)
+            if (IsValid(i))
             {
-                continue;
+                var length = GeneratedMembers.WriteProfileId(profileId, target.Seed, i);
+                partitions[StableHash.Bucket(profileId[..length], partitions.Length)].Add(i);
             }
-
-            var length = GeneratedMembers.WriteProfileId(profileId, target.Seed, i);
-            partitions[(int)(StableHash.Of(profileId[..length]) % (uint)partitions.Length)].Add(i);
         }
 
         return new TargetResolution(definition, exclusions, null, partitions);

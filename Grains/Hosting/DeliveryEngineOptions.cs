@@ -60,8 +60,8 @@ public sealed class MtaOptions
     public int SimulatorBatchSize { get; set; } = 256;
 
     /// <summary>
-    /// Outcomes the simulator holds at most (a few hundred bytes each); a relay waits for room past it,
-    /// as a real MTA's queue would defer.
+    /// Outcomes the simulator holds at most; a relay waits for room past it, as a real MTA's queue
+    /// would defer.
     /// </summary>
     [Range(100, 100_000_000)]
     public int SimulatorMaxQueued { get; set; } = 1_000_000;

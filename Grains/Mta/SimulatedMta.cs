@@ -70,12 +70,6 @@ public sealed partial class SimulatedMta(
         return AcceptWhenRoomAsync(message);
     }
 
-    private async ValueTask AcceptWhenRoomAsync(OutboundMessage message)
-    {
-        await WaitForRoomAsync();
-        Accept(message);
-    }
-
     private void Accept(OutboundMessage message)
     {
         bool repeated;
@@ -102,7 +96,7 @@ public sealed partial class SimulatedMta(
         Enqueue(new DueFeedback(message.DeliveryId, message.Partition, new LogFeedback(message.RecipientIndex, events), Tries: 0), dueAt);
     }
 
-    private async ValueTask WaitForRoomAsync()
+    private async ValueTask AcceptWhenRoomAsync(OutboundMessage message)
     {
         Interlocked.Increment(ref _waiting);
         try
@@ -118,7 +112,7 @@ public sealed partial class SimulatedMta(
                 // Checked again once registered: a hand-over just before would not have seen this waiter.
                 if (Volatile.Read(ref _queued) < options.Value.SimulatorMaxQueued)
                 {
-                    return;
+                    break;
                 }
 
                 await room;
@@ -128,6 +122,8 @@ public sealed partial class SimulatedMta(
         {
             Interlocked.Decrement(ref _waiting);
         }
+
+        Accept(message);
     }
 
     /// <summary>

@@ -28,7 +28,9 @@ public sealed partial class SmtpMessageFactory(MailboxAddress from, string bounc
         var html = content.Html;
 
         var message = new MimeMessage();
-        message.From.Add(from);
+        // A copy per message: an address list subscribes to its addresses' change events, so one shared
+        // From would keep every message ever built alive through its handler list.
+        message.From.Add(new MailboxAddress(from.Name, from.Address));
         message.To.Add(MailboxAddress.Parse(outbound.Address));
         message.Subject = subject;
         message.Date = at;

@@ -56,6 +56,13 @@ public interface IDeliveryPartitionGrain : IGrainWithStringKey
     [AlwaysInterleave, Alias("RecordSmtpReply")]
     Task RecordSmtpReplyAsync(int recipientIndex, SmtpReply reply);
 
+    /// <summary>
+    /// The SMTP relay's answers to many attempts of this slice, applied as <see cref="RecordSmtpReplyAsync"/>
+    /// applies one and stored once for all. Answers the recipient indices that have no relayed message.
+    /// </summary>
+    [AlwaysInterleave, Alias("RecordSmtpReplies")]
+    Task<IReadOnlyList<int>> RecordSmtpRepliesAsync(IReadOnlyList<IndexedSmtpReply> replies);
+
     /// <summary>R7.1: a log's retry reminder fired; relays the retry if it is still due and allowed now.</summary>
     [AlwaysInterleave, Alias("RelayRetry")]
     Task<RetryAnswer> RelayRetryAsync(string profileId);

@@ -42,6 +42,12 @@ public sealed record SmtpReply(
     [property: Id(2)] FailureReason? Reason,
     [property: Id(3)] DateTimeOffset At);
 
+/// <summary>The SMTP relay's answer to the log at <paramref name="RecipientIndex"/> of a partition.</summary>
+[GenerateSerializer, Immutable, Alias("IndexedSmtpReply")]
+public sealed record IndexedSmtpReply(
+    [property: Id(0)] int RecipientIndex,
+    [property: Id(1)] SmtpReply Reply);
+
 public static class GrainKeys
 {
     public static string Log(string deliveryId, string profileId) => $"{deliveryId}/{profileId}";

@@ -56,16 +56,64 @@ public sealed partial class DeliveryPartitionGrain
 
     public async Task RecordSmtpReplyAsync(int recipientIndex, SmtpReply reply)
     {
-        if ((uint)recipientIndex >= (uint)S.Count || !S.IsHanded(recipientIndex))
+        if (!IsHanded(recipientIndex))
         {
             throw NoRelayedMessage(recipientIndex < S.Count && recipientIndex >= 0 ? Slice.Members[recipientIndex].ProfileId : $"#{recipientIndex}");
         }
 
+        var command = ApplySmtpReply(recipientIndex, reply);
+        await SaveAsync();
+        if (command != RetryCommand.None)
+        {
+            PostRetryCommand(recipientIndex, command);
+            PumpReminders();
+        }
+    }
+
+    public async Task<IReadOnlyList<int>> RecordSmtpRepliesAsync(IReadOnlyList<IndexedSmtpReply> replies)
+    {
+        List<int>? unknown = null;
+        List<(int Index, RetryCommand Command)>? commands = null;
+        foreach (var (index, reply) in replies)
+        {
+            if (!IsHanded(index))
+            {
+                (unknown ??= []).Add(index);
+                continue;
+            }
+
+            var command = ApplySmtpReply(index, reply);
+            if (command != RetryCommand.None)
+            {
+                (commands ??= []).Add((index, command));
+            }
+        }
+
+        // One write for the whole batch, stored before the answer: the relay forgets what was answered.
+        await SaveAsync();
+        if (commands is not null)
+        {
+            foreach (var (index, command) in commands)
+            {
+                PostRetryCommand(index, command);
+            }
+
+            PumpReminders();
+        }
+
+        return (IReadOnlyList<int>?)unknown ?? [];
+    }
+
+    private bool IsHanded(int recipientIndex) => (uint)recipientIndex < (uint)S.Count && S.IsHanded(recipientIndex);
+
+    /// <summary>Applies one SMTP reply to a handed log in memory; answers what its retry reminder must do.</summary>
+    private RetryCommand ApplySmtpReply(int recipientIndex, SmtpReply reply)
+    {
         var slot = S.Slot(recipientIndex);
         if (reply.Attempt != slot.Attempts)
         {
             // The answer to an attempt this log has moved past (a late repeat): nothing to learn from it.
-            return;
+            return RetryCommand.None;
         }
 
         var firstAnswer = slot.Phase == LogPhase.ToDeliver;
@@ -81,20 +129,15 @@ public sealed partial class DeliveryPartitionGrain
 
         var type = reply.Bounce
             ?? (!firstAnswer && slot.Phase == LogPhase.AwaitingRetry && slot.RetryRelayed ? FeedbackType.Delivered : (FeedbackType?)null);
-        var command = RetryCommand.None;
-        if (type is { } t)
+        if (type is not { } t)
         {
-            // A 250 to a retry is that retry's success (R5.4, R6.5); a refusal is the attempt's bounce (R12.2).
-            var profileId = Slice.Members[recipientIndex].ProfileId;
-            (_, command) = Apply(recipientIndex, [new FeedbackEvent($"smtp:{reply.Attempt}:{t}", DeliveryId, profileId, t, reply.Reason, reply.At)]);
+            return RetryCommand.None;
         }
 
-        await SaveAsync();
-        if (command != RetryCommand.None)
-        {
-            PostRetryCommand(recipientIndex, command);
-            PumpReminders();
-        }
+        // A 250 to a retry is that retry's success (R5.4, R6.5); a refusal is the attempt's bounce (R12.2).
+        var profileId = Slice.Members[recipientIndex].ProfileId;
+        var (_, command) = Apply(recipientIndex, [new FeedbackEvent($"smtp:{reply.Attempt}:{t}", DeliveryId, profileId, t, reply.Reason, reply.At)]);
+        return command;
     }
 
     public async Task<PartitionCounts> ExpireAsync(DateTimeOffset at)

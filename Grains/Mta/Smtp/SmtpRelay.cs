@@ -18,7 +18,7 @@ namespace DeliveryGrains.Mta.Smtp;
 /// each domain has a small pool of connections to the smart host (one transaction per recipient,
 /// pipelined where the server offers it) and its own <see cref="AdaptiveRate"/>. Every transaction's
 /// final reply goes through <see cref="SmtpReplyTable"/>: a relay or a refusal is posted to the log
-/// (<see cref="IDeliveryPartitionGrain.RecordSmtpReplyAsync"/>); a deferral lowers the domain's rate and
+/// (in batches per partition, <see cref="IDeliveryPartitionGrain.RecordSmtpRepliesAsync"/>); a deferral lowers the domain's rate and
 /// puts the same message (same Message-ID) back in the queue after a growing delay. A message whose
 /// validity period ends while it waits is dropped here and stays ToDeliver (R12.3). Queued messages
 /// live in this process, as in a real MTA's queue.
@@ -31,7 +31,12 @@ public sealed partial class SmtpRelay : IAsyncDisposable
     /// <summary>How long a delivery partition's relay state is trusted before it is read again.</summary>
     private static readonly TimeSpan RelayStateTtl = TimeSpan.FromSeconds(1);
 
-    private const int ReplyPosters = 32;
+    /// <summary>Reply batches posted at once; more waiting replies gather into the next batches.</summary>
+    private const int ReplyBatchesInFlight = 32;
+
+    /// <summary>Replies taken from the queue per round of batches.</summary>
+    private const int MaxRepliesPerDrain = 8_192;
+
     private const int MaxReplyTries = 10;
 
     private readonly IGrainFactory _grains;
@@ -44,6 +49,8 @@ public sealed partial class SmtpRelay : IAsyncDisposable
     private readonly Channel<PendingReply> _replies = Channel.CreateUnbounded<PendingReply>(new UnboundedChannelOptions { SingleWriter = false });
     /// <summary>Per delivery, the domains whose figures changed since the last report to its <see cref="IDeliveryDomainsGrain"/>.</summary>
     private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, bool>> _touched = new(StringComparer.Ordinal);
+    /// <summary>Not disposed: a batch still out when the relay stops releases its slot later (it holds no wait handle).</summary>
+    private readonly SemaphoreSlim _replySlots = new(ReplyBatchesInFlight);
     private readonly string _relayId = $"smtp-{Environment.MachineName}-{Guid.NewGuid():N}";
     private readonly CancellationTokenSource _stop = new();
     private readonly List<Task> _running = [];
@@ -115,10 +122,7 @@ public sealed partial class SmtpRelay : IAsyncDisposable
     {
         if (Interlocked.Exchange(ref _started, 1) == 0)
         {
-            for (var i = 0; i < ReplyPosters; i++)
-            {
-                Track(Task.Run(() => PostRepliesAsync(_stop.Token)));
-            }
+            Track(Task.Run(() => PostRepliesAsync(_stop.Token)));
 
             Track(Task.Run(() => ReportDomainsAsync(_stop.Token)));
         }
@@ -187,7 +191,17 @@ public sealed partial class SmtpRelay : IAsyncDisposable
         {
             if (!client.IsConnected)
             {
-                await ConnectAsync(client, cancellationToken);
+                try
+                {
+                    await ConnectAsync(client, cancellationToken);
+                }
+                catch (Exception ex) when (IsUnanswered(ex) && !cancellationToken.IsCancellationRequested && !client.IsConnected)
+                {
+                    // No connection at all: the domain's breaker decides when to try again (ConnectionBreaker).
+                    LogUnanswered(job.Domain, ex.GetType().Name, ex.Message);
+                    await DisconnectAsync(client);
+                    return SmtpReplyTable.Unreachable(ex.GetType().Name);
+                }
             }
 
             if (job.Mime is null)
@@ -215,9 +229,7 @@ public sealed partial class SmtpRelay : IAsyncDisposable
         {
             throw;
         }
-        catch (Exception ex) when (ex is SmtpProtocolException or IOException or SocketException or TimeoutException or OperationCanceledException
-            or SslHandshakeException or ServiceNotConnectedException or AuthenticationException or ServiceNotAuthenticatedException
-            or NotSupportedException)
+        catch (Exception ex) when (IsUnanswered(ex))
         {
             // R12.3: no connection, a timeout, a TLS failure or a dropped connection: nothing was answered.
             LogUnanswered(job.Domain, ex.GetType().Name, ex.Message);
@@ -225,6 +237,12 @@ public sealed partial class SmtpRelay : IAsyncDisposable
             return SmtpReplyTable.Unanswered(ex.GetType().Name);
         }
     }
+
+    /// <summary>Failures after which nothing was answered: the message was not taken and goes again.</summary>
+    private static bool IsUnanswered(Exception ex) =>
+        ex is SmtpProtocolException or IOException or SocketException or TimeoutException or OperationCanceledException
+            or SslHandshakeException or ServiceNotConnectedException or AuthenticationException or ServiceNotAuthenticatedException
+            or NotSupportedException;
 
     private async Task ConnectAsync(RelayClient client, CancellationToken cancellationToken)
     {
@@ -240,10 +258,37 @@ public sealed partial class SmtpRelay : IAsyncDisposable
             StartTlsMode.Required => SecureSocketOptions.StartTls,
             _ => SecureSocketOptions.StartTlsWhenAvailable,
         };
-        await client.ConnectAsync(_options.Host!, _options.Port, security, cancellationToken);
+        await client.ConnectAsync(await OpenSocketAsync(cancellationToken), _options.Host!, _options.Port, security, cancellationToken);
         if (!string.IsNullOrEmpty(_options.UserName))
         {
             await client.AuthenticateAsync(_options.UserName, _options.Password ?? "", cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// The connection's socket, opened here rather than by MailKit so Nagle is off: a transaction ends
+    /// with a small write (the end of DATA) that Nagle holds back until the server's delayed ACK,
+    /// some 40 ms per message, which capped the relay at a few hundred messages a second.
+    /// </summary>
+    private async Task<Socket> OpenSocketAsync(CancellationToken cancellationToken)
+    {
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            using var connecting = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            connecting.CancelAfter(_options.Timeout);
+            await socket.ConnectAsync(_options.Host!, _options.Port, connecting.Token);
+            return socket;
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            socket.Dispose();
+            throw new TimeoutException($"No connection to {_options.Host}:{_options.Port} within {_options.Timeout}.");
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
         }
     }
 
@@ -311,16 +356,35 @@ public sealed partial class SmtpRelay : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Takes the replies waiting and posts them as one batch per partition, a bounded number of
+    /// batches at a time: while the batches are out, the next replies gather, so a busy relay sends
+    /// fewer and larger batches and each partition stores its logs once per batch, not once per reply.
+    /// </summary>
     private async Task PostRepliesAsync(CancellationToken stopping)
     {
         var reader = _replies.Reader;
+        var slots = _replySlots;
         try
         {
             while (await reader.WaitToReadAsync(stopping))
             {
-                while (reader.TryRead(out var pending))
+                var batches = new Dictionary<string, List<PendingReply>>(StringComparer.Ordinal);
+                for (var n = 0; n < MaxRepliesPerDrain && reader.TryRead(out var pending); n++)
                 {
-                    await PostAsync(pending, stopping);
+                    var key = GrainKeys.Partition(pending.Message.DeliveryId, pending.Message.Partition);
+                    if (!batches.TryGetValue(key, out var batch))
+                    {
+                        batches[key] = batch = [];
+                    }
+
+                    batch.Add(pending);
+                }
+
+                foreach (var (key, batch) in batches)
+                {
+                    await slots.WaitAsync(stopping);
+                    Track(PostBatchAsync(key, batch, slots, stopping));
                 }
             }
         }
@@ -330,40 +394,53 @@ public sealed partial class SmtpRelay : IAsyncDisposable
         }
     }
 
-    private async Task PostAsync(PendingReply pending, CancellationToken stopping)
+    private async Task PostBatchAsync(string partitionKey, List<PendingReply> batch, SemaphoreSlim slots, CancellationToken stopping)
     {
-        var m = pending.Message;
         try
         {
-            await _grains.GetGrain<IDeliveryPartitionGrain>(GrainKeys.Partition(m.DeliveryId, m.Partition)).RecordSmtpReplyAsync(m.RecipientIndex, pending.Reply);
-        }
-        catch (NotFoundException ex)
-        {
-            LogReplyLost(ex, m.DeliveryId, m.Attempt);
+            var unknown = await _grains.GetGrain<IDeliveryPartitionGrain>(partitionKey)
+                .RecordSmtpRepliesAsync([.. batch.Select(p => new IndexedSmtpReply(p.Message.RecipientIndex, p.Reply))]);
+            if (unknown.Count > 0)
+            {
+                LogRepliesLost(unknown.Count, batch[0].Message.DeliveryId);
+            }
         }
         catch (Exception ex) when (!stopping.IsCancellationRequested)
         {
-            if (pending.Tries + 1 >= MaxReplyTries)
+            // Recording a reply twice is harmless (the event id is per attempt), so a failed batch is offered again.
+            var again = batch.Where(p => p.Tries + 1 < MaxReplyTries).Select(p => p with { Tries = p.Tries + 1 }).ToList();
+            if (again.Count < batch.Count)
             {
-                LogReplyLost(ex, m.DeliveryId, m.Attempt);
-                return;
+                LogReplyLost(ex, batch[0].Message.DeliveryId, batch.Count - again.Count);
             }
 
-            // Recording a reply twice is harmless (the event id is per attempt), so a failed post is offered again.
-            Track(Task.Run(async () =>
+            if (again.Count > 0)
             {
-                try
-                {
-                    await Task.Delay(TimeSpan.FromSeconds(1), _time, stopping);
-                    _replies.Writer.TryWrite(pending with { Tries = pending.Tries + 1 });
-                }
-                catch (OperationCanceledException)
-                {
-                    // Stopping.
-                }
-            }));
+                Later(again);
+            }
+        }
+        finally
+        {
+            slots.Release();
         }
     }
+
+    private void Later(List<PendingReply> replies) =>
+        Track(Task.Run(async () =>
+        {
+            try
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1), _time, _stop.Token);
+                foreach (var pending in replies)
+                {
+                    _replies.Writer.TryWrite(pending);
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                // Stopping.
+            }
+        }));
 
     private sealed class SmtpJob(OutboundMessage message, string domain)
     {
@@ -400,6 +477,7 @@ public sealed partial class SmtpRelay : IAsyncDisposable
             _relay = relay;
             Domain = domain;
             Rate = new AdaptiveRate(relay._options, relay._time);
+            Breaker = new ConnectionBreaker(relay._options.ProbeInterval, relay._time);
             for (var i = 0; i < relay._options.ConnectionsPerDomain; i++)
             {
                 relay.Track(Task.Run(() => WorkAsync(relay._stop.Token)));
@@ -409,6 +487,8 @@ public sealed partial class SmtpRelay : IAsyncDisposable
         public string Domain { get; }
 
         public AdaptiveRate Rate { get; }
+
+        public ConnectionBreaker Breaker { get; }
 
         public void Enqueue(SmtpJob job)
         {
@@ -435,6 +515,13 @@ public sealed partial class SmtpRelay : IAsyncDisposable
             {
                 while (true)
                 {
+                    var hold = Breaker.Hold();
+                    if (hold > TimeSpan.Zero)
+                    {
+                        await Task.Delay(hold, _relay._time, stopping);
+                        continue;
+                    }
+
                     if (!reader.TryRead(out var job))
                     {
                         if (!await WaitForWorkAsync(client, reader, stopping))
@@ -532,6 +619,19 @@ public sealed partial class SmtpRelay : IAsyncDisposable
 
             var sentAt = relay._time.GetUtcNow();
             var qualification = await relay.TransactAsync(client, job, stopping);
+            if (qualification.NoConnection)
+            {
+                // The server is not there: the message keeps its place and its delay, and the rate stays
+                // what it was; the breaker holds the domain until a probe connects.
+                Breaker.NoConnection();
+                Interlocked.Increment(ref _deferred);
+                _deferralsByDelivery.AddOrUpdate(m.DeliveryId, 1, (_, n) => n + 1);
+                relay.Touch(m.DeliveryId, Domain);
+                Enqueue(job);
+                return;
+            }
+
+            Breaker.Connected();
             if (qualification.Verdict == SmtpVerdict.Deferred)
             {
                 Rate.Deferred(sentAt);
@@ -558,8 +658,11 @@ public sealed partial class SmtpRelay : IAsyncDisposable
     [LoggerMessage(Level = LogLevel.Debug, Message = "SMTP relay: no answer for a message to {Domain}: {Error} {Detail}")]
     private partial void LogUnanswered(string domain, string error, string detail);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "SMTP relay: the reply to attempt {Attempt} of a message of delivery {DeliveryId} could not be recorded")]
-    private partial void LogReplyLost(Exception ex, string deliveryId, int attempt);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "SMTP relay: {Count} replies to messages of delivery {DeliveryId} could not be recorded")]
+    private partial void LogReplyLost(Exception ex, string deliveryId, int count);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "SMTP relay: {Count} replies to messages of delivery {DeliveryId} found no relayed message to record")]
+    private partial void LogRepliesLost(int count, string deliveryId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "SMTP relay: the relay state of delivery {DeliveryId} could not be read; its message waits")]
     private partial void LogRelayStateUnknown(Exception ex, string deliveryId);

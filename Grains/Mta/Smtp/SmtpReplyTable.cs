@@ -17,8 +17,12 @@ public enum SmtpVerdict
     Bounced,
 }
 
-/// <summary>A reply qualified: the verdict and, for a bounce, its event type and reason.</summary>
-public readonly record struct SmtpQualification(SmtpVerdict Verdict, FeedbackType? Bounce, FailureReason? Reason, string Rule)
+/// <summary>
+/// A reply qualified: the verdict and, for a bounce, its event type and reason. <see cref="NoConnection"/>
+/// says no connection to the server could be made at all (the domain's breaker opens), as opposed to a
+/// server that answered or dropped a connection it had taken.
+/// </summary>
+public readonly record struct SmtpQualification(SmtpVerdict Verdict, FeedbackType? Bounce, FailureReason? Reason, string Rule, bool NoConnection = false)
 {
     public static SmtpQualification Relayed { get; } = new(SmtpVerdict.Relayed, null, null, "250");
 }
@@ -74,6 +78,9 @@ public static partial class SmtpReplyTable
 
     /// <summary>R12.3: no connection, a timeout, a TLS failure or a dropped connection.</summary>
     public static SmtpQualification Unanswered(string why) => new(SmtpVerdict.Deferred, null, null, why);
+
+    /// <summary>R12.3: not even a connection could be made (refused, unreachable, timed out while connecting).</summary>
+    public static SmtpQualification Unreachable(string why) => new(SmtpVerdict.Deferred, null, null, why, NoConnection: true);
 
     /// <summary>Qualifies an RFC 3464 status (<c>5.1.1</c>) for a <c>failed</c> action: hard or soft by the same rows (R12.4).</summary>
     public static SmtpQualification QualifyStatus(EnhancedStatus status, string? diagnostic)

@@ -38,6 +38,7 @@ public sealed class SmtpClusterFixture : IAsyncLifetime
         Set($"{SmtpOptions.Section}:{nameof(SmtpOptions.MinRatePerMinute)}", 600);
         Set($"{SmtpOptions.Section}:{nameof(SmtpOptions.DeferralDelay)}", "00:00:00.020");
         Set($"{SmtpOptions.Section}:{nameof(SmtpOptions.MaxDeferralDelay)}", "00:00:00.200");
+        Set($"{SmtpOptions.Section}:{nameof(SmtpOptions.ProbeInterval)}", "00:00:00.050");
         Set($"{InboundOptions.Section}:{nameof(InboundOptions.Port)}", 0);
         Set($"{InboundOptions.Section}:{nameof(InboundOptions.Address)}", "127.0.0.1");
         builder.Options.ConfigureFileLogging = false;

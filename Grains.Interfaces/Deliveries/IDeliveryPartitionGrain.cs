@@ -30,6 +30,15 @@ public interface IDeliveryPartitionGrain : IGrainWithStringKey
     Task<PartitionCounts> ChangeRelayStateAsync(RelayState state, DateTimeOffset at);
 
     /// <summary>Whether the slice may relay now. Reads one field: safe to interleave.</summary>
+    /// <summary>
+    /// R12.1: relays again, with the same attempt and Message-ID, the messages this slice handed to a
+    /// relay queue that is gone (its silo died or left) before they were answered. Not interleaved
+    /// with <see cref="RelayNextAsync"/>, so a message handed meanwhile is never taken for a lost one.
+    /// Answers how many went again.
+    /// </summary>
+    [Alias("ResumeHanded")]
+    Task<int> ResumeHandedAsync();
+
     [AlwaysInterleave, ReadOnly, Alias("GetRelayState")]
     Task<RelayState> GetRelayStateAsync();
 

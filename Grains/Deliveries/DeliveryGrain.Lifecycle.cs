@@ -190,6 +190,7 @@ public sealed partial class DeliveryGrain
         await Writer.SaveAsync();
         LogStarted(Id, S.ValidUntil.Value);
         await this.RegisterOrUpdateReminder(ValidityReminder, Definition.ValidityPeriod, ReminderPeriods.Minimum);
+        await RegisterHandedWatchReminderAsync();
         _startTimer?.Dispose();
         await UnregisterAsync(StartReminder);
         Resume();
@@ -242,6 +243,8 @@ public sealed partial class DeliveryGrain
         {
             _fanOut = FanOutAsync();
         }
+
+        WatchHanded();
     }
 
     private void ArmValidityTimer(TimeSpan due)
@@ -355,6 +358,13 @@ public sealed partial class DeliveryGrain
         await Writer.SaveAsync();
         _validityTimer?.Dispose();
         await UnregisterAsync(ValidityReminder);
+        _handedWatch?.Dispose();
+        _handedWatch = null;
+        if (AnsweredLater)
+        {
+            await UnregisterAsync(HandedWatchReminder);
+        }
+
         var final = Kpis();
         LogFinished(Id, final.Delivered, final.BouncesAndErrors);
     }

@@ -222,6 +222,7 @@ public sealed partial class DeliveryGrain(
         return reminderName switch
         {
             ValidityReminder when !IsRunning => UnregisterAsync(ValidityReminder),
+            HandedWatchReminder when !IsRunning => UnregisterAsync(HandedWatchReminder),
             StartReminder when S.Status != DeliveryStatus.Scheduled => UnregisterAsync(StartReminder),
             StartReminder => StartReminderTickAsync(),
             RecurrenceReminder when S.Status != DeliveryStatus.InProgress || S.Runs.Count >= Recurrence.Count => UnregisterAsync(RecurrenceReminder),

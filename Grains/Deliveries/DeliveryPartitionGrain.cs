@@ -29,6 +29,8 @@ public sealed partial class DeliveryPartitionGrain(
     [PersistentState(DeliveryPartitionGrain.ProgressStateName, StorageNames.Deliveries)] IPersistentState<PartitionProgress> progress,
     IOptions<DeliveryEngineOptions> options,
     IMessageRelay relay,
+    IClusterMembershipService membership,
+    ILocalSiloDetails localSilo,
     DeliveryMetrics metrics,
     TimeProvider time,
     ILogger<DeliveryPartitionGrain> logger) : Grain, IDeliveryPartitionGrain
@@ -170,6 +172,7 @@ public sealed partial class DeliveryPartitionGrain(
 
         var start = S.RelayCursor;
         var end = Math.Min(Slice.Members.Count, start + max);
+        NoteHolder(run);
         try
         {
             for (var i = start; i < end; i++)

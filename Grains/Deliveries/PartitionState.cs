@@ -73,6 +73,12 @@ public sealed class PartitionProgress
     /// <summary>UTC ticks when the awaited retry is due; 0 for none.</summary>
     [Id(12)] public long[] RetryDueAt { get; set; } = [];
 
+    /// <summary>
+    /// The silos (parsable addresses) whose relay queue took messages of this slice that wait for their
+    /// answer (the SMTP road and scenarios): a holder that is no longer an active member took them with it.
+    /// </summary>
+    [Id(13)] public List<string> Holders { get; set; } = [];
+
     private const byte HandedBit = 1;
     private const byte RetryRelayedBit = 2;
 

@@ -27,6 +27,13 @@ public sealed class DeliveryEngineOptions
     [Range(typeof(TimeSpan), "00:00:00.050", "00:00:02")]
     public TimeSpan FlushPeriod { get; set; } = TimeSpan.FromMilliseconds(500);
 
+    /// <summary>
+    /// How often a running delivery on the SMTP road (or a scenario) asks its partitions with messages not
+    /// answered yet to resume those a dead silo's relay queue held (R12.1).
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
+    public TimeSpan HandedWatchPeriod { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>R8.5: how often open and click figures are published.</summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "30.00:00:00")]
     public TimeSpan TrackingRefreshPeriod { get; set; } = TimeSpan.FromHours(1);

@@ -59,6 +59,10 @@ public sealed class LoadSettings : DeliveryOptionSettings
     [Description("With --mta Smtp: the SMTP sink the silo relays to (e.g. Postfix's smtp-sink); checked to greet before the run.")]
     public string? Smtp { get; set; }
 
+    [CommandOption("--message-bytes <BYTES>")]
+    [Description("With --mta Smtp: each message's text part is about BYTES long (default: the short built-in text), so a run measures the relay at a given message size.")]
+    public int? MessageBytes { get; set; }
+
     [CommandOption("--metrics <URL>")]
     [Description("A silo's Prometheus endpoint, scraped for its resident set and KPI lag; repeat it for each silo (default " + DefaultMetricsUrl + ").")]
     public string[]? Metrics { get; set; }
@@ -78,12 +82,28 @@ public sealed class LoadSettings : DeliveryOptionSettings
     public DeliveryDefinition Definition(int index)
     {
         var seed = unchecked(Seed + index);
-        return Definition(
+        var definition = Definition(
             Deliveries == 1 ? $"Load test: {Recipients} recipients" : $"Load test: {Recipients} recipients ({index + 1}/{Deliveries})",
             recipients: null,
             new GeneratedTarget(Recipients, seed, Domain),
             MtaKind,
             LoadDefaults with { MtaSeed = seed });
+        return MessageBytes is { } bytes
+            ? definition with { Mta = definition.Mta with { Content = new MessageContent("Load test {{profileId}}", SizedText(bytes), null) } }
+            : definition;
+    }
+
+    /// <summary>A text of about <paramref name="bytes"/> ASCII bytes in lines of 76 characters, personalised once, as a newsletter's would be.</summary>
+    private static string SizedText(int bytes)
+    {
+        const string line = "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tem.\r\n";
+        var text = new System.Text.StringBuilder("Hello {{firstName|there}},\r\n\r\n", bytes + line.Length);
+        while (text.Length < bytes)
+        {
+            text.Append(line);
+        }
+
+        return text.ToString();
     }
 
     public IReadOnlyList<Uri> MetricsEndpoints() =>
@@ -129,6 +149,13 @@ public sealed class LoadSettings : DeliveryOptionSettings
             {
                 errors["--smtp"] = [$"'{smtp}' is not HOST:PORT such as 127.0.0.1:2525."];
             }
+        }
+
+        if (MessageBytes is { } messageBytes && (messageBytes is < 1 or > DeliveryRules.MaxContentLength || MtaKind != MtaKind.Smtp))
+        {
+            errors["--message-bytes"] = [MtaKind != MtaKind.Smtp
+                ? "--message-bytes sizes the messages of an SMTP run: give --mta Smtp with it."
+                : $"Give a size from 1 to {DeliveryRules.MaxContentLength:N0} bytes, e.g. --message-bytes 20000."];
         }
 
         if (Floor is { } floor && floor is < 1 or > ActivationFloor.MaxGrains)

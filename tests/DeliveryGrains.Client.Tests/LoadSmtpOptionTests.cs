@@ -12,6 +12,8 @@ public sealed class LoadSmtpOptionTests(ClusterFixture fixture)
     [InlineData("--mta: A load run needs an MTA that answers by itself: Simulated or Smtp.", "load", "--mta", "External")]
     [InlineData("--smtp: --smtp names the sink of an SMTP run: give --mta Smtp with it.", "load", "--smtp", "127.0.0.1:2525")]
     [InlineData("--smtp: 'nowhere' is not HOST:PORT such as 127.0.0.1:2525.", "load", "--mta", "Smtp", "--smtp", "nowhere")]
+    [InlineData("--message-bytes: --message-bytes sizes the messages of an SMTP run: give --mta Smtp with it.", "load", "--message-bytes", "20000")]
+    [InlineData("--message-bytes: Give a size from 1 to 1,000,000 bytes, e.g. --message-bytes 20000.", "load", "--mta", "Smtp", "--message-bytes", "0")]
     public async Task Wrong_smtp_load_options_are_refused_with_one_line_and_exit_code_2(string expected, params string[] args)
     {
         var result = await _cli.RunAsync(args);

@@ -45,6 +45,10 @@ public static class DeliveryRules
         {
             Add("name", "Keep the name to 200 characters or fewer.");
         }
+        else if (HasControlCharacter(d.Name))
+        {
+            Add("name", "The name holds a control character (such as NUL or a line break); write it on one line of printable text.");
+        }
 
         if (d.ValidityPeriod <= TimeSpan.Zero)
         {
@@ -124,6 +128,10 @@ public static class DeliveryRules
                 {
                     add($"recipients[{i}].profileId", "A profileId cannot contain '/'.");
                 }
+                else if (HasControlCharacter(profileId))
+                {
+                    add($"recipients[{i}].profileId", "A profileId cannot hold control characters (such as NUL or a line break).");
+                }
                 else if (profileId.Length > MaxProfileIdLength)
                 {
                     add($"recipients[{i}].profileId", $"Keep a profileId to {MaxProfileIdLength} characters or fewer.");
@@ -148,6 +156,12 @@ public static class DeliveryRules
             }
         }
     }
+
+    /// <summary>
+    /// Whether <paramref name="text"/> holds a C0 or C1 control character: ids and names are shown in logs,
+    /// headers, CSV and the console, where a NUL or a line break would cut or forge what follows.
+    /// </summary>
+    public static bool HasControlCharacter(string text) => text.AsSpan().ContainsAnyInRange('\u0000', '\u001F') || text.AsSpan().ContainsAnyInRange('\u007F', '\u009F');
 
     private static void ValidateRecipientSizes(Recipient? recipient, int i, Action<string, string> add)
     {

@@ -189,14 +189,22 @@ public static partial class FeedbackEndpoints
             problems.Add("eventId is required");
         }
 
-        if (string.IsNullOrWhiteSpace(dto.DeliveryId) || dto.DeliveryId.Contains('/'))
+        if (string.IsNullOrWhiteSpace(dto.DeliveryId))
         {
             problems.Add("deliveryId is required");
+        }
+        else if (dto.DeliveryId.Contains('/') || DeliveryRules.HasControlCharacter(dto.DeliveryId))
+        {
+            problems.Add("deliveryId cannot contain '/' or control characters: give the id of the delivery the message belongs to");
         }
 
         if (string.IsNullOrWhiteSpace(dto.ProfileId))
         {
             problems.Add("profileId is required");
+        }
+        else if (DeliveryRules.HasControlCharacter(dto.ProfileId))
+        {
+            problems.Add("profileId cannot contain control characters");
         }
 
         if (!Enum.TryParse<FeedbackType>(dto.Type, ignoreCase: false, out var type) || !Enum.IsDefined(type))

@@ -27,6 +27,12 @@ public sealed partial class DomainExceptionHandler(IProblemDetailsService proble
         }
 
         context.Response.StatusCode = status;
+        if (status == StatusCodes.Status413PayloadTooLarge)
+        {
+            // The rest of the body is never read: the connection ends with the answer.
+            context.Response.Headers.Connection = "close";
+        }
+
         var details = new Microsoft.AspNetCore.Mvc.ProblemDetails { Status = status, Title = title, Detail = detail };
         foreach (var (key, value) in extensions ?? [])
         {

@@ -35,6 +35,9 @@ public static class RouteIds
                 _ when string.IsNullOrWhiteSpace(value) => $"The {Words(name)} in the path is blank; give the {Words(name)} itself.",
                 { Length: > MaxLength } => $"The {Words(name)} in the path has {value.Length} characters; an id has at most {MaxLength}.",
                 _ when name != "address" && value.Contains('/') => $"The {Words(name)} in the path cannot contain '/'.",
+                _ when DeliveryRules.HasControlCharacter(value) => $"The {Words(name)} in the path holds a control character; give the {Words(name)} itself.",
+                _ when name == "id" && value.IndexOf('~') is var tilde and >= 0 && (tilde == 0 || tilde == value.Length - 1) =>
+                    "A delivery id with '~' names one period of a recurring delivery: give 'TEMPLATE~PERIOD', both parts, or the delivery id alone.",
                 _ => null,
             };
             if (message is not null)

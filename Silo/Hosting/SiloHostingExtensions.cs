@@ -187,6 +187,7 @@ public static class SiloHostingExtensions
     public static WebApplication MapDeliveryApi(this WebApplication app)
     {
         app.UseExceptionHandler();
+        app.UseDeclaredBodyLimit();
         app.UseStatusCodePages();
         app.UseAuthentication();
         app.UseAuthorization();

@@ -180,6 +180,7 @@ public static class SiloHostingExtensions
         var maxBody = builder.Configuration.GetSection(ApiLimitsOptions.Section).Get<ApiLimitsOptions>()?.MaxRequestBodyBytes ?? new ApiLimitsOptions().MaxRequestBodyBytes;
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = maxBody);
         builder.AddMetricsExport();
+        builder.AddHealth();
         services.AddLiveFeed();
         return builder;
     }
@@ -192,6 +193,7 @@ public static class SiloHostingExtensions
         app.UseAuthentication();
         app.UseAuthorization();
         app.MapOpenApi();
+        app.MapHealth();
         app.MapMetrics().RequireAuthorization(Policies.Monitoring());
         app.MapOrleansDashboard(routePrefix: "/dashboard").RequireAuthorization(Policies.Monitoring());
         app.MapDeliveries();

@@ -46,11 +46,21 @@ public sealed class PostgresServer : IAsyncLifetime
 
         Port = FreePort.Next();
         await RunAsync(Path.Combine(_bin, "initdb"), ["-D", DataFolder, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync"], asRoot);
-        await RunAsync(Path.Combine(_bin, "pg_ctl"),
+        await StartAsync();
+    }
+
+    /// <summary>Starts the server (again) on its port; answers once it takes connections.</summary>
+    public Task StartAsync() => RunAsync(Path.Combine(_bin, "pg_ctl"),
         [
             "-D", DataFolder, "-l", Path.Combine(_root, "server.log"), "-w", "-t", "30",
             "-o", $"-p {Port} -k {_root} -c listen_addresses=127.0.0.1 -c max_connections=200", "start",
-        ], asRoot);
+        ], Environment.UserName == "root");
+
+    /// <summary>Stops the server (fast: open sessions are ended), as an outage of the database would; <see cref="StartAsync"/> brings it back.</summary>
+    public async Task StopAsync()
+    {
+        await RunAsync(Path.Combine(_bin, "pg_ctl"), ["-D", DataFolder, "-m", "fast", "-w", "stop"], Environment.UserName == "root");
+        NpgsqlConnection.ClearAllPools();
     }
 
     public async Task DisposeAsync()

@@ -58,6 +58,11 @@ public static class SiloHostingExtensions
             // configured under Orleans:Membership, e.g. for tests that kill a silo.
             silo.Services.AddOptions<ClusterMembershipOptions>().BindConfiguration($"{OrleansHostingOptions.Section}:Membership");
             silo.UsePlacement(orleans.Placement);
+            if (TracingHostingExtensions.OtlpConfigured(builder.Configuration))
+            {
+                // A trace follows a request through every grain call, across silos.
+                silo.AddActivityPropagation();
+            }
         });
         return builder;
     }
@@ -180,6 +185,7 @@ public static class SiloHostingExtensions
         var maxBody = builder.Configuration.GetSection(ApiLimitsOptions.Section).Get<ApiLimitsOptions>()?.MaxRequestBodyBytes ?? new ApiLimitsOptions().MaxRequestBodyBytes;
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = maxBody);
         builder.AddMetricsExport();
+        builder.AddOtlpExport();
         builder.AddHealth();
         services.AddLiveFeed();
         return builder;

@@ -1,8 +1,10 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Net.Sockets;
 using System.Threading.Channels;
 using Channel = System.Threading.Channels.Channel;
 using DeliveryGrains.Deliveries;
+using DeliveryGrains.Hosting;
 using DeliveryGrains.Logs;
 using MailKit;
 using MailKit.Net.Smtp;
@@ -184,8 +186,21 @@ public sealed partial class SmtpRelay : IAsyncDisposable
         return state;
     }
 
-    /// <summary>One transaction for one job on a connection of its lane: the qualified final reply.</summary>
+    /// <summary>One transaction for one job on a connection of its lane: the qualified final reply, traced when a tracer listens.</summary>
     private async Task<SmtpQualification> TransactAsync(RelayClient client, SmtpJob job, CancellationToken cancellationToken)
+    {
+        using var activity = DeliveryTracing.Source.StartActivity("smtp send", ActivityKind.Client);
+        activity?.SetTag("deliverygrains.delivery_id", job.Message.DeliveryId);
+        activity?.SetTag("deliverygrains.attempt", job.Message.Attempt);
+        activity?.SetTag("server.address", _options.Host);
+        activity?.SetTag("server.port", _options.Port);
+        var qualification = await TransactOnceAsync(client, job, cancellationToken);
+        activity?.SetTag("deliverygrains.smtp.verdict", qualification.Verdict.ToString());
+        activity?.SetTag("deliverygrains.smtp.rule", qualification.Rule);
+        return qualification;
+    }
+
+    private async Task<SmtpQualification> TransactOnceAsync(RelayClient client, SmtpJob job, CancellationToken cancellationToken)
     {
         try
         {

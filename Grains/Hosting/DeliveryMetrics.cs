@@ -39,7 +39,13 @@ public sealed class DeliveryMetrics
     private readonly Counter<long> _simulatedRelays;
     private readonly Counter<long> _simulatedRepeats;
     private readonly Histogram<double> _kpiLag;
+    private readonly Counter<long> _smtpReplies;
+    private readonly Counter<long> _smtpDeferrals;
+    private readonly Histogram<double> _storageWrites;
     private volatile string? _storage;
+
+    /// <summary>Bucket bounds of the storage write latency, in seconds: a group commit takes milliseconds, a stalled database seconds.</summary>
+    public static readonly IReadOnlyList<double> StorageWriteBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
     public DeliveryMetrics(IMeterFactory meters)
     {
@@ -59,6 +65,16 @@ public sealed class DeliveryMetrics
             "How long a change of a sending log waited before its delivery's KPIs included it (R8.5: at most 2 s).",
             tags: null,
             new InstrumentAdvice<double> { HistogramBucketBoundaries = KpiLagBuckets });
+        _smtpReplies = meter.CreateCounter<long>("deliverygrains.smtp.replies", "{transaction}",
+            "SMTP transactions of the relay by outcome: relayed (2xx), refused (5xx or a refusing 4xx, a bounce), deferred (4xx, a dropped connection), unreachable (no connection).");
+        _smtpDeferrals = meter.CreateCounter<long>("deliverygrains.smtp.deferrals", "{message}",
+            "Messages the relay must send again later (deferrals and no connection), by destination domain.");
+        _storageWrites = meter.CreateHistogram(
+            "deliverygrains.storage.write.duration",
+            "s",
+            "How long a grain waited for its state to be stored in PostgreSQL (group commit included).",
+            tags: null,
+            new InstrumentAdvice<double> { HistogramBucketBoundaries = StorageWriteBuckets });
         meter.CreateObservableGauge(WorkingSetName, ReadWorkingSet, "By", "Resident set of the silo process (working set).");
         meter.CreateObservableGauge(PeakWorkingSetName, ReadPeakWorkingSet, "By",
             "Peak resident set of the silo process since it started (VmHWM on Linux).");
@@ -84,6 +100,14 @@ public sealed class DeliveryMetrics
     public void RetryScheduled() => _retries.Add(1);
 
     public void KpiFlushed() => _flushes.Add(1);
+
+    /// <summary>One SMTP transaction's outcome: <c>relayed</c>, <c>refused</c>, <c>deferred</c> or <c>unreachable</c>.</summary>
+    public void SmtpReply(string outcome) => _smtpReplies.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
+
+    /// <summary>A message to <paramref name="domain"/> goes again later.</summary>
+    public void SmtpDeferred(string domain) => _smtpDeferrals.Add(1, new KeyValuePair<string, object?>("domain", domain));
+
+    public void StorageWrite(TimeSpan took) => _storageWrites.Record(took.TotalSeconds);
 
     /// <summary>One attempt taken by the simulated MTA; <paramref name="repeated"/> when it took that message id and attempt before.</summary>
     public void SimulatorTook(bool repeated)

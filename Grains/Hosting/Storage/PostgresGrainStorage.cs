@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
@@ -81,8 +82,12 @@ public sealed partial class PostgresGrainStorage : IGrainStorage, IAsyncDisposab
     private long _statements;
     private long _rows;
 
-    public PostgresGrainStorage(IOptions<PostgresStorageOptions> options, IOptions<ClusterOptions> cluster, Serializer serializer, ILogger<PostgresGrainStorage> logger)
+    private readonly DeliveryMetrics? _metrics;
+
+    public PostgresGrainStorage(
+        IOptions<PostgresStorageOptions> options, IOptions<ClusterOptions> cluster, Serializer serializer, ILogger<PostgresGrainStorage> logger, DeliveryMetrics? metrics = null)
     {
+        _metrics = metrics;
         _dataSource = NpgsqlDataSource.Create(PostgresConnection.WithPoolCap(options.Value.ConnectionString, options.Value.MaxConnections));
         _serializer = serializer;
         _logger = logger;
@@ -140,7 +145,9 @@ public sealed partial class PostgresGrainStorage : IGrainStorage, IAsyncDisposab
             throw new ObjectDisposedException(nameof(PostgresGrainStorage), "The grain storage is shutting down.");
         }
 
+        var queuedAt = Stopwatch.GetTimestamp();
         var version = await write.Completion.Task;
+        _metrics?.StorageWrite(Stopwatch.GetElapsedTime(queuedAt));
         if (version is null)
         {
             throw Inconsistent(grainState.ETag);

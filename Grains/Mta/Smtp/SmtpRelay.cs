@@ -45,6 +45,7 @@ public sealed partial class SmtpRelay : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly SmtpOptions _options;
     private readonly ILogger<SmtpRelay> _logger;
+    private readonly DeliveryMetrics _metrics;
     private readonly Lazy<SmtpMessageFactory> _factory;
     private readonly ConcurrentDictionary<string, DomainLane> _lanes = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, (RelayState State, DateTimeOffset ReadAt)> _relayStates = new(StringComparer.Ordinal);
@@ -58,8 +59,9 @@ public sealed partial class SmtpRelay : IAsyncDisposable
     private readonly List<Task> _running = [];
     private int _started;
 
-    public SmtpRelay(IGrainFactory grains, TimeProvider time, IOptions<SmtpOptions> options, ILogger<SmtpRelay> logger)
+    public SmtpRelay(IGrainFactory grains, TimeProvider time, IOptions<SmtpOptions> options, DeliveryMetrics metrics, ILogger<SmtpRelay> logger)
     {
+        _metrics = metrics;
         _grains = grains;
         _time = time;
         _options = options.Value;
@@ -636,6 +638,8 @@ public sealed partial class SmtpRelay : IAsyncDisposable
             var qualification = await relay.TransactAsync(client, job, stopping);
             if (qualification.NoConnection)
             {
+                relay._metrics.SmtpReply("unreachable");
+                relay._metrics.SmtpDeferred(Domain);
                 // The server is not there: the message keeps its place and its delay, and the rate stays
                 // what it was; the breaker holds the domain until a probe connects.
                 Breaker.NoConnection();
@@ -649,6 +653,8 @@ public sealed partial class SmtpRelay : IAsyncDisposable
             Breaker.Connected();
             if (qualification.Verdict == SmtpVerdict.Deferred)
             {
+                relay._metrics.SmtpReply("deferred");
+                relay._metrics.SmtpDeferred(Domain);
                 Rate.Deferred(sentAt);
                 Interlocked.Increment(ref _deferred);
                 _deferralsByDelivery.AddOrUpdate(m.DeliveryId, 1, (_, n) => n + 1);
@@ -660,6 +666,7 @@ public sealed partial class SmtpRelay : IAsyncDisposable
             }
 
             Rate.Answered();
+            relay._metrics.SmtpReply(qualification.Verdict == SmtpVerdict.Relayed ? "relayed" : "refused");
             relay.Touch(m.DeliveryId, Domain);
             Interlocked.Increment(ref qualification.Verdict == SmtpVerdict.Relayed ? ref _relayed : ref _refused);
             var reply = new SmtpReply(m.Attempt, qualification.Bounce, qualification.Reason, relay._time.GetUtcNow());

@@ -16,7 +16,7 @@ namespace DeliveryGrains.TestKit.Smtp;
 /// counting each by its Message-ID, but answers no DATA until <see cref="Open"/>: until then every
 /// transaction a relay starts waits at the gate, and the relay's other messages wait in its queue. So a
 /// test knows, by construction, that a relay holds messages at the moment it acts, and how many were in
-/// flight (<see cref="AtGate"/>).
+/// flight (<see cref="AtGate"/>). Opened at once, it is a plain counting sink.
 /// </summary>
 public sealed class GatedSmtpSink : IAsyncDisposable
 {
@@ -25,10 +25,14 @@ public sealed class GatedSmtpSink : IAsyncDisposable
     private readonly TaskCompletionSource<int> _port = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _gate = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task _running = Task.CompletedTask;
+    private readonly Func<string, bool> _deferOnce;
+    private readonly ConcurrentDictionary<string, bool> _deferred = new(StringComparer.OrdinalIgnoreCase);
     private int _atGate;
 
-    public GatedSmtpSink()
+    /// <param name="deferOnce">Recipients greylisted (451 4.7.1) at RCPT the first time they are offered (then taken as any other).</param>
+    public GatedSmtpSink(Func<string, bool>? deferOnce = null)
     {
+        _deferOnce = deferOnce ?? (_ => false);
         var options = new SmtpServerOptionsBuilder()
             .ServerName("gated.test")
             .Endpoint(e => e.Endpoint(new IPEndPoint(IPAddress.Loopback, 0)))
@@ -38,6 +42,7 @@ public sealed class GatedSmtpSink : IAsyncDisposable
         var services = new ServiceProvider();
         services.Add(listeners);
         services.Add(new Store(this));
+        services.Add(new Filter(this));
         _server = new SmtpServer.SmtpServer(options, services);
     }
 
@@ -99,6 +104,20 @@ public sealed class GatedSmtpSink : IAsyncDisposable
         }
 
         return SmtpResponse.Ok;
+    }
+
+    private sealed class Filter(GatedSmtpSink sink) : MailboxFilter
+    {
+        public override Task<bool> CanDeliverToAsync(ISessionContext context, IMailbox to, IMailbox from, CancellationToken cancellationToken)
+        {
+            var address = to.AsAddress();
+            if (sink._deferOnce(address) && sink._deferred.TryAdd(address, true))
+            {
+                throw new SmtpResponseException(new SmtpResponse((SmtpReplyCode)451, "4.7.1 Greylisted, try again later"));
+            }
+
+            return Task.FromResult(true);
+        }
     }
 
     private sealed class Store(GatedSmtpSink sink) : MessageStore

@@ -84,6 +84,47 @@ public sealed partial class SmtpRelay : IAsyncDisposable
         _lanes.GetOrAdd(domain, d => new DomainLane(this, d)).Enqueue(new SmtpJob(message, domain));
     }
 
+    /// <summary>
+    /// R14.4: sends one proof to <paramref name="address"/> through the same smart host, on a connection
+    /// of its own outside the domain lanes, so no rate, deferral or reply reaches a log. Its envelope
+    /// sender and Message-ID name no log, so a bounce of it is never read as a recipient's. Returns
+    /// null when the host took it, or why it did not.
+    /// </summary>
+    public async Task<string?> SendProofAsync(OutboundMessage message, int number, string address, CancellationToken cancellationToken)
+    {
+        if (!_options.IsConfigured)
+        {
+            return SmtpOptions.NotConfigured;
+        }
+
+        var (mime, _) = _factory.Value.Build(message, _time.GetUtcNow());
+        mime.Subject = $"[Proof {number}] {mime.Subject}";
+        mime.To.Clear();
+        mime.To.Add(MailboxAddress.Parse(address));
+        mime.MessageId = $"proof-{message.DeliveryId}-{number}-{Guid.NewGuid():N}@{_options.BounceDomain}";
+        var sender = new MailboxAddress("", $"proofs@{_options.BounceDomain}");
+        using var client = new RelayClient { Notify = DeliveryStatusNotification.Never };
+        try
+        {
+            await ConnectAsync(client, cancellationToken);
+            await client.SendAsync(mime, sender, [MailboxAddress.Parse(address)], cancellationToken);
+            return null;
+        }
+        catch (SmtpCommandException ex)
+        {
+            return $"{(int)ex.StatusCode} {ex.Message}";
+        }
+        catch (Exception ex) when (ex is SmtpProtocolException or IOException or SocketException or TimeoutException
+            or SslHandshakeException or ServiceNotConnectedException or AuthenticationException or ServiceNotAuthenticatedException)
+        {
+            return $"the SMTP relay did not answer: {ex.Message}";
+        }
+        finally
+        {
+            await DisconnectAsync(client);
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync();
@@ -192,7 +233,15 @@ public sealed partial class SmtpRelay : IAsyncDisposable
 
             if (job.Mime is null)
             {
-                (job.Mime, job.Sender) = _factory.Value.Build(job.Message, _time.GetUtcNow());
+                try
+                {
+                    (job.Mime, job.Sender) = _factory.Value.Build(job.Message, _time.GetUtcNow());
+                }
+                catch (Content.TemplateRenderException ex)
+                {
+                    // R14.1: a template that hits a bound fails this message for good (it would fail again), never the lane.
+                    return new SmtpQualification(SmtpVerdict.Bounced, Feedback.FeedbackType.HardBounce, FailureReason.NotDefined, ex.Message);
+                }
             }
 
             client.Notify = job.Message.EmailFeedbackService

@@ -2,7 +2,8 @@ namespace DeliveryGrains.Content;
 
 /// <summary>
 /// R14.4: a delivery's content as one recipient of its target gets it, sent nowhere. <see cref="Html"/>
-/// is null when the content has no HTML part; <see cref="SmsLength"/> is given for an SMS delivery (R14.5).
+/// is null when the content has no HTML part; <see cref="SmsLength"/> is given for an SMS delivery (R14.5);
+/// <see cref="Recipients"/> are the target's first profile ids, to preview another.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("ContentPreview")]
 public sealed record ContentPreview(
@@ -11,7 +12,12 @@ public sealed record ContentPreview(
     [property: Id(2)] string? Html,
     [property: Id(3)] string? Text,
     [property: Id(4)] SmsLength? SmsLength,
-    [property: Id(5)] string? FromName = null);
+    [property: Id(5)] string? FromName = null,
+    [property: Id(6)] IReadOnlyList<string>? Recipients = null)
+{
+    /// <summary>How many of the target's first profile ids a preview lists to switch between.</summary>
+    public const int SwitchableRecipients = 20;
+}
 
 /// <summary>One proof the delivery sent (R14.4): its number, when, to whom and by whom.</summary>
 [GenerateSerializer, Immutable, Alias("ProofEntry")]

@@ -45,7 +45,7 @@ public sealed record MessageContent(
     [property: Id(0)] string? Subject,
     [property: Id(1)] string? Text,
     [property: Id(2)] string? Html,
-    // Id(3) is left to content.tracking (R13.1), added beside this one.
+    // Id(3) is left to content.tracking, added beside this one by the tracking work.
     [property: Id(4)] string? FromName = null)
 {
     public static readonly MessageContent Default = new(

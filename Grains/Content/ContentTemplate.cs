@@ -9,7 +9,7 @@ namespace DeliveryGrains.Content;
 
 /// <summary>
 /// R14.3: the values of the links every message may show, chosen by whoever sends it: the
-/// unsubscribe link (R13.4) and the link to the message's web page. Empty when the sender has none.
+/// unsubscribe link and the link to the message's web page. Empty when the sender has none.
 /// </summary>
 public sealed record MessageLinks(string UnsubscribeUrl, string MirrorPageUrl)
 {

@@ -23,8 +23,16 @@ public sealed partial class DeliveryGrain
             definition.Channel == Channel.Sms ? null : rendered.Html,
             rendered.Text,
             definition.Channel == Channel.Sms ? SmsLength.Of(rendered.Text) : null,
-            content?.FromName));
+            content?.FromName,
+            FirstProfileIds(definition)));
     }
+
+    private static List<string> FirstProfileIds(DeliveryDefinition definition) =>
+        definition.Recipients is { } recipients
+            ? [.. recipients.Where(r => !string.IsNullOrEmpty(r.Address)).Take(ContentPreview.SwitchableRecipients).Select(r => r.ProfileId)]
+            : definition.GeneratedTarget is { } generated
+                ? [.. Enumerable.Range(0, Math.Min(generated.Count, ContentPreview.SwitchableRecipients)).Select(i => TargetResolution.GeneratedRecipient(generated, i).ProfileId)]
+                : [];
 
     public async Task<ProofResult> SendProofsAsync(IReadOnlyList<string> addresses, string? profileId, Caller caller)
     {

@@ -240,7 +240,8 @@ public sealed partial class SmtpRelay : IAsyncDisposable
                 catch (Content.TemplateRenderException ex)
                 {
                     // R14.1: a template that hits a bound fails this message for good (it would fail again), never the lane.
-                    return new SmtpQualification(SmtpVerdict.Bounced, Feedback.FeedbackType.HardBounce, FailureReason.NotDefined, ex.Message);
+                    LogNotRendered(job.Message.DeliveryId, ex.Message);
+                    return SmtpQualification.ContentFailure(ex.Message);
                 }
             }
 
@@ -596,10 +597,13 @@ public sealed partial class SmtpRelay : IAsyncDisposable
             Rate.Answered();
             relay.Touch(m.DeliveryId, Domain);
             Interlocked.Increment(ref qualification.Verdict == SmtpVerdict.Relayed ? ref _relayed : ref _refused);
-            var reply = new SmtpReply(m.Attempt, qualification.Bounce, qualification.Reason, relay._time.GetUtcNow());
+            var reply = new SmtpReply(m.Attempt, qualification.Bounce, qualification.Reason, relay._time.GetUtcNow(), qualification.ContentFailed);
             relay._replies.Writer.TryWrite(new PendingReply(m, reply, Tries: 0));
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "SMTP relay: a message of delivery {DeliveryId} could not be rendered and fails without blaming its address (R14.1): {Reason}")]
+    private partial void LogNotRendered(string deliveryId, string reason);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "SMTP relay: a message to {Domain} was deferred ({Rule}), deferral {Deferrals}")]
     private partial void LogDeferred(string domain, string rule, int deferrals);

@@ -18,8 +18,11 @@ public enum SmtpVerdict
 }
 
 /// <summary>A reply qualified: the verdict and, for a bounce, its event type and reason.</summary>
-public readonly record struct SmtpQualification(SmtpVerdict Verdict, FeedbackType? Bounce, FailureReason? Reason, string Rule)
+public readonly record struct SmtpQualification(SmtpVerdict Verdict, FeedbackType? Bounce, FailureReason? Reason, string Rule, bool ContentFailed = false)
 {
+    /// <summary>R14.1: the message could not be rendered; it fails for good (it would fail again) without blaming its address.</summary>
+    public static SmtpQualification ContentFailure(string reason) => new(SmtpVerdict.Bounced, FeedbackType.HardBounce, FailureReason.NotDefined, reason, ContentFailed: true);
+
     public static SmtpQualification Relayed { get; } = new(SmtpVerdict.Relayed, null, null, "250");
 }
 

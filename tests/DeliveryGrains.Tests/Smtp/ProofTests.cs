@@ -115,5 +115,16 @@ public sealed class ProofTests(SmtpClusterFixture fixture)
         Assert.Equal("done", Server.LastMessageTo[fine.Address!].TextBody?.Trim());
         Assert.False(Server.LastMessageTo.ContainsKey(looping.Address!));
         Assert.Equal(LogStatus.Sent, sent.Status);
+
+        // The address is not to blame: a hard bounce of the other recipient, applied after the failure in the
+        // same partition, reaches the address book while the looping recipient's address stays Valid.
+        Assert.Equal(1, await delivery.GetPartitionCountAsync());
+        var partition = Grains.GetGrain<IDeliveryPartitionGrain>(GrainKeys.Partition(delivery.GetPrimaryKeyString(), 0));
+        await partition.ApplyLogFeedbackAsync("fine",
+            [new Feedback.FeedbackEvent(Unique.Id(), delivery.GetPrimaryKeyString(), "fine", Feedback.FeedbackType.HardBounce, FailureReason.UserUnknown, DateTimeOffset.UtcNow)]);
+        await Eventually.Until(() => Book(fine.Address!).GetAsync(fine.Address!), r => r.Status == Addresses.AddressStatus.Quarantine, "the later hard bounce recorded", Long);
+        Assert.Equal(Addresses.AddressStatus.Valid, (await Book(looping.Address!).GetAsync(looping.Address!)).Status);
     }
+
+    private Addresses.IAddressBookGrain Book(string address) => Grains.GetGrain<Addresses.IAddressBookGrain>(Addresses.AddressBook.ShardOf(address));
 }

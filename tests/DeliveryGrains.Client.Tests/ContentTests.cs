@@ -4,9 +4,39 @@ namespace DeliveryGrains.Client.Tests;
 
 /// <summary><c>preview ID</c> and <c>proof ID --to ADDRESS</c> (R14.4, R14.5).</summary>
 [Collection(ClusterCollection.Name)]
-public sealed class ContentTests(ClusterFixture fixture)
+public sealed class ContentTests(ClusterFixture fixture) : IDisposable
 {
     private readonly Cli _cli = new(fixture);
+
+    private readonly string _folder = Directory.CreateTempSubdirectory("delivery-content-").FullName;
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    [Fact]
+    [Trait("Rule", "R14.1")]
+    public async Task Submit_takes_the_content_and_a_broken_template_is_one_line_naming_the_option_line_and_column()
+    {
+        var html = Path.Combine(_folder, "offer.html");
+        await File.WriteAllTextAsync(html, "<p>Hello</p>\n<p>\n{% if vip %}VIP");
+        var good = Path.Combine(_folder, "good.html");
+        await File.WriteAllTextAsync(good, "<p>Dear {{ address }}, <a href=\"https://shop.test/\">shop</a></p>");
+
+        var broken = await _cli.RunAsync("submit", "--name", "Broken", "--generate", "2", "--subject", "Hi {{ firstName", "--html", html);
+        var missing = await _cli.RunAsync("submit", "--name", "Missing", "--generate", "2", "--text", Path.Combine(_folder, "nope.txt"));
+        var created = await _cli.RunAsync("submit", "--name", "Good", "--generate", "2", "--subject", "Hi {{ firstName | default: 'you' }}", "--html", good, "--from-name", "The shop");
+
+        Assert.Equal(2, broken.ExitCode);
+        Assert.Single(broken.Lines);
+        Assert.Contains("--subject: line 1, column ", broken.Output);
+        Assert.Contains("--html: line 3, column ", broken.Output);
+        Assert.Equal(2, missing.ExitCode);
+        Assert.Contains("--text: ", missing.Output);
+        Assert.True(created.ExitCode == 0, created.ToString());
+        var preview = await _cli.RunAsync("preview", created.DeliveryId);
+        Assert.Contains("Subject:  Hi you", preview.Output);
+        Assert.Contains("From:     The shop", preview.Output);
+        Assert.Contains("shop (https://shop.test/)", preview.Output);
+    }
 
     private async Task<string> CreateAsync(Channel channel, MessageContent content)
     {

@@ -119,7 +119,9 @@ public sealed partial class DeliveryGrain
 
         var problem = profileId is null
             ? "The target has no recipient with an address to render the content for."
-            : $"Profile '{profileId}' is not a recipient of this delivery's target; give one of its profile ids, or none for the first.";
+            : found is not null
+                ? $"Profile '{profileId}' has no address in the target; choose a recipient that has one, or none for the first."
+                : $"Profile '{profileId}' is not a recipient of this delivery's target; give one of its profile ids, or none for the first.";
         throw new ValidationException(new Dictionary<string, string[]> { ["profileId"] = [problem] });
     }
 

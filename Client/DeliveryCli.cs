@@ -146,6 +146,12 @@ public static class DeliveryCli
                 .WithExample("submit", "--name", "Demo", "--generate", "2000", "--prepare", "--confirm", "--watch");
             Add<PrepareCommand>(config, "prepare")
                 .WithDescription("Resolve the target: who gets a message, and who is left out and why (empty, invalid or duplicate address, quarantined, denylisted).");
+            Add<PreviewCommand>(config, "preview")
+                .WithDescription("Show the content as one recipient of the target gets it (the first, or --profile), sending nothing; an SMS shows its length in characters and segments (R14.4, R14.5).")
+                .WithExample("preview", "3f2a…", "--profile", "p-42");
+            Add<ProofCommand>(config, "proof")
+                .WithDescription("Send a proof: the content, subject prefixed \"[Proof N]\", to the given addresses through the delivery's MTA; it never counts in KPIs, logs, quarantine or history (R14.4).")
+                .WithExample("proof", "3f2a…", "--to", "ann@example.com", "--to", "bo@example.com");
             Add<ConfirmCommand>(config, "confirm")
                 .WithDescription("Confirm the send of a prepared delivery (needs StartDeliveries).");
             Add<ExecutionsCommand>(config, "executions")

@@ -136,6 +136,10 @@ public static class OptionErrors
         ["sendAt"] = "--send-at",
         ["channel"] = "--channel",
         ["mta.kind"] = "--mta",
+        ["content.subject"] = "--subject",
+        ["content.html"] = "--html",
+        ["content.text"] = "--text",
+        ["content.fromName"] = "--from-name",
     };
 
     /// <summary>The definition's problems keyed by option (and target entry), empty when it is fine.</summary>

@@ -79,14 +79,75 @@ public sealed class SubmitSettings : DeliveryOptionSettings
     [Description("Recurring delivery: each run sends by itself instead of waiting in Ready for a StartDeliveries user to confirm it.")]
     public bool NoRequestConfirmation { get; set; }
 
+    [CommandOption("--subject <TEMPLATE>")]
+    [Description("The subject, a Liquid template (R14.1), e.g. 'Hi {{ firstName | default: \"there\" }}'.")]
+    public string? Subject { get; set; }
+
+    [CommandOption("--html <FILE>")]
+    [Description("The HTML part: a file holding a Liquid template (R14.1); without --text the text part is made from it (R14.2).")]
+    public string? Html { get; set; }
+
+    [CommandOption("--text <FILE>")]
+    [Description("The text part (an SMS's text): a file holding a Liquid template (R14.1).")]
+    public string? Text { get; set; }
+
+    [CommandOption("--from-name <NAME>")]
+    [Description("The sender's display name in the From header.")]
+    public string? FromName { get; set; }
+
+    private (string? Html, string? Text, Dictionary<string, string[]> Errors)? _contentFiles;
+
+    /// <summary>The --html and --text files, read once, with one line per file that cannot be read.</summary>
+    private (string? Html, string? Text, Dictionary<string, string[]> Errors) ContentFiles()
+    {
+        if (_contentFiles is { } read)
+        {
+            return read;
+        }
+
+        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        string? Read(string option, string? path)
+        {
+            if (path is null)
+            {
+                return null;
+            }
+
+            try
+            {
+                return File.ReadAllText(path).ReplaceLineEndings("\n");
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+            {
+                errors[option] = [$"'{path}' cannot be read: {ex.Message}"];
+                return null;
+            }
+        }
+
+        var files = (Read("--html", Html), Read("--text", Text), errors);
+        _contentFiles = files;
+        return files;
+    }
+
+    /// <summary>The content the options give (R14.1); null without any, so the defaults apply.</summary>
+    public MessageContent? Content()
+    {
+        var (html, text, _) = ContentFiles();
+        return Subject is null && html is null && text is null && FromName is null ? null : new MessageContent(Subject, text, html, FromName);
+    }
+
     public GeneratedTarget? GeneratedTarget => Generate is { } count ? new GeneratedTarget(count, Seed, Domain) : null;
 
-    public DeliveryDefinition Definition(IReadOnlyList<Recipient>? recipients) =>
-        Definition(Name, recipients, GeneratedTarget, MtaKind, DefinitionDefaults.Rules) with
+    public DeliveryDefinition Definition(IReadOnlyList<Recipient>? recipients)
+    {
+        var definition = Definition(Name, recipients, GeneratedTarget, MtaKind, DefinitionDefaults.Rules);
+        return definition with
         {
+            Mta = definition.Mta with { Content = Content() },
             RequestConfirmation = !NoRequestConfirmation,
             Recurrence = Every is null && Count is null ? null : new Recurrence(Every ?? TimeSpan.Zero, Count ?? 0, Aggregation),
         };
+    }
 
     public override ValidationResult Validate()
     {
@@ -113,6 +174,11 @@ public sealed class SubmitSettings : DeliveryOptionSettings
         // Everything but a target file's entries can be checked before reading it.
         var errors = OptionErrors.Of(Definition(Target is null ? null : [new Recipient("placeholder", null)]));
         AddScenarioFileError(errors);
+        foreach (var (option, messages) in ContentFiles().Errors)
+        {
+            errors[option] = messages;
+        }
+
         return errors.Count == 0 ? ValidationResult.Success() : ValidationResult.Error(OptionErrors.Describe(errors));
     }
 }

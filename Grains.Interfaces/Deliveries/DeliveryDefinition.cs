@@ -34,16 +34,19 @@ public sealed record MtaSettings(
 }
 
 /// <summary>
-/// What an SMTP relay sends (R12.1): subject, plain text and HTML, each may hold <c>{{field}}</c>
-/// placeholders filled from the recipient (<c>profileId</c>, <c>address</c> and the target's fields;
-/// <c>{{field|fallback}}</c> gives the text used when the recipient has no such field).
-/// A null part takes the default of <see cref="MessageContent.Default"/>.
+/// What a message says (R12.1, R14.1): subject, plain text and HTML are Liquid templates rendered per
+/// recipient (<c>{{ firstName | default: "there" }}</c>; the older <c>{{firstName|there}}</c> form keeps
+/// working). A null part takes the default of <see cref="MessageContent.Default"/>; without
+/// <see cref="Text"/> an email's text part is made from its HTML (R14.2). <see cref="FromName"/> is the
+/// display name of the From header (the relay's configured address stays the sender).
 /// </summary>
 [GenerateSerializer, Immutable, Alias("MessageContent")]
 public sealed record MessageContent(
     [property: Id(0)] string? Subject,
     [property: Id(1)] string? Text,
-    [property: Id(2)] string? Html)
+    [property: Id(2)] string? Html,
+    // Id(3) is left to content.tracking, added beside this one by the tracking work.
+    [property: Id(4)] string? FromName = null)
 {
     public static readonly MessageContent Default = new(
         "A message for you",
@@ -99,7 +102,8 @@ public sealed record DeliveryChanges(
     [property: Id(1)] IReadOnlyList<Recipient>? Recipients,
     [property: Id(2)] GeneratedTarget? GeneratedTarget,
     [property: Id(3)] DateTimeOffset? SendAt,
-    [property: Id(4)] bool ClearSendAt = false);
+    [property: Id(4)] bool ClearSendAt = false,
+    [property: Id(5)] MessageContent? Content = null);
 
 /// <summary>Who asks: the authenticated user and the roles they hold (R1).</summary>
 [GenerateSerializer, Immutable, Alias("Caller")]

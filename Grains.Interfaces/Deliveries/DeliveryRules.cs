@@ -220,6 +220,28 @@ public static class DeliveryRules
         {
             add("content.html", $"Keep the HTML to {MaxContentLength:N0} characters or fewer.");
         }
+
+        ValidateContent(content, add);
+    }
+
+    /// <summary>The longest From display name.</summary>
+    public const int MaxFromNameLength = 200;
+
+    /// <summary>R14.1: the display name is one short line, and each part within the size bounds parses as a template.</summary>
+    public static void ValidateContent(MessageContent content, Action<string, string> add)
+    {
+        if (content.FromName is { } fromName && (fromName.Length > MaxFromNameLength || fromName.Contains('\r') || fromName.Contains('\n')))
+        {
+            add("content.fromName", $"Keep the sender name to one line of at most {MaxFromNameLength} characters.");
+        }
+
+        // Parsing is linear, but a part refused for its size is not parsed at all.
+        Content.TemplateSyntax.Validate(
+            "content",
+            content.Subject is { Length: <= 998 } ? content.Subject : null,
+            content.Html is { Length: <= MaxContentLength } ? content.Html : null,
+            content.Text is { Length: <= MaxContentLength } ? content.Text : null,
+            add);
     }
 
     private static void ValidateMta(MtaSettings mta, Action<string, string> add)

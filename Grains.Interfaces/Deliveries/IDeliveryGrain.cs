@@ -93,6 +93,21 @@ public interface IDeliveryGrain : IGrainWithStringKey
     [AlwaysInterleave, Alias("ReportRun")]
     Task ReportRunAsync(RunReport report);
 
+    /// <summary>
+    /// R14.4: the content rendered for <paramref name="profileId"/>, a recipient of the target (the
+    /// first one when null), sending nothing. Refused with 400 for a profile outside the target.
+    /// </summary>
+    [Alias("Preview")]
+    Task<Content.ContentPreview> PreviewAsync(string? profileId, Caller caller);
+
+    /// <summary>
+    /// R14.4: sends the content, rendered for <paramref name="profileId"/> (the first recipient when
+    /// null), to <paramref name="addresses"/> through the delivery's MTA with the subject prefixed
+    /// <c>[Proof N]</c>; no KPI, log, quarantine or profile history sees it. The proof is listed on the delivery.
+    /// </summary>
+    [Alias("SendProofs"), ResponseTimeout("00:02:00")]
+    Task<Content.ProofResult> SendProofsAsync(IReadOnlyList<string> addresses, string? profileId, Caller caller);
+
     /// <summary>Where a profile's log lives, for the profile history (R10.1); null when it has none here.</summary>
     [Alias("FindProfileLog")]
     Task<ProfileDeliveryEntry?> FindProfileLogAsync(string profileId);

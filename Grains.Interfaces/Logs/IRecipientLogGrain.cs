@@ -33,14 +33,16 @@ public interface IRecipientLogGrain : IGrainWithStringKey
 
 /// <summary>
 /// The answer of one SMTP transaction: <see cref="Bounce"/> is null for a 250 after DATA, otherwise
-/// the attempt's bounce as the qualification table made it (R12.2).
+/// the attempt's bounce as the qualification table made it (R12.2). <see cref="ContentFailed"/>: the
+/// message could not be rendered (R14.1), so it failed here; the address is not to blame.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("SmtpReply")]
 public sealed record SmtpReply(
     [property: Id(0)] int Attempt,
     [property: Id(1)] DeliveryGrains.Feedback.FeedbackType? Bounce,
     [property: Id(2)] FailureReason? Reason,
-    [property: Id(3)] DateTimeOffset At);
+    [property: Id(3)] DateTimeOffset At,
+    [property: Id(4)] bool ContentFailed = false);
 
 /// <summary>The SMTP relay's answer to the log at <paramref name="RecipientIndex"/> of a partition.</summary>
 [GenerateSerializer, Immutable, Alias("IndexedSmtpReply")]

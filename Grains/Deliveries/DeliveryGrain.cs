@@ -158,6 +158,9 @@ public sealed partial class DeliveryGrain(
             Recipients = targetChanged ? changes.Recipients : definition.Recipients,
             GeneratedTarget = targetChanged ? changes.GeneratedTarget : definition.GeneratedTarget,
             SendAt = changes.ClearSendAt ? null : changes.SendAt ?? definition.SendAt,
+
+            // R14.1: new content is checked like the rest; it reaches the partitions when the send starts.
+            Mta = changes.Content is { } content ? definition.Mta with { Content = content } : definition.Mta,
         };
         ThrowIfInvalid(changed);
 

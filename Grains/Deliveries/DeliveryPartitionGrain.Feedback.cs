@@ -136,7 +136,9 @@ public sealed partial class DeliveryPartitionGrain
 
         // A 250 to a retry is that retry's success (R5.4, R6.5); a refusal is the attempt's bounce (R12.2).
         var profileId = Slice.Members[recipientIndex].ProfileId;
-        var (_, command) = Apply(recipientIndex, [new FeedbackEvent($"smtp:{reply.Attempt}:{t}", DeliveryId, profileId, t, reply.Reason, reply.At)]);
+        // R14.1: a message that could not be rendered fails, but its address did nothing wrong.
+        var (_, command) = Apply(recipientIndex, [new FeedbackEvent($"smtp:{reply.Attempt}:{t}", DeliveryId, profileId, t, reply.Reason, reply.At)],
+            blameAddress: !reply.ContentFailed);
         return command;
     }
 
@@ -173,7 +175,7 @@ public sealed partial class DeliveryPartitionGrain
     }
 
     /// <summary>Applies new events to one log in order; one outcome per event, and what its retry reminder must do.</summary>
-    private (FeedbackOutcome[] Outcomes, RetryCommand Command) Apply(int index, IReadOnlyList<FeedbackEvent> feedback)
+    private (FeedbackOutcome[] Outcomes, RetryCommand Command) Apply(int index, IReadOnlyList<FeedbackEvent> feedback, bool blameAddress = true)
     {
         var run = S.Run!;
         var slot = S.Slot(index);
@@ -195,7 +197,11 @@ public sealed partial class DeliveryPartitionGrain
             outcomes[n] = FeedbackOutcome.Accepted;
             changed = true;
             metrics.FeedbackApplied(e.Type);
-            AddAddressEffect(index, LogRules.Apply(ref slot, e, run, now, ref command));
+            var effect = LogRules.Apply(ref slot, e, run, now, ref command);
+            if (blameAddress)
+            {
+                AddAddressEffect(index, effect);
+            }
         }
 
         if (command == RetryCommand.Schedule)

@@ -39,6 +39,12 @@ public sealed class DeliveryState
 
     /// <summary>Stopped while running, and not every partition has taken the stop yet (a silo was dying).</summary>
     [Id(21)] public bool StopUntold { get; set; }
+
+    // Ids 22 to 29 are left to the tracking work, which adds state beside this one.
+
+    /// <summary>R14.4: the latest proofs sent, newest last, and how many were ever sent (the N of "[Proof N]").</summary>
+    [Id(30)] public List<Content.ProofEntry> Proofs { get; set; } = [];
+    [Id(31)] public int ProofCount { get; set; }
 }
 
 [GenerateSerializer, Alias("RunEntry")]

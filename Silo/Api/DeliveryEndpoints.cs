@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Security.Claims;
+using DeliveryGrains.Content;
 using DeliveryGrains.Deliveries;
 using DeliveryGrains.Hosting;
 using DeliveryGrains.Logs;
@@ -48,8 +49,48 @@ public static class DeliveryEndpoints
         group.MapGet("/{id}/exclusions", async (string id, ClaimsPrincipal user, IGrainFactory grains) =>
             TypedResults.Ok(await Delivery(grains, id).ListExclusionsAsync(user.ToCaller())));
         group.MapGet("/{id}/executions", async (string id, IGrainFactory grains) => TypedResults.Ok(await Delivery(grains, id).ListExecutionsAsync()));
+        group.MapPost("/{id}/preview", PreviewAsync).Accepts<PreviewRequest>("application/json").RequireAuthorization(prepare);
+        group.MapPost("/{id}/proofs", SendProofsAsync).Accepts<ProofRequest>("application/json").RequireAuthorization(prepare);
         return app;
     }
+
+    /// <summary>R14.4: the content rendered for one recipient of the target; no body (or no profileId) takes the first.</summary>
+    private static async Task<Results<Ok<ContentPreview>, ValidationProblem>> PreviewAsync(
+        string id, HttpRequest http, ClaimsPrincipal user, IGrainFactory grains, IOptions<JsonOptions> json, CancellationToken cancellationToken)
+    {
+        string? profileId = null;
+        if (HasBody(http))
+        {
+            var body = await JsonBody.ReadAsync<PreviewRequest>(http, json.Value.SerializerOptions, cancellationToken);
+            if (body.Value is not { } request)
+            {
+                return Problems.Invalid(body.Errors.ToDictionary());
+            }
+
+            profileId = string.IsNullOrWhiteSpace(request.ProfileId) ? null : request.ProfileId.Trim();
+        }
+
+        return TypedResults.Ok(await Delivery(grains, id).PreviewAsync(profileId, user.ToCaller()));
+    }
+
+    /// <summary>R14.4: sends a proof to the given addresses through the delivery's MTA; 202 with how many took it.</summary>
+    private static async Task<Results<Accepted<ProofResponse>, ValidationProblem>> SendProofsAsync(
+        string id, HttpRequest http, ClaimsPrincipal user, IGrainFactory grains, IOptions<JsonOptions> json, CancellationToken cancellationToken)
+    {
+        var body = await JsonBody.ReadAsync<ProofRequest>(http, json.Value.SerializerOptions, cancellationToken);
+        if (body.Value is not { } request)
+        {
+            return Problems.Invalid(body.Errors.ToDictionary());
+        }
+
+        var profileId = string.IsNullOrWhiteSpace(request.ProfileId) ? null : request.ProfileId.Trim();
+        var result = await Delivery(grains, id).SendProofsAsync(request.Addresses ?? [], profileId, user.ToCaller());
+        return TypedResults.Accepted($"/api/deliveries/{id}", new ProofResponse(result.Sent, result.Number, result.Refused));
+    }
+
+    /// <summary>Whether a body was sent at all: a preview may come without one.</summary>
+    private static bool HasBody(HttpRequest http) =>
+        http.ContentLength is > 0 || (http.ContentLength is null && http.Headers.TransferEncoding.Count > 0);
 
     private static async Task<Results<Created<DeliveryView>, ValidationProblem>> CreateAsync(
         HttpRequest http, ClaimsPrincipal user, IGrainFactory grains, IOptions<MtaOptions> mta, IOptions<JsonOptions> json, IOptions<SmtpOptions> smtp, CancellationToken cancellationToken)
@@ -100,13 +141,20 @@ public static class DeliveryEndpoints
             DeliveryRules.ValidateTarget(recipients, generated, Add);
         }
 
+        // R14.1: new content is refused here when a template does not parse, naming its line and column.
+        var content = request.Content?.ToContent();
+        if (content is not null)
+        {
+            DeliveryRules.ValidateContent(content, Add);
+        }
+
         var errors = body.Merge(rules.ToDictionary(e => e.Key, e => e.Value.ToArray()));
         if (errors.Count > 0)
         {
             return Problems.Invalid(errors);
         }
 
-        var changes = new DeliveryChanges(request.Name, recipients, generated, request.SendAt);
+        var changes = new DeliveryChanges(request.Name, recipients, generated, request.SendAt, Content: content);
         return TypedResults.Ok(await Delivery(grains, id).ChangeAsync(changes, user.ToCaller()));
     }
 

@@ -19,8 +19,11 @@ public sealed record CreateDeliveryRequest(
     RecurrenceDto? Recurrence,
     ContentDto? Content = null);
 
-/// <summary>What an SMTP delivery sends (R12.1); absent parts take the defaults.</summary>
-public sealed record ContentDto(string? Subject, string? Text, string? Html);
+/// <summary>What a delivery sends (R12.1, R14.1): Liquid templates; absent parts take the defaults.</summary>
+public sealed record ContentDto(string? Subject, string? Text, string? Html, string? FromName = null)
+{
+    public MessageContent ToContent() => new(Subject, Text, Html, FromName);
+}
 
 /// <summary>A recipient of an inline target; <c>fields</c> (e.g. <c>firstName</c>) personalize SMTP content.</summary>
 public sealed record RecipientDto(string? ProfileId, string? Address, Dictionary<string, string>? Fields = null);
@@ -40,12 +43,22 @@ public sealed record MtaDto(
 
 public sealed record RecurrenceDto(TimeSpan? Every, int? Count, AggregationPeriod? AggregationPeriod);
 
-/// <summary>The body of <c>PATCH /api/deliveries/{id}</c>: name, target or schedule.</summary>
+/// <summary>The body of <c>PATCH /api/deliveries/{id}</c>: name, target, schedule or content (R14.1).</summary>
 public sealed record ChangeDeliveryRequest(
     string? Name,
     List<RecipientDto>? Recipients,
     GeneratedTargetDto? GeneratedTarget,
-    [property: JsonConverter(typeof(ZonedInstantConverter))] DateTimeOffset? SendAt);
+    [property: JsonConverter(typeof(ZonedInstantConverter))] DateTimeOffset? SendAt,
+    ContentDto? Content = null);
+
+/// <summary>The body of <c>POST …/preview</c> (R14.4): the recipient to render for; none takes the target's first.</summary>
+public sealed record PreviewRequest(string? ProfileId);
+
+/// <summary>The body of <c>POST …/proofs</c> (R14.4): where to send the proof, and optionally whose message it shows.</summary>
+public sealed record ProofRequest(List<string>? Addresses, string? ProfileId = null);
+
+/// <summary>The answer of <c>POST …/proofs</c>: how many addresses took the proof, its number, and why any did not.</summary>
+public sealed record ProofResponse(int Sent, int Number, IReadOnlyDictionary<string, string> Refused);
 
 public sealed record PreparationResponse(long ToDeliver, IReadOnlyDictionary<ExclusionReason, int> Excluded);
 
@@ -62,7 +75,7 @@ public static class DeliveryRequestMapping
         RequestConfirmation: r.RequestConfirmation ?? true,
         Recipients: r.Recipients?.Select(ToRecipient).ToList(),
         GeneratedTarget: r.GeneratedTarget?.ToTarget(),
-        Mta: r.Mta.ToSettings(defaultMta) with { Content = r.Content is { } c ? new MessageContent(c.Subject, c.Text, c.Html) : null },
+        Mta: r.Mta.ToSettings(defaultMta) with { Content = r.Content?.ToContent() },
         Recurrence: r.Recurrence is { } recurrence
             ? new Recurrence(recurrence.Every ?? TimeSpan.Zero, recurrence.Count ?? 0, recurrence.AggregationPeriod)
             : null);

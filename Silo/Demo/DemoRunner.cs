@@ -56,6 +56,15 @@ public sealed partial class DemoRunner(
         await delivery.CreateAsync(Definition(), Operator);
         console.MarkupLineInterpolated($"Delivery [bold]{id}[/]: {settings.Recipients:N0} generated recipients, email with the Email Feedback Service, simulated Enhanced MTA.");
         console.MarkupLineInterpolated($"Watch it live in the console: [link]{address}/deliveries/{id}[/]");
+
+        // R14.4: what the first recipient gets, rendered from the delivery's Liquid templates, sent nowhere.
+        var preview = await delivery.PreviewAsync(null, Operator);
+        console.MarkupLineInterpolated($"The message {preview.ProfileId} gets: subject [bold]{preview.Subject}[/], text:");
+        foreach (var line in (preview.Text ?? "").TrimEnd('\n').Split('\n'))
+        {
+            console.WriteLine("  " + line);
+        }
+
         var prepared = await delivery.PrepareAsync(Operator);
         console.Write(Tables.Preparation(prepared));
         var started = await delivery.ConfirmSendAsync(Operator);
@@ -82,7 +91,13 @@ public sealed partial class DemoRunner(
         Recipients: null,
         GeneratedTarget: new GeneratedTarget(settings.Recipients, Seed: 2026, Domain: "example.test"),
         Mta: new MtaSettings(MtaKind.Simulated, HardBounceRate: 0.03, SoftBounceRate: 0.10, RetrySuccessRate: 0.5,
-            OpenRate: 0.3, ClickRate: 0.1, FeedbackDelay: TimeSpan.FromMilliseconds(500), Seed: 2026));
+            OpenRate: 0.3, ClickRate: 0.1, FeedbackDelay: TimeSpan.FromMilliseconds(500), Seed: 2026,
+            Content: new MessageContent(
+                "Spring offers for {{ firstName | default: \"you\" }}",
+                null,
+                "<h1>Hello {{ firstName | default: \"there\" }},</h1><p>Your spring offers are ready, {{ address }}.</p>"
+                + "<p><a href=\"https://shop.example/offers?p={{ profileId | url_encode }}\">See your offers</a></p>",
+                "The demo shop")));
 
     private Task WhenStartedAsync(CancellationToken cancellationToken)
     {

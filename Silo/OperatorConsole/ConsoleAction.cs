@@ -14,6 +14,9 @@ public enum ConsoleAction
     LookUpAddress,
     ReadProfileHistory,
     ReleaseAddress,
+
+    /// <summary>R14: change a Draft or Ready delivery's content, preview it and send proofs.</summary>
+    EditContent,
 }
 
 public static class ConsolePermissions
@@ -21,7 +24,7 @@ public static class ConsolePermissions
     /// <summary>The roles of which a user must hold one to do <paramref name="action"/>: the API's policies, one table.</summary>
     public static IReadOnlyList<string> RolesFor(ConsoleAction action) => action switch
     {
-        ConsoleAction.CreateDelivery or ConsoleAction.PrepareDelivery or ConsoleAction.ComputeStats => [Roles.PrepareDeliveries],
+        ConsoleAction.CreateDelivery or ConsoleAction.PrepareDelivery or ConsoleAction.ComputeStats or ConsoleAction.EditContent => [Roles.PrepareDeliveries],
         ConsoleAction.ConfirmSend or ConsoleAction.PauseResumeStop => [Roles.StartDeliveries],
         ConsoleAction.LookUpAddress or ConsoleAction.ReadProfileHistory => [Roles.Administration, Roles.PrepareDeliveries],
         ConsoleAction.ReleaseAddress => [Roles.Administration],

@@ -1,92 +1,46 @@
-using System.Net;
-using System.Text.RegularExpressions;
-using DeliveryGrains.Deliveries;
+using DeliveryGrains.Content;
 using MimeKit;
 
 namespace DeliveryGrains.Mta.Smtp;
 
 /// <summary>
-/// Builds the real message of one attempt (R12.1) with MimeKit: From, To, Subject, Date, a
-/// Message-ID and a VERP envelope sender naming the log (<see cref="MessageIdentity"/>),
-/// List-Unsubscribe, and the delivery's content as plain text and HTML, personalized from the
-/// recipient: <c>{{profileId}}</c>, <c>{{address}}</c> (or <c>{{email}}</c>) and any field of the
-/// target (<c>{{firstName}}</c>), names compared without case; <c>{{name|fallback}}</c> gives the text
-/// for a recipient without that field. Values are HTML-encoded in the HTML part.
+/// Builds the real message of one attempt (R12.1) with MimeKit: From (with the content's display
+/// name), To, Subject, Date, a Message-ID and a VERP envelope sender naming the log
+/// (<see cref="MessageIdentity"/>), List-Unsubscribe, and the delivery's content as plain text and
+/// HTML, rendered for the recipient by <see cref="ContentTemplate"/> (R14.1, R14.2).
 /// </summary>
-public sealed partial class SmtpMessageFactory(MailboxAddress from, string bounceDomain)
+public sealed class SmtpMessageFactory(MailboxAddress from, string bounceDomain)
 {
     public static SmtpMessageFactory From(SmtpOptions options) =>
         new(MailboxAddress.Parse(options.From!), options.BounceDomain!);
 
     public string BounceDomain => bounceDomain;
 
+    /// <summary>Renders and builds the message; a template that hits a bound throws <see cref="TemplateRenderException"/>.</summary>
     public (MimeMessage Message, MailboxAddress Sender) Build(OutboundMessage outbound, DateTimeOffset at)
     {
-        var content = outbound.Mta.Content ?? MessageContent.Default;
-        var subject = Fill(content.Subject ?? MessageContent.Default.Subject!, outbound, html: false);
-        var text = content.Text ?? (content.Html is null ? MessageContent.Default.Text : null);
-        var html = content.Html;
+        var content = outbound.Mta.Content;
+        var unsubscribe = MessageIdentity.Unsubscribe(outbound.DeliveryId, outbound.ProfileId, bounceDomain);
+        var rendered = ContentTemplate.For(content).Render(
+            new RecipientValues(outbound.ProfileId, outbound.Address, outbound.Fields),
+            new MessageLinks($"mailto:{unsubscribe}", ""));
 
         var message = new MimeMessage();
-        // A copy per message: an address list subscribes to its addresses' change events, so one shared
-        // From would keep every message ever built alive through its handler list.
-        message.From.Add(new MailboxAddress(from.Name, from.Address));
+        // A fresh address per message: an address list subscribes to its addresses' change events, so one
+        // shared From would keep every message ever built alive through its handler list.
+        message.From.Add(new MailboxAddress(string.IsNullOrWhiteSpace(content?.FromName) ? from.Name : content.FromName, from.Address));
         message.To.Add(MailboxAddress.Parse(outbound.Address));
-        message.Subject = subject;
+        message.Subject = rendered.Subject;
         message.Date = at;
         message.MessageId = MessageIdentity.MessageId(outbound.DeliveryId, outbound.ProfileId, outbound.Attempt, bounceDomain);
-        message.Headers.Add("List-Unsubscribe", $"<mailto:{MessageIdentity.Unsubscribe(outbound.DeliveryId, outbound.ProfileId, bounceDomain)}>");
+        message.Headers.Add("List-Unsubscribe", $"<mailto:{unsubscribe}>");
         var body = new BodyBuilder
         {
-            TextBody = text is null ? null : Fill(text, outbound, html: false),
-            HtmlBody = html is null ? null : Fill(html, outbound, html: true),
+            TextBody = rendered.Text,
+            HtmlBody = rendered.Html,
         };
         message.Body = body.ToMessageBody();
         var sender = new MailboxAddress("", MessageIdentity.EnvelopeSender(outbound.DeliveryId, outbound.ProfileId, bounceDomain));
         return (message, sender);
     }
-
-    /// <summary>Replaces each <c>{{name}}</c> or <c>{{name|fallback}}</c> with the recipient's value.</summary>
-    public static string Fill(string template, OutboundMessage outbound, bool html)
-    {
-        if (!template.Contains("{{", StringComparison.Ordinal))
-        {
-            return template;
-        }
-
-        return Placeholder().Replace(template, m =>
-        {
-            var value = ValueOf(m.Groups["name"].Value, outbound) ?? (m.Groups["fallback"].Success ? m.Groups["fallback"].Value : "");
-            return html ? WebUtility.HtmlEncode(value) : value;
-        });
-    }
-
-    private static string? ValueOf(string name, OutboundMessage outbound)
-    {
-        if (name.Equals("profileId", StringComparison.OrdinalIgnoreCase))
-        {
-            return outbound.ProfileId;
-        }
-
-        if (name.Equals("address", StringComparison.OrdinalIgnoreCase) || name.Equals("email", StringComparison.OrdinalIgnoreCase))
-        {
-            return outbound.Address;
-        }
-
-        if (outbound.Fields is { } fields)
-        {
-            foreach (var (key, value) in fields)
-            {
-                if (key.Equals(name, StringComparison.OrdinalIgnoreCase) && !string.IsNullOrEmpty(value))
-                {
-                    return value;
-                }
-            }
-        }
-
-        return null;
-    }
-
-    [GeneratedRegex(@"\{\{\s*(?<name>[A-Za-z0-9_.-]+)\s*(\|(?<fallback>[^}]*))?\}\}", RegexOptions.CultureInvariant)]
-    private static partial Regex Placeholder();
 }

@@ -95,6 +95,47 @@ public sealed partial class SmtpRelay : IAsyncDisposable
         _lanes.GetOrAdd(domain, d => new DomainLane(this, d)).Enqueue(new SmtpJob(message, domain));
     }
 
+    /// <summary>
+    /// R14.4: sends one proof to <paramref name="address"/> through the same smart host, on a connection
+    /// of its own outside the domain lanes, so no rate, deferral or reply reaches a log. Its envelope
+    /// sender and Message-ID name no log, so a bounce of it is never read as a recipient's. Returns
+    /// null when the host took it, or why it did not.
+    /// </summary>
+    public async Task<string?> SendProofAsync(OutboundMessage message, int number, string address, CancellationToken cancellationToken)
+    {
+        if (!_options.IsConfigured)
+        {
+            return SmtpOptions.NotConfigured;
+        }
+
+        var (mime, _) = _factory.Value.Build(message, _time.GetUtcNow());
+        mime.Subject = $"[Proof {number}] {mime.Subject}";
+        mime.To.Clear();
+        mime.To.Add(MailboxAddress.Parse(address));
+        mime.MessageId = $"proof-{message.DeliveryId}-{number}-{Guid.NewGuid():N}@{_options.BounceDomain}";
+        var sender = new MailboxAddress("", $"proofs@{_options.BounceDomain}");
+        using var client = new RelayClient { Notify = DeliveryStatusNotification.Never };
+        try
+        {
+            await ConnectAsync(client, cancellationToken);
+            await client.SendAsync(mime, sender, [MailboxAddress.Parse(address)], cancellationToken);
+            return null;
+        }
+        catch (SmtpCommandException ex)
+        {
+            return $"{(int)ex.StatusCode} {ex.Message}";
+        }
+        catch (Exception ex) when (ex is SmtpProtocolException or IOException or SocketException or TimeoutException
+            or SslHandshakeException or ServiceNotConnectedException or AuthenticationException or ServiceNotAuthenticatedException)
+        {
+            return $"the SMTP relay did not answer: {ex.Message}";
+        }
+        finally
+        {
+            await DisconnectAsync(client);
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync();
@@ -223,7 +264,16 @@ public sealed partial class SmtpRelay : IAsyncDisposable
 
             if (job.Mime is null)
             {
-                (job.Mime, job.Sender) = _factory.Value.Build(job.Message, _time.GetUtcNow());
+                try
+                {
+                    (job.Mime, job.Sender) = _factory.Value.Build(job.Message, _time.GetUtcNow());
+                }
+                catch (Content.TemplateRenderException ex)
+                {
+                    // R14.1: a template that hits a bound fails this message for good (it would fail again), never the lane.
+                    LogNotRendered(job.Message.DeliveryId, ex.Message);
+                    return SmtpQualification.ContentFailure(ex.Message);
+                }
             }
 
             client.Notify = job.Message.EmailFeedbackService
@@ -669,10 +719,13 @@ public sealed partial class SmtpRelay : IAsyncDisposable
             relay._metrics.SmtpReply(qualification.Verdict == SmtpVerdict.Relayed ? "relayed" : "refused");
             relay.Touch(m.DeliveryId, Domain);
             Interlocked.Increment(ref qualification.Verdict == SmtpVerdict.Relayed ? ref _relayed : ref _refused);
-            var reply = new SmtpReply(m.Attempt, qualification.Bounce, qualification.Reason, relay._time.GetUtcNow());
+            var reply = new SmtpReply(m.Attempt, qualification.Bounce, qualification.Reason, relay._time.GetUtcNow(), qualification.ContentFailed);
             relay._replies.Writer.TryWrite(new PendingReply(m, reply, Tries: 0));
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "SMTP relay: a message of delivery {DeliveryId} could not be rendered and fails without blaming its address (R14.1): {Reason}")]
+    private partial void LogNotRendered(string deliveryId, string reason);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "SMTP relay: a message to {Domain} was deferred ({Rule}), deferral {Deferrals}")]
     private partial void LogDeferred(string domain, string rule, int deferrals);

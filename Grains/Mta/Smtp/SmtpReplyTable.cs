@@ -20,10 +20,15 @@ public enum SmtpVerdict
 /// <summary>
 /// A reply qualified: the verdict and, for a bounce, its event type and reason. <see cref="NoConnection"/>
 /// says no connection to the server could be made at all (the domain's breaker opens), as opposed to a
-/// server that answered or dropped a connection it had taken.
+/// server that answered or dropped a connection it had taken; <see cref="ContentFailed"/> that the
+/// message could not be rendered (R14.1), so no server saw it.
 /// </summary>
-public readonly record struct SmtpQualification(SmtpVerdict Verdict, FeedbackType? Bounce, FailureReason? Reason, string Rule, bool NoConnection = false)
+public readonly record struct SmtpQualification(
+    SmtpVerdict Verdict, FeedbackType? Bounce, FailureReason? Reason, string Rule, bool NoConnection = false, bool ContentFailed = false)
 {
+    /// <summary>R14.1: the message could not be rendered; it fails for good (it would fail again) without blaming its address.</summary>
+    public static SmtpQualification ContentFailure(string reason) => new(SmtpVerdict.Bounced, FeedbackType.HardBounce, FailureReason.NotDefined, reason, ContentFailed: true);
+
     public static SmtpQualification Relayed { get; } = new(SmtpVerdict.Relayed, null, null, "250");
 }
 

@@ -1,3 +1,4 @@
+using DeliveryGrains.Content;
 using DeliveryGrains.Deliveries;
 using DeliveryGrains.Silo.Api;
 using DeliveryGrains.Silo.OperatorConsole.Charts;
@@ -47,7 +48,107 @@ public sealed class DeliveryModel(IGrainFactory grains) : PageModel
     /// <summary>False when the id names no delivery: the page says so (404).</summary>
     public bool Found { get; private set; }
 
+    /// <summary>The recipient the preview is rendered for (R14.4); the target's first when none is chosen.</summary>
+    [BindProperty(SupportsGet = true, Name = "preview")]
+    public string? PreviewFor { get; set; }
+
+    /// <summary>The content rendered for one recipient, when the user may preview (PrepareDeliveries).</summary>
+    public ContentPreview? Preview { get; private set; }
+
+    /// <summary>Why there is no preview (a profile outside the target, a template that hits a bound).</summary>
+    public string? PreviewError { get; private set; }
+
+    /// <summary>The content fields: the delivery's, or as typed when a change was refused.</summary>
+    public ContentFields ContentForm { get; private set; } = ContentFields.Empty;
+
+    public FieldMessages ContentErrors { get; } = new();
+
+    /// <summary>A refused proof request: its addresses as typed and why, shown in the reopened dialog.</summary>
+    public string ProofAddresses { get; private set; } = "";
+
+    public string? ProofError { get; private set; }
+
+    /// <summary>R2.4: content changes until the send is confirmed.</summary>
+    public bool MayEditContent => User.May(ConsoleAction.EditContent) && View.Status is DeliveryStatus.Draft or DeliveryStatus.Ready;
+
     public Task<IActionResult> OnGetAsync() => ShowAsync();
+
+    /// <summary>R14.1: saves the content fields; a template that does not parse is told beside its field, the typed text kept.</summary>
+    [Requires(ConsoleAction.EditContent)]
+    public async Task<IActionResult> OnPostContentAsync()
+    {
+        if (BadId() is { } bad)
+        {
+            return bad;
+        }
+
+        ContentForm = ContentFields.From(Request.Form);
+        try
+        {
+            // All fields empty: back to the default content.
+            await Delivery.ChangeAsync(new DeliveryChanges(null, null, null, null, Content: ContentForm.ToContent() ?? new MessageContent(null, null, null)), User.ToCaller());
+        }
+        catch (ValidationException ex)
+        {
+            ContentErrors.AddRules(ex.Errors);
+            Response.StatusCode = StatusCodes.Status400BadRequest;
+            return await ShowAsync(keepStatus: true, keepContent: true);
+        }
+        catch (ConflictException ex)
+        {
+            Error = ex.Message;
+            Response.StatusCode = StatusCodes.Status409Conflict;
+            return await ShowAsync(keepStatus: true, keepContent: true);
+        }
+        catch (NotFoundException)
+        {
+            return Missing();
+        }
+
+        return RedirectToPage("/Delivery", new { id = Id, done = "content" });
+    }
+
+    /// <summary>R14.4: sends a proof to the addresses typed (commas, spaces or lines between them).</summary>
+    [Requires(ConsoleAction.EditContent)]
+    public async Task<IActionResult> OnPostProofAsync()
+    {
+        if (BadId() is { } bad)
+        {
+            return bad;
+        }
+
+        ProofAddresses = Request.Form["addresses"].ToString();
+        var addresses = ProofAddresses.Split([',', ';', ' ', '\r', '\n', '\t'], StringSplitOptions.RemoveEmptyEntries);
+        try
+        {
+            var result = await Delivery.SendProofsAsync(addresses, string.IsNullOrWhiteSpace(PreviewFor) ? null : PreviewFor, User.ToCaller());
+            if (result.Refused.Count > 0)
+            {
+                ProofError = $"Proof {result.Number} went to {result.Sent} of {addresses.Length}; refused: "
+                    + string.Join("; ", result.Refused.Select(r => $"{r.Key} ({r.Value})"));
+                Response.StatusCode = StatusCodes.Status502BadGateway;
+                return await ShowAsync(keepStatus: true);
+            }
+        }
+        catch (ValidationException ex)
+        {
+            ProofError = string.Join(" ", ex.Errors.SelectMany(e => e.Value));
+            Response.StatusCode = StatusCodes.Status400BadRequest;
+            return await ShowAsync(keepStatus: true);
+        }
+        catch (ConflictException ex)
+        {
+            ProofError = ex.Message;
+            Response.StatusCode = StatusCodes.Status409Conflict;
+            return await ShowAsync(keepStatus: true);
+        }
+        catch (NotFoundException)
+        {
+            return Missing();
+        }
+
+        return RedirectToPage("/Delivery", new { id = Id, done = "proof", preview = PreviewFor });
+    }
 
     [Requires(ConsoleAction.PrepareDelivery)]
     public Task<IActionResult> OnPostPrepareAsync() => ActAsync("prepared", (d, c) => d.PrepareAsync(c));
@@ -131,7 +232,7 @@ public sealed class DeliveryModel(IGrainFactory grains) : PageModel
         return RedirectToPage("/Delivery", new { id = Id, done });
     }
 
-    private async Task<IActionResult> ShowAsync(bool keepStatus = false)
+    private async Task<IActionResult> ShowAsync(bool keepStatus = false, bool keepContent = false)
     {
         ViewData["Section"] = "deliveries";
         if (BadId() is { } bad)
@@ -150,6 +251,23 @@ public sealed class DeliveryModel(IGrainFactory grains) : PageModel
 
         Found = true;
         ViewData["Title"] = View.Name;
+        if (!keepContent)
+        {
+            ContentForm = ContentFields.Of(View.Mta.Content);
+        }
+
+        if (User.May(ConsoleAction.EditContent))
+        {
+            try
+            {
+                Preview = await Delivery.PreviewAsync(string.IsNullOrWhiteSpace(PreviewFor) ? null : PreviewFor.Trim(), User.ToCaller());
+            }
+            catch (ValidationException ex)
+            {
+                PreviewError = string.Join(" ", ex.Errors.Select(e => $"{e.Key}: {string.Join(" ", e.Value)}"));
+            }
+        }
+
         Points = (await Delivery.GetTimelineAsync()).Points;
         if (View.Status != DeliveryStatus.Draft && View.Recurrence is null)
         {

@@ -37,9 +37,13 @@ public sealed class NewDeliveryModel(
         "name", "channel", "target", "recipients", "generatedTarget.count", "generatedTarget.domain", "generatedTarget.seed",
         "validityPeriod", "retryPeriod", "maxRetries", "sendAt", "recurrence.every", "recurrence.count", "recurrence.aggregationPeriod",
         "emailFeedbackService", "mta.kind", "mta.hardBounceRate", "mta.softBounceRate", "mta.retrySuccessRate", "mta.openRate", "mta.clickRate", "mta.feedbackDelay",
+        "content.fromName", "content.subject", "content.html", "content.text",
     };
 
     public NewDeliveryForm Form { get; private set; } = null!;
+
+    /// <summary>The content fields as typed (R14.1).</summary>
+    public ContentFields ContentForm { get; private set; } = ContentFields.Empty;
 
     public FieldMessages Errors { get; } = new();
 
@@ -81,6 +85,7 @@ public sealed class NewDeliveryModel(
         }
 
         Form = NewDeliveryForm.From(form);
+        ContentForm = ContentFields.From(form);
         var file = form.Files.GetFile("targetFile");
         if (Form.TargetKind == NewDeliveryForm.Upload && file is { Length: var length } && length > MaxUploadBytes)
         {
@@ -90,6 +95,7 @@ public sealed class NewDeliveryModel(
         var channel = Enum.TryParse<Channel>(Form.Channel, ignoreCase: true, out var c) && Enum.IsDefined(c) ? c : Channel.Email;
         var target = Form.TargetKind == NewDeliveryForm.Upload ? await UploadedTarget.ReadAsync(file, channel, Errors, cancellationToken) : null;
         var definition = Form.ToDefinition(target?.Recipients, Errors);
+        definition = definition with { Mta = definition.Mta with { Content = ContentForm.ToContent() } };
         var rules = DeliveryRules.Validate(definition);
         if (target is not null)
         {

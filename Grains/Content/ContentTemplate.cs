@@ -1,0 +1,134 @@
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Text.Encodings.Web;
+using System.Text.Unicode;
+using DeliveryGrains.Deliveries;
+using Fluid;
+
+namespace DeliveryGrains.Content;
+
+/// <summary>
+/// R14.3: the values of the links every message may show, chosen by whoever sends it: the
+/// unsubscribe link and the link to the message's web page. Empty when the sender has none.
+/// </summary>
+public sealed record MessageLinks(string UnsubscribeUrl, string MirrorPageUrl)
+{
+    public static readonly MessageLinks None = new("", "");
+}
+
+/// <summary>Who a message is rendered for: the recipient's profile, address and the target's fields.</summary>
+public sealed record RecipientValues(string ProfileId, string Address, IReadOnlyDictionary<string, string>? Fields = null);
+
+/// <summary>One recipient's message: its subject, HTML part (null when the content has none) and text part.</summary>
+public sealed record RenderedContent(string Subject, string? Html, string? Text);
+
+/// <summary>A template that parsed but could not be rendered for a recipient (a bound was reached): the message fails, never the silo.</summary>
+public sealed class TemplateRenderException(string field, string reason)
+    : Exception($"{field}: {reason}")
+{
+    public string Field { get; } = field;
+
+    public string Reason { get; } = reason;
+}
+
+/// <summary>
+/// R14.1: a delivery's content parsed once and rendered per recipient. The recipient's values are
+/// variables (<c>profileId</c>, <c>address</c> and <c>email</c>, every field of the target, names
+/// compared without case), with <c>unsubscribeUrl</c> and <c>mirrorPageUrl</c> always there (R14.3).
+/// Rendering is bounded in steps, recursion and output, so a template that loops for ever fails its
+/// message with a reason. Values are HTML-encoded in the HTML part only. Without <c>content.text</c>,
+/// an email's text part is made from its rendered HTML (R14.2).
+/// </summary>
+public sealed class ContentTemplate
+{
+    /// <summary>Statements one part may execute: far above any real message, far below a hang.</summary>
+    public const int MaxSteps = 200_000;
+
+    /// <summary>The most characters one rendered part may hold (the stored content is bounded at 1,000,000 too).</summary>
+    public const int MaxOutputCharacters = 2_000_000;
+
+    private static readonly TemplateOptions Options = new TemplateOptionsBuilder()
+        .WithMaxSteps(MaxSteps)
+        .WithMaxOutputSize(MaxOutputCharacters)
+        .WithMaxRecursion(20)
+        .WithMaxCollectionSize(100_000)
+        .WithFileProvider(new NoFiles())
+        .WithCultureInfo(CultureInfo.InvariantCulture)
+        .WithTimeZone(TimeZoneInfo.Utc)
+        .Build();
+
+    /// <summary>Encodes markup characters only: accented letters and emoji stay as they are in the HTML.</summary>
+    private static readonly HtmlEncoder Html = HtmlEncoder.Create(UnicodeRanges.All);
+
+    /// <summary>One parse per content record: a partition holds its delivery's settings once, so every message of it shares the parse.</summary>
+    private static readonly ConditionalWeakTable<MessageContent, ContentTemplate> Parsed = new();
+
+    private readonly IFluidTemplate _subject;
+    private readonly IFluidTemplate? _html;
+    private readonly IFluidTemplate? _text;
+
+    private ContentTemplate(MessageContent content)
+    {
+        _subject = ParseOrThrow("content.subject", content.Subject ?? MessageContent.Default.Subject!);
+        _html = content.Html is null ? null : ParseOrThrow("content.html", content.Html);
+        var text = content.Text ?? (content.Html is null ? MessageContent.Default.Text : null);
+        _text = text is null ? null : ParseOrThrow("content.text", text);
+    }
+
+    /// <summary>The parsed form of <paramref name="content"/> (null: the default content), parsed on first use.</summary>
+    public static ContentTemplate For(MessageContent? content) =>
+        Parsed.GetValue(content ?? MessageContent.Default, static c => new ContentTemplate(c));
+
+    /// <summary>Renders every part for one recipient; throws <see cref="TemplateRenderException"/> naming the part that failed.</summary>
+    public RenderedContent Render(RecipientValues recipient, MessageLinks links)
+    {
+        var subject = RenderPart("content.subject", _subject, recipient, links, NullEncoder.Default);
+        var html = _html is null ? null : RenderPart("content.html", _html, recipient, links, Html);
+        var text = _text is not null ? RenderPart("content.text", _text, recipient, links, NullEncoder.Default)
+            : html is not null ? HtmlText.From(html)
+            : null;
+
+        // A subject is one header line: a field holding a line break must not start another header.
+        return new RenderedContent(subject.ReplaceLineEndings(" "), html, text);
+    }
+
+    private static IFluidTemplate ParseOrThrow(string field, string source) =>
+        TemplateSyntax.TryParse(source, out var template, out var error)
+            ? template!
+            : throw new TemplateRenderException(field, error!.ToString());
+
+    private static string RenderPart(string field, IFluidTemplate template, RecipientValues recipient, MessageLinks links, TextEncoder encoder)
+    {
+        var context = new TemplateContext(Options);
+        if (recipient.Fields is { } fields)
+        {
+            foreach (var (name, value) in fields)
+            {
+                context.SetValue(name, value);
+            }
+        }
+
+        // The recipient's own values come after the fields: a field cannot pass for the address.
+        context.SetValue("profileId", recipient.ProfileId);
+        context.SetValue("address", recipient.Address);
+        context.SetValue("email", recipient.Address);
+        context.SetValue("unsubscribeUrl", links.UnsubscribeUrl);
+        context.SetValue("mirrorPageUrl", links.MirrorPageUrl);
+        try
+        {
+            return template.Render(context, encoder);
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or ArgumentException or FormatException or OverflowException
+            or NotSupportedException or IOException or InsufficientExecutionStackException)
+        {
+            throw new TemplateRenderException(field, ex.Message);
+        }
+    }
+
+    /// <summary>No file is ever found: templates cannot include or render others (the tags are not parsed either).</summary>
+    private sealed class NoFiles : ITemplateFileProvider
+    {
+        public ValueTask<TemplateSourceInfo> GetFileInfoAsync(string path, TemplateContext context, CancellationToken cancellationToken) =>
+            throw new NotSupportedException("A template cannot read other templates or files.");
+    }
+}

@@ -37,6 +37,13 @@ public sealed class OrleansHostingOptions
     /// no other machine reaches it. Set it (e.g. 0.0.0.0) only on a private network, see docs/security.md.
     /// </summary>
     public string? GatewayListenAddress { get; set; }
+
+    /// <summary>
+    /// Running as a Kubernetes pod (deploy/kubernetes): Orleans' Kubernetes hosting takes the cluster and
+    /// service ids and the advertised address from the pod (<c>ORLEANS_CLUSTER_ID</c>, <c>ORLEANS_SERVICE_ID</c>,
+    /// <c>POD_NAME</c>, <c>POD_NAMESPACE</c>, <c>POD_IP</c>) and deletes the pods of silos declared dead.
+    /// </summary>
+    public bool Kubernetes { get; set; }
 }
 
 /// <summary>The default placement of grains (<c>Orleans:Placement</c>).</summary>

@@ -43,6 +43,11 @@ public static class SiloHostingExtensions
             else
             {
                 silo.UsePostgresCluster(orleans, postgres, storage);
+                if (orleans.Kubernetes)
+                {
+                    // After the cluster's own settings: in a pod, the pod's identity and address win.
+                    silo.UseKubernetesHosting();
+                }
             }
 
             // The dashboard's Trace page streams the silo's log (addresses, ids) to whoever opens it: never served.

@@ -92,6 +92,16 @@ public sealed partial class DeliveryPartitionGrain(
         {
             S.Version += VersionsPerActivation;
             await SaveAsync();
+
+            // Counts an earlier activation could not report (a stop, a crash) go up on the first tick,
+            // while the delivery still runs; the version above outranks whatever it had.
+            _countsDirty = S.Run is { } run && run.ValidUntil > time.GetUtcNow();
+            if (S.PendingAddressEvents.Count > 0)
+            {
+                // Sent on the first tick; cleared from the store with the next save after that.
+                _addressEvents = [.. S.PendingAddressEvents];
+                S.PendingAddressEvents = [];
+            }
         }
 
         // The flush interleaves with long calls (a relay chunk, a feedback batch), or the KPIs would
@@ -113,8 +123,38 @@ public sealed partial class DeliveryPartitionGrain(
         }
     }
 
-    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) =>
-        FlushAsync(cancellationToken);
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        if (reason.ReasonCode == DeactivationReasonCode.ShuttingDown && IsLastSilo())
+        {
+            // The last silo of the cluster stops: the delivery and the address book have nowhere to be
+            // placed, so nothing is sent to them. The logs and the address events not handed over yet
+            // are stored; the next activation reports the counts and sends the events.
+            if (_addressEvents.Count > 0)
+            {
+                S.PendingAddressEvents = [.. S.PendingAddressEvents, .. _addressEvents];
+                _addressEvents = [];
+                _unsaved = true;
+            }
+
+            if (_unsaved && Slice.Prepared)
+            {
+                await SaveAsync();
+            }
+
+            LogLeftAtShutdown(DeliveryId, Index);
+            return;
+        }
+
+        await FlushAsync(cancellationToken);
+    }
+
+    /// <summary>Whether no other silo of the cluster is active to take calls once this one is gone.</summary>
+    private bool IsLastSilo()
+    {
+        var self = localSilo.SiloAddress;
+        return !membership.CurrentSnapshot.Members.Any(m => !m.Key.Equals(self) && m.Value.Status == SiloStatus.Active);
+    }
 
     public async Task<PartitionPreparation> PrepareAsync(PartitionPlan plan)
     {
@@ -404,6 +444,9 @@ public sealed partial class DeliveryPartitionGrain(
             throw new ConflictException($"Partition {this.GetPrimaryKeyString()} was never prepared.");
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Delivery {DeliveryId} partition {Partition}: the last silo stops; its logs are stored and its next activation reports its counts")]
+    private partial void LogLeftAtShutdown(string deliveryId, int partition);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Delivery {DeliveryId} partition {Partition}: flush failed, kept for the next one")]
     private partial void LogFlushFailed(Exception ex, string deliveryId, int partition);

@@ -79,6 +79,12 @@ public sealed class PartitionProgress
     /// </summary>
     [Id(13)] public List<string> Holders { get; set; } = [];
 
+    /// <summary>
+    /// Address events (R9) the slice could not hand to the address book because the last silo of the
+    /// cluster was stopping; the next activation sends them.
+    /// </summary>
+    [Id(14)] public List<Addresses.AddressEvent> PendingAddressEvents { get; set; } = [];
+
     private const byte HandedBit = 1;
     private const byte RetryRelayedBit = 2;
 

@@ -104,7 +104,7 @@ public static class QuarantineRules
     public static AddressRecord Apply(AddressRecord record, AddressEvent e, QuarantineOptions options)
     {
         // A recipient's own "no more" (complaint, opt-out) outranks an allowlist; nothing else moves a listed address.
-        if (record.Status is AddressStatus.OnDenylist or AddressStatus.OnAllowlist && e.Kind is not (AddressEventKind.Complaint or AddressEventKind.OptOut))
+        if (record.Status is AddressStatus.OnDenylist or AddressStatus.OnAllowlist && e.Kind is not (AddressEventKind.Complaint or AddressEventKind.OptOut or AddressEventKind.Unsubscribe))
         {
             return record;
         }
@@ -127,6 +127,9 @@ public static class QuarantineRules
 
             case AddressEventKind.Success when record.Status == AddressStatus.Erroneous:
                 return AddressRecord.ValidAddress(record.Address);
+
+            case AddressEventKind.Unsubscribe:
+                return record with { Status = AddressStatus.OnDenylist, Reason = FailureReason.Unsubscribed };
 
             case AddressEventKind.Complaint or AddressEventKind.OptOut:
                 return record with { Status = AddressStatus.OnDenylist, Reason = FailureReason.Denylisted };

@@ -151,6 +151,12 @@ public sealed partial class DeliveryPartitionGrain
 
             outcomes[n] = FeedbackOutcome.Accepted;
             changed = true;
+            if (e.Type == FeedbackType.Complaint && S.Complained.Add(index))
+            {
+                // R13.5: the delivery counts complaining recipients, once each.
+                MarkCountsChanged();
+            }
+
             metrics.FeedbackApplied(e.Type);
             AddAddressEffect(index, LogRules.Apply(ref slot, e, run, now, ref command));
         }

@@ -156,7 +156,7 @@ public sealed partial class DeliveryPartitionGrain(
         _counts = MarkHistogram.Of(S.Marks);
         _indexByProfile = null;
         _countsDirty = false;
-        return new PartitionPreparation(_counts.ToCounts(S.Version), exclusions);
+        return new PartitionPreparation(CurrentCounts(), exclusions);
     }
 
     public async Task<int> RelayNextAsync(DeliveryRun run, int max)
@@ -299,7 +299,7 @@ public sealed partial class DeliveryPartitionGrain(
         _countsDirty = false;
         _oldestUnflushedChange = null;
         await FlushAsync(CancellationToken.None);
-        return _counts.ToCounts(S.Version);
+        return CurrentCounts();
     }
 
     private async Task FlushAsync(CancellationToken cancellationToken)
@@ -318,7 +318,7 @@ public sealed partial class DeliveryPartitionGrain(
             _oldestUnflushedChange = null;
             try
             {
-                await GrainFactory.GetGrain<IDeliveryGrain>(DeliveryId).ReportPartitionCountsAsync(Index, _counts.ToCounts(S.Version));
+                await GrainFactory.GetGrain<IDeliveryGrain>(DeliveryId).ReportPartitionCountsAsync(Index, CurrentCounts());
                 metrics.KpiFlushed();
                 if (oldest is { } changedAt)
                 {

@@ -38,6 +38,12 @@ public static class SiloBuilderExtensions
         services.AddSingleton<DsnListener>();
         services.AddHostedService(sp => sp.GetRequiredService<DsnListener>());
         services.AddSingleton<IMessageRelay, MtaRouter>();
+        services.AddOptions<Tracking.TrackingOptions>().BindConfiguration(Tracking.TrackingOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<Tracking.TrackingOptions>, Tracking.TrackingOptionsValidator>();
+        services.TryAddSingleton<Tracking.ISiloPublicUrl, Tracking.NoSiloPublicUrl>();
+        services.AddSingleton<Tracking.TrackingKeys>();
+        services.AddSingleton<Tracking.TrackingRecorder>();
+        services.AddHostedService(sp => sp.GetRequiredService<Tracking.TrackingRecorder>());
         return silo;
     }
 

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.RegularExpressions;
 using DeliveryGrains.Deliveries;
+using DeliveryGrains.Tracking;
 using MimeKit;
 
 namespace DeliveryGrains.Mta.Smtp;
@@ -20,7 +21,11 @@ public sealed partial class SmtpMessageFactory(MailboxAddress from, string bounc
 
     public string BounceDomain => bounceDomain;
 
-    public (MimeMessage Message, MailboxAddress Sender) Build(OutboundMessage outbound, DateTimeOffset at)
+    /// <summary>
+    /// The message of one attempt; with <paramref name="signer"/> (R13) it carries the one-click
+    /// unsubscribe headers and, when the content is tracked, tracked links and the open pixel.
+    /// </summary>
+    public (MimeMessage Message, MailboxAddress Sender) Build(OutboundMessage outbound, DateTimeOffset at, LinkSigner? signer = null)
     {
         var content = outbound.Mta.Content ?? MessageContent.Default;
         var subject = Fill(content.Subject ?? MessageContent.Default.Subject!, outbound, html: false);
@@ -33,15 +38,26 @@ public sealed partial class SmtpMessageFactory(MailboxAddress from, string bounc
         message.Subject = subject;
         message.Date = at;
         message.MessageId = MessageIdentity.MessageId(outbound.DeliveryId, outbound.ProfileId, outbound.Attempt, bounceDomain);
-        message.Headers.Add("List-Unsubscribe", $"<mailto:{MessageIdentity.Unsubscribe(outbound.DeliveryId, outbound.ProfileId, bounceDomain)}>");
+        var links = signer is null ? null : MessageTracking.LinksOf(signer, outbound);
+        MessageTracking.AddHeaders(message, outbound, links, bounceDomain);
         var body = new BodyBuilder
         {
             TextBody = text is null ? null : Fill(text, outbound, html: false),
-            HtmlBody = html is null ? null : Fill(html, outbound, html: true),
+            HtmlBody = HtmlBody(outbound, links),
         };
         message.Body = body.ToMessageBody();
         var sender = new MailboxAddress("", MessageIdentity.EnvelopeSender(outbound.DeliveryId, outbound.ProfileId, bounceDomain));
         return (message, sender);
+    }
+
+    /// <summary>
+    /// The HTML part as the recipient gets it (null without one): filled, then tracked (R13.1). The
+    /// mirror page (R14.3) shows what this returns, so both always agree.
+    /// </summary>
+    public static string? HtmlBody(OutboundMessage outbound, MessageLinks? links)
+    {
+        var content = outbound.Mta.Content ?? MessageContent.Default;
+        return content.Html is null ? null : MessageTracking.Track(Fill(content.Html, outbound, html: true), content, links);
     }
 
     /// <summary>Replaces each <c>{{name}}</c> or <c>{{name|fallback}}</c> with the recipient's value.</summary>

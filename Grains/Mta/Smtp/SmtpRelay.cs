@@ -49,9 +49,12 @@ public sealed partial class SmtpRelay : IAsyncDisposable
     private readonly List<Task> _running = [];
     private int _started;
 
-    public SmtpRelay(IGrainFactory grains, TimeProvider time, IOptions<SmtpOptions> options, ILogger<SmtpRelay> logger)
+    private readonly Tracking.TrackingKeys _tracking;
+
+    public SmtpRelay(IGrainFactory grains, TimeProvider time, IOptions<SmtpOptions> options, Tracking.TrackingKeys tracking, ILogger<SmtpRelay> logger)
     {
         _grains = grains;
+        _tracking = tracking;
         _time = time;
         _options = options.Value;
         _logger = logger;
@@ -192,7 +195,7 @@ public sealed partial class SmtpRelay : IAsyncDisposable
 
             if (job.Mime is null)
             {
-                (job.Mime, job.Sender) = _factory.Value.Build(job.Message, _time.GetUtcNow());
+                (job.Mime, job.Sender) = _factory.Value.Build(job.Message, _time.GetUtcNow(), await _tracking.SignerAsync());
             }
 
             client.Notify = job.Message.EmailFeedbackService

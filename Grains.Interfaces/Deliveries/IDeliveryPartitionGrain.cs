@@ -53,7 +53,7 @@ public interface IDeliveryPartitionGrain : IGrainWithStringKey
     /// <summary>
     /// R13.4, R13.5: the recipient at <paramref name="recipientIndex"/> (profile <paramref name="profileId"/>)
     /// unsubscribed: its address goes OnDenylist with reason Unsubscribed and the delivery counts one
-    /// unsubscription (once per recipient). Stored before the answer.
+    /// unsubscription (once per recipient). Stored before the answer. A negative index finds the recipient by profile id.
     /// </summary>
     [AlwaysInterleave, Alias("Unsubscribe")]
     Task<AnswerOutcome> UnsubscribeAsync(int recipientIndex, string profileId, DateTimeOffset at);

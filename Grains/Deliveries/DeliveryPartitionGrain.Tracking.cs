@@ -58,6 +58,12 @@ public sealed partial class DeliveryPartitionGrain
 
     public async Task<AnswerOutcome> UnsubscribeAsync(int recipientIndex, string profileId, DateTimeOffset at)
     {
+        if (recipientIndex < 0 && Slice.Prepared)
+        {
+            // Named by profile only (mail to the unsubscribe address, R13.4).
+            recipientIndex = IndexOf(profileId);
+        }
+
         if (!IsRelayedTo(recipientIndex, profileId))
         {
             return AnswerOutcome.NoMessage;

@@ -35,6 +35,7 @@ public static class SiloBuilderExtensions
         services.AddOptions<InboundOptions>().BindConfiguration(InboundOptions.Section).ValidateDataAnnotations()
             .Validate(o => System.Net.IPAddress.TryParse(o.Address, out _), "Mta:Inbound:Address must be an IP address such as 0.0.0.0 or 127.0.0.1.").ValidateOnStart();
         services.AddSingleton<DsnInbox>();
+        services.AddSingleton<UnsubscribeMailbox>();
         services.AddSingleton<DsnListener>();
         services.AddHostedService(sp => sp.GetRequiredService<DsnListener>());
         services.AddSingleton<IMessageRelay, MtaRouter>();

@@ -20,7 +20,7 @@ public sealed record CreateDeliveryRequest(
     ContentDto? Content = null);
 
 /// <summary>What an SMTP delivery sends (R12.1); absent parts take the defaults.</summary>
-public sealed record ContentDto(string? Subject, string? Text, string? Html);
+public sealed record ContentDto(string? Subject, string? Text, string? Html, bool? Tracking = null);
 
 /// <summary>A recipient of an inline target; <c>fields</c> (e.g. <c>firstName</c>) personalize SMTP content.</summary>
 public sealed record RecipientDto(string? ProfileId, string? Address, Dictionary<string, string>? Fields = null);
@@ -62,7 +62,7 @@ public static class DeliveryRequestMapping
         RequestConfirmation: r.RequestConfirmation ?? true,
         Recipients: r.Recipients?.Select(ToRecipient).ToList(),
         GeneratedTarget: r.GeneratedTarget?.ToTarget(),
-        Mta: r.Mta.ToSettings(defaultMta) with { Content = r.Content is { } c ? new MessageContent(c.Subject, c.Text, c.Html) : null },
+        Mta: r.Mta.ToSettings(defaultMta) with { Content = r.Content is { } c ? new MessageContent(c.Subject, c.Text, c.Html, Tracking: c.Tracking) : null },
         Recurrence: r.Recurrence is { } recurrence
             ? new Recurrence(recurrence.Every ?? TimeSpan.Zero, recurrence.Count ?? 0, recurrence.AggregationPeriod)
             : null);

@@ -38,7 +38,8 @@ public sealed class InboundOptions
 /// the reason (a report is sent with a null sender, so the refusal makes no further bounce); a fault
 /// on our side is 451 4.3.0 so the sender tries again.
 /// </summary>
-public sealed partial class DsnListener(DsnInbox inbox, IOptions<InboundOptions> options, ILogger<DsnListener> logger) : IHostedService, IAsyncDisposable
+public sealed partial class DsnListener(
+    DsnInbox inbox, UnsubscribeMailbox unsubscribes, IOptions<InboundOptions> options, ILogger<DsnListener> logger) : IHostedService, IAsyncDisposable
 {
     private readonly TaskCompletionSource<int> _port = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private CancellationTokenSource? _stop;
@@ -102,6 +103,24 @@ public sealed partial class DsnListener(DsnInbox inbox, IOptions<InboundOptions>
 
     private async Task<SmtpResponse> ReceiveAsync(IMessageTransaction transaction, ReadOnlySequence<byte> buffer, CancellationToken cancellationToken)
     {
+        var recipients = transaction.To.Select(t => t.AsAddress()).ToList();
+        if (recipients.Select(MessageIdentity.FromUnsubscribeAddress).FirstOrDefault(l => l is not null) is { } unsubscribe)
+        {
+            // R13.4: what the message says does not matter, only which recipient's address it was sent to.
+            try
+            {
+                var unsubscribed = await unsubscribes.ProcessAsync(unsubscribe);
+                return unsubscribed.Outcome == DsnOutcome.Rejected
+                    ? new SmtpResponse((SmtpReplyCode)550, $"5.1.1 {unsubscribed.Error}")
+                    : SmtpResponse.Ok;
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                LogFailed(ex);
+                return new SmtpResponse((SmtpReplyCode)451, "4.3.0 The request could not be recorded now; try again later");
+            }
+        }
+
         MimeMessage report;
         try
         {
@@ -116,7 +135,7 @@ public sealed partial class DsnListener(DsnInbox inbox, IOptions<InboundOptions>
 
         try
         {
-            var result = await inbox.ProcessAsync(report, [.. transaction.To.Select(t => t.AsAddress())]);
+            var result = await inbox.ProcessAsync(report, recipients);
             return result.Outcome == DsnOutcome.Rejected
                 ? new SmtpResponse((SmtpReplyCode)550, $"5.6.0 {result.Error}")
                 : SmtpResponse.Ok;

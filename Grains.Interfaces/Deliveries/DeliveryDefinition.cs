@@ -44,7 +44,7 @@ public sealed record MessageContent(
     [property: Id(0)] string? Subject,
     [property: Id(1)] string? Text,
     [property: Id(2)] string? Html,
-    // Id 3 is left to content.fromName (R14), which lands on another branch; ids are never renumbered.
+    // Id 3 is left to content.fromName, which lands with the content work on another branch; ids are never renumbered.
     [property: Id(4)] bool? Tracking = null)
 {
     /// <summary>R13.1: links are rewritten and a pixel added unless <see cref="Tracking"/> says no; only an HTML part can be tracked.</summary>

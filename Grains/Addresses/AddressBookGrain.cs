@@ -80,7 +80,7 @@ public sealed class AddressBookGrain(
 
     /// <summary>Two records of one address (two cases before R13.7) become the one that excludes most: see <see cref="QuarantineRules.Merge"/>.</summary>
     private void Merge(AddressRecord record) =>
-        Set(Records.TryGetValue(record.Address, out var held) ? QuarantineRules.Merge(held, record) : record);
+        Set(Records.TryGetValue(AddressBook.Key(record.Address), out var held) ? QuarantineRules.Merge(held, record) : record);
 
     public Task<IReadOnlyList<AddressRecord>> FindExcludedAsync(IReadOnlyList<string> addresses)
     {
@@ -125,7 +125,7 @@ public sealed class AddressBookGrain(
 
     public async Task<AddressRecord> ReleaseAsync(string address)
     {
-        var released = AddressRecord.ValidAddress(AddressBook.Key(address));
+        var released = AddressRecord.ValidAddress(address);
         if (Records.Remove(AddressBook.Key(address)))
         {
             await Writer.SaveAsync();
@@ -136,21 +136,22 @@ public sealed class AddressBookGrain(
 
     public Task<AddressRecord> GetAsync(string address) => Task.FromResult(Get(address));
 
-    private AddressRecord Get(string address)
-    {
-        var key = AddressBook.Key(address);
-        return Records.TryGetValue(key, out var record) ? record : AddressRecord.ValidAddress(key);
-    }
+    /// <summary>The record of <paramref name="address"/>, found in its folded form (R13.7) and answered in the form asked.</summary>
+    private AddressRecord Get(string address) =>
+        Records.TryGetValue(AddressBook.Key(address), out var record) ? record with { Address = address } : AddressRecord.ValidAddress(address);
 
+    /// <summary>Keeps a record under its folded key (R13.7); a Valid record with no history is not kept.</summary>
     private void Set(AddressRecord record)
     {
-        if (record == AddressRecord.ValidAddress(record.Address))
+        var key = AddressBook.Key(record.Address);
+        var kept = record with { Address = key };
+        if (kept == AddressRecord.ValidAddress(key))
         {
-            Records.Remove(record.Address);
+            Records.Remove(key);
         }
         else
         {
-            Records[record.Address] = record;
+            Records[key] = kept;
         }
     }
 }

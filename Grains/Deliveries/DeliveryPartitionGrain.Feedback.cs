@@ -154,6 +154,7 @@ public sealed partial class DeliveryPartitionGrain
             if (e.Type == FeedbackType.Complaint && S.Complained.Add(index))
             {
                 // R13.5: the delivery counts complaining recipients, once each.
+                metrics.Complained();
                 MarkCountsChanged();
             }
 

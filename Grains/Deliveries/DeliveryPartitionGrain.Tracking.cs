@@ -72,6 +72,7 @@ public sealed partial class DeliveryPartitionGrain
         var first = S.Unsubscribed.Add(recipientIndex);
         if (first)
         {
+            metrics.Unsubscribed();
             MarkCountsChanged();
             await SaveAsync();
         }

@@ -11,7 +11,7 @@ public static class MessageTracking
     /// <summary>The value of RFC 8058's <c>List-Unsubscribe-Post</c> header and the body of a one-click POST.</summary>
     public const string OneClick = "List-Unsubscribe=One-Click";
 
-    /// <summary>The signed links of the message <paramref name="outbound"/> is (R13.1, R13.4, R14.3): <c>unsubscribeUrl</c> and <c>mirrorPageUrl</c> for content.</summary>
+    /// <summary>The signed links of the message <paramref name="outbound"/> is (R13.1, R13.4, and the mirror page): <c>unsubscribeUrl</c> and <c>mirrorPageUrl</c> for content.</summary>
     public static MessageLinks LinksOf(LinkSigner signer, OutboundMessage outbound) =>
         signer.For(outbound.DeliveryId, outbound.Partition, outbound.RecipientIndex, outbound.ProfileId);
 

@@ -65,7 +65,7 @@ public sealed partial class TrackingKeys(
     private partial void LogNoBaseUrl(string baseUrl);
 }
 
-/// <summary>Makes the signed links of messages under one key and base URL (R13.1, R13.4, R14.3).</summary>
+/// <summary>Makes the signed links of messages under one key and base URL (R13.1, R13.4, and the mirror page).</summary>
 public sealed class LinkSigner(byte[] key, string baseUrl)
 {
     /// <summary>The paths of the public endpoints (Silo/Tracking), apart from <c>/api</c>.</summary>
@@ -93,7 +93,7 @@ public sealed class MessageLinks(LinkSigner signer, string deliveryId, int parti
     /// <summary>R13.4: the one-click unsubscribe URL (<c>unsubscribeUrl</c> in content).</summary>
     public string UnsubscribeUrl => signer.Url(LinkSigner.UnsubscribePath, Claims(TokenKind.Unsubscribe));
 
-    /// <summary>R14.3: the message as this recipient got it, as a web page (<c>mirrorPageUrl</c> in content).</summary>
+    /// <summary>The mirror page: the message as this recipient got it, as a web page (<c>mirrorPageUrl</c> in content).</summary>
     public string MirrorPageUrl => signer.Url(LinkSigner.MirrorPagePath, Claims(TokenKind.MirrorPage));
 
     /// <summary>R13.1: the click URL of link <paramref name="link"/> whose original is <paramref name="url"/>.</summary>

@@ -52,7 +52,7 @@ public sealed partial class SmtpMessageFactory(MailboxAddress from, string bounc
 
     /// <summary>
     /// The HTML part as the recipient gets it (null without one): filled, then tracked (R13.1). The
-    /// mirror page (R14.3) shows what this returns, so both always agree.
+    /// mirror page shows what this returns, so both always agree.
     /// </summary>
     public static string? HtmlBody(OutboundMessage outbound, MessageLinks? links)
     {

@@ -32,6 +32,9 @@ public static class SiloBuilderExtensions
         services.AddOptions<SmtpOptions>().BindConfiguration(SmtpOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<IValidateOptions<SmtpOptions>, SmtpOptionsValidator>();
         services.AddSingleton<SmtpRelay>();
+        services.AddOptions<DkimOptions>().BindConfiguration(DkimOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<DkimOptions>, DkimOptionsValidator>();
+        services.AddSingleton<MessageSigner>();
         services.AddOptions<InboundOptions>().BindConfiguration(InboundOptions.Section).ValidateDataAnnotations()
             .Validate(o => System.Net.IPAddress.TryParse(o.Address, out _), "Mta:Inbound:Address must be an IP address such as 0.0.0.0 or 127.0.0.1.").ValidateOnStart();
         services.AddSingleton<DsnInbox>();

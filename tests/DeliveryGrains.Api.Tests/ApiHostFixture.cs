@@ -59,9 +59,19 @@ public sealed class ApiHostFixture : IAsyncLifetime
 
     public HttpClient Client(string? apiKey) => ApiClients.Create(BaseAddress, apiKey);
 
+    /// <summary>The DKIM key (RSA, PEM) the host signs with (R13.6); its selector and domain.</summary>
+    public string DkimKeyPem { get; } = System.Security.Cryptography.RSA.Create(2048).ExportRSAPrivateKeyPem();
+
+    public const string DkimSelector = "api";
+    public const string DkimDomain = "sender.example.com";
+
+    private readonly DirectoryInfo _keys = Directory.CreateTempSubdirectory("api-dkim-");
+
     public async Task InitializeAsync()
     {
         await Smtp.StartAsync();
+        var keyPath = Path.Combine(_keys.FullName, "dkim.pem");
+        await File.WriteAllTextAsync(keyPath, DkimKeyPem);
         var settings = new Dictionary<string, string?>
         {
             // Every interface, as the docker-compose silos listen: monitoring then needs a role (docs/security.md).
@@ -84,6 +94,9 @@ public sealed class ApiHostFixture : IAsyncLifetime
             ["Mta:Smtp:StartTls"] = "None",
             ["Mta:Smtp:From"] = "News <news@sender.example.com>",
             ["Mta:Smtp:BounceDomain"] = BounceDomain,
+            ["Mta:Dkim:Domain"] = DkimDomain,
+            ["Mta:Dkim:Selector"] = DkimSelector,
+            ["Mta:Dkim:PrivateKeyPath"] = keyPath,
             ["Mta:Inbound:Port"] = "0",
             ["Mta:Inbound:Address"] = "127.0.0.1",
         };
@@ -105,6 +118,7 @@ public sealed class ApiHostFixture : IAsyncLifetime
         }
 
         await Smtp.DisposeAsync();
+        _keys.Delete(recursive: true);
     }
 }
 

@@ -256,6 +256,27 @@ public sealed partial class TrackingApiTests(ApiHostFixture host)
         Assert.Equal(1, kpis.GetProperty("unsubscriptions").GetInt64());
     }
 
+    [Fact, Trait("Rule", "R13.6")]
+    public async Task A_relayed_message_is_dkim_signed_as_the_client_s_record_publishes_and_names_its_delivery()
+    {
+        var (id, addresses) = await StartSmtpAsync(1);
+        var (message, raw) = await host.Smtp.MessageToAsync(addresses[0]);
+        Assert.Contains($"d={ApiHostFixture.DkimDomain}", message.Headers["DKIM-Signature"]);
+        Assert.StartsWith($"{id}:", message.Headers["Feedback-ID"]);
+
+        // The record `dkim-record` prints for the silo's key is the one an independent verifier accepts.
+        var txt = DeliveryGrains.Client.Commands.DkimRecord.Value(host.DkimKeyPem);
+        Assert.StartsWith($"{ApiHostFixture.DkimSelector}._domainkey.{ApiHostFixture.DkimDomain}. IN TXT \"v=DKIM1; k=rsa; p=",
+            DeliveryGrains.Client.Commands.DkimRecord.Of(host.DkimKeyPem, ApiHostFixture.DkimSelector, ApiHostFixture.DkimDomain));
+        Assert.True(await DeliveryGrains.TestKit.Dkim.IndependentDkim.VerifiesAsync(raw, txt));
+
+        var text = Encoding.ASCII.GetString(raw);
+        var at = text.IndexOf("Hello there", StringComparison.Ordinal);
+        Assert.True(at > 0, text);
+        var changed = Encoding.ASCII.GetBytes(string.Concat(text.AsSpan(0, at), "Hello THERE", text.AsSpan(at + "Hello there".Length)));
+        Assert.False(await DeliveryGrains.TestKit.Dkim.IndependentDkim.VerifiesAsync(changed, txt));
+    }
+
     [GeneratedRegex("<a [^>]*href=\"([^\"]*)\"")]
     private static partial Regex HrefPattern();
 

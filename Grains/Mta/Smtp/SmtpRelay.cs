@@ -50,11 +50,14 @@ public sealed partial class SmtpRelay : IAsyncDisposable
     private int _started;
 
     private readonly Tracking.TrackingKeys _tracking;
+    private readonly MessageSigner _dkim;
 
-    public SmtpRelay(IGrainFactory grains, TimeProvider time, IOptions<SmtpOptions> options, Tracking.TrackingKeys tracking, ILogger<SmtpRelay> logger)
+    public SmtpRelay(
+        IGrainFactory grains, TimeProvider time, IOptions<SmtpOptions> options, Tracking.TrackingKeys tracking, MessageSigner dkim, ILogger<SmtpRelay> logger)
     {
         _grains = grains;
         _tracking = tracking;
+        _dkim = dkim;
         _time = time;
         _options = options.Value;
         _logger = logger;
@@ -196,6 +199,9 @@ public sealed partial class SmtpRelay : IAsyncDisposable
             if (job.Mime is null)
             {
                 (job.Mime, job.Sender) = _factory.Value.Build(job.Message, _time.GetUtcNow(), await _tracking.SignerAsync());
+
+                // R13.6: signed last, over the message exactly as it goes on the wire.
+                _dkim.Sign(job.Mime);
             }
 
             client.Notify = job.Message.EmailFeedbackService

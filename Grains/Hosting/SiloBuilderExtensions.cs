@@ -39,6 +39,7 @@ public static class SiloBuilderExtensions
             .Validate(o => System.Net.IPAddress.TryParse(o.Address, out _), "Mta:Inbound:Address must be an IP address such as 0.0.0.0 or 127.0.0.1.").ValidateOnStart();
         services.AddSingleton<DsnInbox>();
         services.AddSingleton<UnsubscribeMailbox>();
+        services.AddSingleton<ArfInbox>();
         services.AddSingleton<DsnListener>();
         services.AddHostedService(sp => sp.GetRequiredService<DsnListener>());
         services.AddSingleton<IMessageRelay, MtaRouter>();

@@ -39,7 +39,7 @@ public sealed class InboundOptions
 /// on our side is 451 4.3.0 so the sender tries again.
 /// </summary>
 public sealed partial class DsnListener(
-    DsnInbox inbox, UnsubscribeMailbox unsubscribes, IOptions<InboundOptions> options, ILogger<DsnListener> logger) : IHostedService, IAsyncDisposable
+    DsnInbox inbox, ArfInbox complaints, UnsubscribeMailbox unsubscribes, IOptions<InboundOptions> options, ILogger<DsnListener> logger) : IHostedService, IAsyncDisposable
 {
     private readonly TaskCompletionSource<int> _port = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private CancellationTokenSource? _stop;
@@ -135,7 +135,8 @@ public sealed partial class DsnListener(
 
         try
         {
-            var result = await inbox.ProcessAsync(report, recipients);
+            // R13.5: an abuse report may come to any address of the bounce domain (fbl@…, abuse@…).
+            var result = ArfInbox.IsArf(report) ? await complaints.ProcessAsync(report) : await inbox.ProcessAsync(report, recipients);
             return result.Outcome == DsnOutcome.Rejected
                 ? new SmtpResponse((SmtpReplyCode)550, $"5.6.0 {result.Error}")
                 : SmtpResponse.Ok;

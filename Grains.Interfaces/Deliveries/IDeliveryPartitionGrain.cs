@@ -58,6 +58,10 @@ public interface IDeliveryPartitionGrain : IGrainWithStringKey
     [AlwaysInterleave, Alias("Unsubscribe")]
     Task<AnswerOutcome> UnsubscribeAsync(int recipientIndex, string profileId, DateTimeOffset at);
 
+    /// <summary>What was sent to the recipient at <paramref name="recipientIndex"/>, for the mirror page; null when nothing was.</summary>
+    [AlwaysInterleave, ReadOnly, Alias("FindSentMessage")]
+    Task<SentMessage?> FindSentMessageAsync(int recipientIndex, string profileId);
+
     /// <summary>R13.3: the slice's clicks per link.</summary>
     [AlwaysInterleave, ReadOnly, Alias("ListLinks")]
     Task<IReadOnlyList<LinkCount>> ListLinksAsync();

@@ -26,6 +26,13 @@ public sealed record LinkCount(
     [property: Id(2)] long Clicks,
     [property: Id(3)] long UniqueClicks);
 
+/// <summary>What a recipient was sent: the recipient (with its fields), the run's settings (with the content) and the latest attempt.</summary>
+[GenerateSerializer, Immutable, Alias("SentMessage")]
+public sealed record SentMessage(
+    [property: Id(0)] DeliveryGrains.Deliveries.Recipient Recipient,
+    [property: Id(1)] DeliveryGrains.Deliveries.DeliveryRun Run,
+    [property: Id(2)] int Attempt);
+
 /// <summary>What a recipient's own answer (R13.4 unsubscribe, R13.5 complaint) did to its log.</summary>
 [Alias("AnswerOutcome")]
 public enum AnswerOutcome

@@ -85,6 +85,11 @@ public sealed partial class DeliveryPartitionGrain
         return first ? AnswerOutcome.Recorded : AnswerOutcome.AlreadyRecorded;
     }
 
+    public Task<SentMessage?> FindSentMessageAsync(int recipientIndex, string profileId) =>
+        Task.FromResult(S.Run is { } run && IsRelayedTo(recipientIndex, profileId)
+            ? new SentMessage(Slice.Members[recipientIndex], run, Math.Max(1, (int)S.Attempts[recipientIndex]))
+            : null);
+
     public Task<IReadOnlyList<LinkCount>> ListLinksAsync() =>
         Task.FromResult<IReadOnlyList<LinkCount>>([.. S.Links.OrderBy(l => l.Key)
             .Select(l => new LinkCount(l.Key, l.Value.Url, l.Value.Clicks, l.Value.Clickers.Count))]);

@@ -32,6 +32,7 @@ public static partial class TrackingEndpoints
         group.MapGet("/c/{token}", ClickAsync).WithSummary("R13.2: a tracked link; records a Click and redirects to the original URL.");
         group.MapGet("/u/{token}", UnsubscribePage).WithSummary("R13.4: a page with one button that unsubscribes; never unsubscribes by itself.");
         group.MapPost("/u/{token}", UnsubscribeAsync).WithSummary("R13.4: one-click unsubscribe (RFC 8058): body List-Unsubscribe=One-Click.");
+        group.MapGet("/m/{token}", MirrorPageAsync).WithSummary("The mirror page: the message as this recipient got it, as a web page.");
         return app;
     }
 
@@ -108,6 +109,24 @@ public static partial class TrackingEndpoints
         return outcome == AnswerOutcome.NoMessage
             ? UnknownLink()
             : TypedResults.Content(Page("Unsubscribed", "<p>You are unsubscribed: no more of these messages will be sent to you.</p>"), "text/html; charset=utf-8");
+    }
+
+    private static async Task<Results<ContentHttpResult, ProblemHttpResult>> MirrorPageAsync(
+        string token, HttpContext http, TrackingKeys keys, IGrainFactory grains)
+    {
+        var signer = await keys.SignerAsync();
+        if (TrackingToken.Read(token, TokenKind.MirrorPage, signer.Key) is not { } claims
+            || await MirrorPage.RenderAsync(grains, claims, signer) is not { } html)
+        {
+            return UnknownLink();
+        }
+
+        // The sender's HTML, served from the silo's own origin: sandboxed (a unique origin, no script),
+        // so nothing in it can read the console's cookies or call the API as a signed-in user.
+        http.Response.Headers.ContentSecurityPolicy = "sandbox allow-popups allow-popups-to-escape-sandbox; default-src 'none'; img-src * data:; style-src * 'unsafe-inline'; font-src * data:";
+        http.Response.Headers.XContentTypeOptions = "nosniff";
+        http.Response.Headers.CacheControl = "no-store";
+        return TypedResults.Content(html, "text/html; charset=utf-8");
     }
 
     /// <summary>RFC 8058: the POST's body is exactly the one field <c>List-Unsubscribe=One-Click</c>.</summary>

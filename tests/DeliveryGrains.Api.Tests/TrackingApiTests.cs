@@ -4,6 +4,8 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using MailKit.Net.Smtp;
+using DeliveryGrains.Tracking;
+using Microsoft.Extensions.DependencyInjection;
 using MimeKit;
 
 namespace DeliveryGrains.Api.Tests;
@@ -275,6 +277,33 @@ public sealed partial class TrackingApiTests(ApiHostFixture host)
         Assert.True(at > 0, text);
         var changed = Encoding.ASCII.GetBytes(string.Concat(text.AsSpan(0, at), "Hello THERE", text.AsSpan(at + "Hello there".Length)));
         Assert.False(await DeliveryGrains.TestKit.Dkim.IndependentDkim.VerifiesAsync(changed, txt));
+    }
+
+    [Fact, Trait("Rule", "R13.1")]
+    public async Task The_mirror_page_shows_the_html_as_the_recipient_got_it_sandboxed()
+    {
+        var (_, addresses) = await StartSmtpAsync(2);
+        var (message, _) = await host.Smtp.MessageToAsync(addresses[1]);
+
+        // The mirror link names the same message as the unsubscribe link the message carries.
+        var keys = host.Services.GetRequiredService<TrackingKeys>();
+        var signer = await keys.SignerAsync();
+        var unsubscribe = UnsubscribeTargets().Matches(message.Headers["List-Unsubscribe"] ?? "")[0].Groups[1].Value;
+        var claims = TrackingToken.Read(unsubscribe[(unsubscribe.LastIndexOf('/') + 1)..], TokenKind.Unsubscribe, signer.Key)!;
+        var mirror = signer.For(claims.DeliveryId, claims.Partition, claims.RecipientIndex, claims.ProfileId).MirrorPageUrl;
+        using var browser = Browser();
+
+        using (var page = await browser.GetAsync(PathOf(mirror)))
+        {
+            Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+            Assert.Equal("text/html", page.Content.Headers.ContentType?.MediaType);
+            Assert.StartsWith("sandbox", page.Headers.GetValues("Content-Security-Policy").Single());
+            Assert.Equal(message.HtmlBody!.ReplaceLineEndings(), (await page.Content.ReadAsStringAsync()).ReplaceLineEndings());
+        }
+
+        var path = PathOf(mirror);
+        using var tampered = await browser.GetAsync(path[..^3] + (path[^3] == 'A' ? "B" : "A") + path[^2..]);
+        Assert.Equal(HttpStatusCode.NotFound, tampered.StatusCode);
     }
 
     [GeneratedRegex("<a [^>]*href=\"([^\"]*)\"")]

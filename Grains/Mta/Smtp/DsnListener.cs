@@ -26,9 +26,19 @@ public sealed class InboundOptions
     /// <summary>The address to listen on.</summary>
     public string Address { get; set; } = "0.0.0.0";
 
-    /// <summary>The largest report taken, in bytes.</summary>
+    /// <summary>
+    /// The largest message taken, in bytes: advertised with SIZE (a sender that declares more is refused
+    /// at MAIL FROM) and enforced while the data is read: past it the message is refused with 552 and
+    /// the session closed, never read whole.
+    /// </summary>
     [Range(1024, 100_000_000)]
-    public int MaxMessageSize { get; set; } = 10_000_000;
+    public int MaxMessageBytes { get; set; } = 10_000_000;
+
+    /// <summary>The earlier name of <see cref="MaxMessageBytes"/>, still read when set.</summary>
+    [Range(1024, 100_000_000)]
+    public int? MaxMessageSize { get; set; }
+
+    public int EffectiveMaxMessageBytes => MaxMessageSize ?? MaxMessageBytes;
 }
 
 /// <summary>
@@ -59,7 +69,7 @@ public sealed partial class DsnListener(
         var endpoint = new IPEndPoint(IPAddress.Parse(options.Value.Address), port);
         var serverOptions = new SmtpServerOptionsBuilder()
             .ServerName("deliverygrains")
-            .MaxMessageSize(options.Value.MaxMessageSize)
+            .MaxMessageSize(options.Value.EffectiveMaxMessageBytes, MaxMessageSizeHandling.Strict)
             .Endpoint(e => e.Endpoint(endpoint))
             .Build();
         var listeners = new EndpointListenerFactory();

@@ -8,13 +8,14 @@ using SmtpServer.Mail;
 using SmtpServer.Net;
 using SmtpServer.Protocol;
 using SmtpServer.Storage;
+using DeliveryGrains.TestKit.Waiting;
 
 namespace DeliveryGrains.Api.Tests;
 
 /// <summary>
 /// An in-process SMTP server (the SmtpServer package) that takes every message and keeps it, as the
 /// bytes that came over the wire, by recipient address: what the relay sent is read from here.
-/// Bound to a port the OS chooses.
+/// Bound to a port the OS chooses. Also compiled into the browser tests (they link this file).
 /// </summary>
 public sealed class CapturingSmtpServer : IAsyncDisposable
 {

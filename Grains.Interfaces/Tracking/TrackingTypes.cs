@@ -12,7 +12,7 @@ namespace DeliveryGrains.Tracking;
 public sealed record TrackingHit(
     [property: Id(0)] int RecipientIndex,
     [property: Id(1)] string ProfileId,
-    [property: Id(2)] string HitId,
+    [property: Id(2)] Guid HitId,
     [property: Id(3)] FeedbackType Type,
     [property: Id(4)] int Link,
     [property: Id(5)] string? Url,

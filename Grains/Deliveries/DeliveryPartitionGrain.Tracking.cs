@@ -35,7 +35,7 @@ public sealed partial class DeliveryPartitionGrain
 
             // R7.4 and R8.4 are the status machine's: an open or click after the final state still counts,
             // and a click is an open. Opens and clicks never move the phase, so no retry command follows.
-            LogRules.Apply(ref slot, new FeedbackEvent(hit.HitId, DeliveryId, hit.ProfileId, hit.Type, null, hit.At), run, now, ref command);
+            LogRules.Apply(ref slot, new FeedbackEvent($"trk:{hit.HitId:N}", DeliveryId, hit.ProfileId, hit.Type, null, hit.At), run, now, ref command);
             metrics.FeedbackApplied(hit.Type);
             if (hit.Type == FeedbackType.Click && hit.Link >= 0)
             {

@@ -88,17 +88,17 @@ public sealed class PartitionProgress
     /// failed batch), so the latest ids are enough to take each one once; keeping every id would let
     /// a client that loads one pixel in a loop grow a log's state without bound.
     /// </summary>
-    [Id(16)] public List<string> RecentHits { get; set; } = [];
+    [Id(16)] public List<Guid> RecentHits { get; set; } = [];
 
     public const int RecentHitLimit = 4096;
 
     [NonSerialized]
-    private HashSet<string>? _recentHitSet;
+    private HashSet<Guid>? _recentHitSet;
 
-    /// <summary>Records a tracking hit id; false when it was applied before.</summary>
-    public bool TryAddHit(string hitId)
+    /// <summary>Records a tracking hit id; false when it was applied before. 16 bytes each: 64 KiB at the limit.</summary>
+    public bool TryAddHit(Guid hitId)
     {
-        _recentHitSet ??= new HashSet<string>(RecentHits, StringComparer.Ordinal);
+        _recentHitSet ??= [.. RecentHits];
         if (!_recentHitSet.Add(hitId))
         {
             return false;

@@ -14,7 +14,11 @@ namespace DeliveryGrains.Tracking;
 /// </summary>
 public static class LinkRewriter
 {
-    private static readonly HtmlParser Parser = new();
+    /// <summary>One parser per thread: the relay builds messages on many threads at once, and a parser's reuse across threads is not documented as safe.</summary>
+    [ThreadStatic]
+    private static HtmlParser? _parser;
+
+    private static HtmlParser Parser => _parser ??= new HtmlParser();
 
     /// <summary>The tracked HTML; <paramref name="clickUrl"/> makes the click URL of link (index, original URL).</summary>
     public static string Rewrite(string html, Func<int, string, string> clickUrl, string pixelUrl)

@@ -16,6 +16,7 @@ public sealed partial class TrackingKeys(
     private readonly SemaphoreSlim _reading = new(1, 1);
     private byte[]? _key = options.Value.KeyBytes();
     private int _warned;
+    private string? _siloUrl;
 
     /// <summary>The key; the stored one is read once, and read again after a failed read rather than remembered as failed.</summary>
     public async ValueTask<byte[]> KeyAsync()
@@ -48,9 +49,10 @@ public sealed partial class TrackingKeys(
             return configured.TrimEnd('/');
         }
 
-        if (siloUrl.BaseUrl is { } own)
+        // The web host's address is known once it listens, and does not change after: read it once.
+        if ((_siloUrl ??= siloUrl.BaseUrl?.TrimEnd('/')) is { } own)
         {
-            return own.TrimEnd('/');
+            return own;
         }
 
         if (Interlocked.Exchange(ref _warned, 1) == 0)

@@ -150,7 +150,7 @@ public static partial class TrackingEndpoints
     }
 
     private static TrackingHit Hit(TrackingClaims claims, FeedbackType type, TimeProvider time) =>
-        new(claims.RecipientIndex, claims.ProfileId, $"trk:{Guid.NewGuid():N}", type, claims.Link, claims.Url, time.GetUtcNow());
+        new(claims.RecipientIndex, claims.ProfileId, Guid.NewGuid(), type, claims.Link, claims.Url, time.GetUtcNow());
 
     private static ProblemHttpResult UnknownLink() =>
         TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Unknown link",

@@ -37,4 +37,13 @@ public sealed class TrackingHitTests(ClusterFixture fixture) : ClusterTest(fixtu
         Assert.Equal([0], await partition.ApplyTrackingAsync([new(0, "someone-else", Guid.NewGuid(), FeedbackType.Click, 0, "https://a.example/", now)]));
         Assert.Equal(2L, Assert.Single(await delivery.ListLinksAsync()).Clicks);
     }
+
+    [Fact, Trait("Rule", "R13.1")]
+    public async Task The_cluster_s_key_is_made_once_and_every_ask_gets_the_same()
+    {
+        var first = await Grains.GetGrain<ITrackingKeyGrain>(0).GetKeyAsync();
+        var second = await Grains.GetGrain<ITrackingKeyGrain>(0).GetKeyAsync();
+        Assert.Equal(TrackingOptions.MinKeyBytes, first.Length);
+        Assert.Equal(first, second);
+    }
 }

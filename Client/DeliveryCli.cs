@@ -182,6 +182,9 @@ public static class DeliveryCli
             Add<ReleaseAddressCommand>(config, "release-address")
                 .WithDescription("Release an address from quarantine or the denylist: Valid again, errors cleared (needs Administration).")
                 .WithExample("release-address", "ann@example.test");
+            Add<DkimRecordCommand>(config, "dkim-record")
+                .WithDescription("Print the DNS TXT record to publish for the silo's DKIM key (Mta:Dkim), so receivers can check its signatures (R13.6). Reads the key file only.")
+                .WithExample("dkim-record", "--key", "dkim.pem", "--selector", "news2026", "--domain", "example.com");
             Add<LoadCommand>(config, "load")
                 .WithDescription("Load test: a generated delivery on the simulated MTA, timed from preparation until it settles.")
                 .WithExample("load", "--recipients", "100000", "--report", "load.json");

@@ -133,7 +133,7 @@ public sealed class SubmitSettings : DeliveryOptionSettings
     public MessageContent? Content()
     {
         var (html, text, _) = ContentFiles();
-        return Subject is null && html is null && text is null && FromName is null ? null : new MessageContent(Subject, text, html, FromName);
+        return Subject is null && html is null && text is null && FromName is null ? null : new MessageContent(Subject, text, html, FromName: FromName);
     }
 
     public GeneratedTarget? GeneratedTarget => Generate is { } count ? new GeneratedTarget(count, Seed, Domain) : null;

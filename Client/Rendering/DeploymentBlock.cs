@@ -51,6 +51,13 @@ public static class DeploymentBlock
         table.AddRow("Clicks", tracked ? Format.Count(k.Clicks) : "n/a", tracked ? Format.Percent(k.ClickThroughRate) + " CTR" : "");
         table.AddRow("Pending", Format.Count(k.Pending), "");
         table.AddRow("Awaiting retry", Format.Count(k.AwaitingRetry), "");
+        if (tracked)
+        {
+            // R13.4, R13.5: recipients who asked for no more, and who reported spam.
+            table.AddRow("Unsubscriptions", Format.Count(k.Unsubscriptions), "");
+            table.AddRow("Complaints", Format.Count(k.Complaints), "");
+        }
+
         table.AddRow(new Text("Status"), new Markup($"[{StatusColor(view.Status)}]{view.Status}[/]"), new Text(k.Settled && view.Status != DeliveryStatus.Draft ? "settled" : ""));
         return table;
     }
@@ -61,6 +68,7 @@ public static class DeploymentBlock
         var k = view.Kpis;
         var tracking = view.Channel == Channel.Email
             ? $" | opens {Format.Count(k.Opens)} ({Format.Percent(k.OpenRate)}) | clicks {Format.Count(k.Clicks)} ({Format.Percent(k.ClickThroughRate)} CTR)"
+              + $" | unsubscriptions {Format.Count(k.Unsubscriptions)} | complaints {Format.Count(k.Complaints)}"
             : "";
         return $"{view.Status} | sent {Format.Count(k.Sent)}/{Format.Count(k.ToDeliver)} ({Format.Percent(k.Progress * 100)})" +
                $" | delivered {Format.Count(k.Delivered)} ({Format.Percent(k.DeliveredRate)})" +

@@ -39,6 +39,9 @@ public enum AddressEventKind
 
     /// <summary>R9.5, R11.2: the recipient asked for no more messages (an inbound SMS STOP).</summary>
     OptOut,
+
+    /// <summary>R13.4: the recipient unsubscribed (one-click or by mail); the address goes OnDenylist with reason Unsubscribed.</summary>
+    Unsubscribe,
 }
 
 /// <summary>Something that happened to a message sent to an address, as the quarantine rules of R9 see it.</summary>

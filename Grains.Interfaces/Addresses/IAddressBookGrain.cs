@@ -30,11 +30,25 @@ public interface IAddressBookGrain : IGrainWithIntegerKey
 
     [Alias("Get")]
     Task<AddressRecord> GetAsync(string address);
+
+    /// <summary>
+    /// R13.7: records another shard held under a key of another case (written before R13.7), handed
+    /// over to the shard their case-folded key belongs to; each is merged with what this shard holds.
+    /// </summary>
+    [Alias("Adopt")]
+    Task AdoptAsync(IReadOnlyList<AddressRecord> records);
 }
 
 public static class AddressBook
 {
     public const int ShardCount = 32;
 
-    public static int ShardOf(string normalizedAddress) => StableHash.Bucket(normalizedAddress, ShardCount);
+    public static int ShardOf(string normalizedAddress) => StableHash.Bucket(Key(normalizedAddress), ShardCount);
+
+    /// <summary>
+    /// R13.7: the form an address is kept and matched in: an email address without regard to case
+    /// (<c>Ann@Example.test</c> and <c>ann@example.test</c> are one record); a phone number as it is.
+    /// </summary>
+    public static string Key(string normalizedAddress) =>
+        normalizedAddress.StartsWith('+') ? normalizedAddress : normalizedAddress.ToLowerInvariant();
 }

@@ -45,9 +45,13 @@ public sealed record MessageContent(
     [property: Id(0)] string? Subject,
     [property: Id(1)] string? Text,
     [property: Id(2)] string? Html,
-    // Id(3) is left to content.tracking, added beside this one by the tracking work.
+    [property: Id(3)] bool? Tracking = null,
     [property: Id(4)] string? FromName = null)
 {
+    /// <summary>R13.1: links are rewritten and a pixel added unless <see cref="Tracking"/> says no; only an HTML part can be tracked.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public bool Tracked => Html is not null && (Tracking ?? true);
+
     public static readonly MessageContent Default = new(
         "A message for you",
         "Hello {{firstName|there}},\n\nThis message was sent to {{address}} by DeliveryGrains.\n",

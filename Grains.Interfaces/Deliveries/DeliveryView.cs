@@ -15,7 +15,9 @@ public sealed record Kpis(
     [property: Id(9)] double ClickThroughRate,
     [property: Id(10)] long Pending,
     [property: Id(11)] long AwaitingRetry,
-    [property: Id(12)] DateTimeOffset ComputedAt)
+    [property: Id(12)] DateTimeOffset ComputedAt,
+    [property: Id(13)] long Unsubscriptions = 0,
+    [property: Id(14)] long Complaints = 0)
 {
     /// <summary>R8.8: every message to deliver was sent and none waits for an outcome or a retry.</summary>
     public bool Settled => Sent == ToDeliver && Pending == 0 && AwaitingRetry == 0;

@@ -55,6 +55,10 @@ public interface IDeliveryGrain : IGrainWithStringKey
     [AlwaysInterleave, Alias("GetDomains")]
     Task<IReadOnlyList<DomainStats>> GetDomainsAsync();
 
+    /// <summary>R13.3: clicks and unique clickers per tracked link, summed over the partitions; in link order.</summary>
+    [AlwaysInterleave, Alias("ListLinks")]
+    Task<IReadOnlyList<Tracking.LinkCount>> ListLinksAsync();
+
     /// <summary>The KPIs over time: one point a second while relaying, coarser after, a few thousand at most.</summary>
     [AlwaysInterleave, Alias("GetTimeline")]
     Task<Timeline> GetTimelineAsync();

@@ -1,5 +1,6 @@
 using DeliveryGrains.Feedback;
 using DeliveryGrains.Logs;
+using DeliveryGrains.Tracking;
 using Orleans.Concurrency;
 
 namespace DeliveryGrains.Deliveries;
@@ -49,6 +50,30 @@ public interface IDeliveryPartitionGrain : IGrainWithStringKey
     /// </summary>
     [AlwaysInterleave, Alias("ApplyFeedback")]
     Task<IReadOnlyList<int>> ApplyFeedbackAsync(IReadOnlyList<LogFeedback> feedback);
+
+    /// <summary>
+    /// R13.2, R13.3: answered opens and clicks of this slice's logs, applied through the same
+    /// exactly-once path as MTA feedback (a hit id is taken once) and stored before the answer. Answers
+    /// the recipient indices the slice never relayed to, or whose profile is not the one named.
+    /// </summary>
+    [AlwaysInterleave, Alias("ApplyTracking")]
+    Task<IReadOnlyList<int>> ApplyTrackingAsync(IReadOnlyList<TrackingHit> hits);
+
+    /// <summary>
+    /// R13.4, R13.5: the recipient at <paramref name="recipientIndex"/> (profile <paramref name="profileId"/>)
+    /// unsubscribed: its address goes OnDenylist with reason Unsubscribed and the delivery counts one
+    /// unsubscription (once per recipient). Stored before the answer. A negative index finds the recipient by profile id.
+    /// </summary>
+    [AlwaysInterleave, Alias("Unsubscribe")]
+    Task<AnswerOutcome> UnsubscribeAsync(int recipientIndex, string profileId, DateTimeOffset at);
+
+    /// <summary>What was sent to the recipient at <paramref name="recipientIndex"/>, for the mirror page; null when nothing was.</summary>
+    [AlwaysInterleave, ReadOnly, Alias("FindSentMessage")]
+    Task<SentMessage?> FindSentMessageAsync(int recipientIndex, string profileId);
+
+    /// <summary>R13.3: the slice's clicks per link.</summary>
+    [AlwaysInterleave, ReadOnly, Alias("ListLinks")]
+    Task<IReadOnlyList<LinkCount>> ListLinksAsync();
 
     /// <summary>
     /// Feedback about one profile's log, brought by that log's grain: applied and stored as by

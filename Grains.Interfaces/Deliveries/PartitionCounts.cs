@@ -20,7 +20,9 @@ public sealed record PartitionCounts(
     [property: Id(6)] long Opened,
     [property: Id(7)] long Clicked,
     [property: Id(8)] long OpenedWaiting = 0,
-    [property: Id(9)] long ClickedWaiting = 0)
+    [property: Id(9)] long ClickedWaiting = 0,
+    [property: Id(10)] long Unsubscribed = 0,
+    [property: Id(11)] long Complained = 0)
 {
     public static readonly PartitionCounts Empty = new(0, 0, 0, 0, 0, 0, 0, 0);
 
@@ -30,7 +32,7 @@ public sealed record PartitionCounts(
 
     public static PartitionCounts Sum(IEnumerable<PartitionCounts> parts)
     {
-        long toDeliver = 0, awaiting = 0, retry = 0, delivered = 0, failed = 0, opened = 0, clicked = 0, openedWaiting = 0, clickedWaiting = 0;
+        long toDeliver = 0, awaiting = 0, retry = 0, delivered = 0, failed = 0, opened = 0, clicked = 0, openedWaiting = 0, clickedWaiting = 0, unsubscribed = 0, complained = 0;
         foreach (var p in parts)
         {
             toDeliver += p.ToDeliver;
@@ -42,9 +44,11 @@ public sealed record PartitionCounts(
             clicked += p.Clicked;
             openedWaiting += p.OpenedWaiting;
             clickedWaiting += p.ClickedWaiting;
+            unsubscribed += p.Unsubscribed;
+            complained += p.Complained;
         }
 
-        return new(0, toDeliver, awaiting, retry, delivered, failed, opened, clicked, openedWaiting, clickedWaiting);
+        return new(0, toDeliver, awaiting, retry, delivered, failed, opened, clicked, openedWaiting, clickedWaiting, unsubscribed, complained);
     }
 
     /// <summary>R8.4: recipients who opened among those counted delivered (with EFS only Delivered logs, R6; without it every relayed log not failed, R5).</summary>
@@ -62,7 +66,11 @@ public sealed record PartitionCounts(
             ? Delivered
             : Delivered + AwaitingOutcome + AwaitingRetry;
         var failed = emailFeedbackService ? Failed + AwaitingRetry : Failed;
-        return Kpis.Of(Total, sent, delivered, failed, opens, clicks, pending, AwaitingRetry, computedAt);
+        return Kpis.Of(Total, sent, delivered, failed, opens, clicks, pending, AwaitingRetry, computedAt) with
+        {
+            Unsubscriptions = Unsubscribed,
+            Complaints = Complained,
+        };
     }
 }
 

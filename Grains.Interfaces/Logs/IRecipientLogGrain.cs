@@ -19,6 +19,14 @@ public interface IRecipientLogGrain : IGrainWithStringKey
     [Alias("ApplyFeedbackBatch")]
     Task<IReadOnlyList<FeedbackOutcome>> ApplyFeedbackBatchAsync(IReadOnlyList<FeedbackEvent> feedback);
 
+    /// <summary>
+    /// R13.4: the recipient asked by mail to unsubscribe: the address goes OnDenylist (reason
+    /// Unsubscribed) and the delivery counts it once; <see cref="Tracking.AnswerOutcome.NoMessage"/>
+    /// when no message was handed to this recipient (nothing changes).
+    /// </summary>
+    [Alias("Unsubscribe")]
+    Task<Tracking.AnswerOutcome> UnsubscribeAsync(DateTimeOffset at);
+
     /// <summary>The log, or null until its message was handed to an MTA.</summary>
     [Alias("GetLog")]
     Task<SendingLog?> GetLogAsync();

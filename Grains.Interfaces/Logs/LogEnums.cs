@@ -34,6 +34,9 @@ public enum FailureReason
     NotConnected,
     Duplicate,
     Expired,
+
+    /// <summary>R13.4: the recipient unsubscribed (one-click or mail to the unsubscribe address); an address reason only.</summary>
+    Unsubscribed,
 }
 
 /// <summary>

@@ -29,14 +29,68 @@ public sealed class AddressBookGrain(
 
     private StateWriter Writer => _writer ??= new StateWriter(() => book.WriteStateAsync());
 
+    /// <summary>
+    /// R13.7: records written before addresses were matched without regard to case are moved to
+    /// their case-folded key here, merged with a record already there, or handed to the shard that
+    /// key belongs to. Done once per shard: afterwards every key is folded and this finds nothing.
+    /// </summary>
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        var unfolded = Records.Where(r => r.Key != AddressBook.Key(r.Key)).ToList();
+        if (unfolded.Count == 0)
+        {
+            return;
+        }
+
+        var self = (int)this.GetPrimaryKeyLong();
+        var elsewhere = new Dictionary<int, List<AddressRecord>>();
+        foreach (var (key, record) in unfolded)
+        {
+            Records.Remove(key);
+            var folded = record with { Address = AddressBook.Key(key) };
+            var shard = AddressBook.ShardOf(folded.Address);
+            if (shard == self)
+            {
+                Merge(folded);
+            }
+            else
+            {
+                (elsewhere.TryGetValue(shard, out var list) ? list : elsewhere[shard] = []).Add(folded);
+            }
+        }
+
+        // Handed over before this shard forgets them: a failure leaves them here for the next activation.
+        foreach (var (shard, records) in elsewhere)
+        {
+            await GrainFactory.GetGrain<IAddressBookGrain>(shard).AdoptAsync(records);
+        }
+
+        await Writer.SaveAsync();
+    }
+
+    public Task AdoptAsync(IReadOnlyList<AddressRecord> records)
+    {
+        foreach (var record in records)
+        {
+            Merge(record with { Address = AddressBook.Key(record.Address) });
+        }
+
+        return Writer.SaveAsync();
+    }
+
+    /// <summary>Two records of one address (two cases before R13.7) become the one that excludes most: see <see cref="QuarantineRules.Merge"/>.</summary>
+    private void Merge(AddressRecord record) =>
+        Set(Records.TryGetValue(AddressBook.Key(record.Address), out var held) ? QuarantineRules.Merge(held, record) : record);
+
     public Task<IReadOnlyList<AddressRecord>> FindExcludedAsync(IReadOnlyList<string> addresses)
     {
         var excluded = new List<AddressRecord>();
         foreach (var address in addresses)
         {
-            if (Records.TryGetValue(address, out var record) && record.IsExcluded)
+            // Answered in the form asked, so the caller finds its candidate; matched in the folded one (R13.7).
+            if (Records.TryGetValue(AddressBook.Key(address), out var record) && record.IsExcluded)
             {
-                excluded.Add(record);
+                excluded.Add(record with { Address = address });
             }
         }
 
@@ -72,7 +126,7 @@ public sealed class AddressBookGrain(
     public async Task<AddressRecord> ReleaseAsync(string address)
     {
         var released = AddressRecord.ValidAddress(address);
-        if (Records.Remove(address))
+        if (Records.Remove(AddressBook.Key(address)))
         {
             await Writer.SaveAsync();
         }
@@ -82,18 +136,22 @@ public sealed class AddressBookGrain(
 
     public Task<AddressRecord> GetAsync(string address) => Task.FromResult(Get(address));
 
+    /// <summary>The record of <paramref name="address"/>, found in its folded form (R13.7) and answered in the form asked.</summary>
     private AddressRecord Get(string address) =>
-        Records.TryGetValue(address, out var record) ? record : AddressRecord.ValidAddress(address);
+        Records.TryGetValue(AddressBook.Key(address), out var record) ? record with { Address = address } : AddressRecord.ValidAddress(address);
 
+    /// <summary>Keeps a record under its folded key (R13.7); a Valid record with no history is not kept.</summary>
     private void Set(AddressRecord record)
     {
-        if (record == AddressRecord.ValidAddress(record.Address))
+        var key = AddressBook.Key(record.Address);
+        var kept = record with { Address = key };
+        if (kept == AddressRecord.ValidAddress(key))
         {
-            Records.Remove(record.Address);
+            Records.Remove(key);
         }
         else
         {
-            Records[record.Address] = record;
+            Records[key] = kept;
         }
     }
 }
@@ -101,10 +159,34 @@ public sealed class AddressBookGrain(
 /// <summary>R9.1–R9.5 and R9.7: how one event changes an address's record.</summary>
 public static class QuarantineRules
 {
+    /// <summary>
+    /// R13.7: one record from two kept under two cases of one address: OnDenylist (the recipient's own
+    /// "no more") first, then OnAllowlist (an administrator's choice), Quarantine, Erroneous with the
+    /// larger error count, Valid.
+    /// </summary>
+    public static AddressRecord Merge(AddressRecord a, AddressRecord b)
+    {
+        static int Rank(AddressRecord r) => r.Status switch
+        {
+            AddressStatus.OnDenylist => 4,
+            AddressStatus.OnAllowlist => 3,
+            AddressStatus.Quarantine => 2,
+            AddressStatus.Erroneous => 1,
+            _ => 0,
+        };
+
+        var (first, second) = Rank(a) != Rank(b) ? (Rank(a) > Rank(b) ? (a, b) : (b, a)) : (a.ErrorCount >= b.ErrorCount ? (a, b) : (b, a));
+        return first with
+        {
+            ErrorCount = Math.Max(first.ErrorCount, second.ErrorCount),
+            LastErrorAt = first.LastErrorAt > second.LastErrorAt || second.LastErrorAt is null ? first.LastErrorAt : second.LastErrorAt,
+        };
+    }
+
     public static AddressRecord Apply(AddressRecord record, AddressEvent e, QuarantineOptions options)
     {
         // A recipient's own "no more" (complaint, opt-out) outranks an allowlist; nothing else moves a listed address.
-        if (record.Status is AddressStatus.OnDenylist or AddressStatus.OnAllowlist && e.Kind is not (AddressEventKind.Complaint or AddressEventKind.OptOut))
+        if (record.Status is AddressStatus.OnDenylist or AddressStatus.OnAllowlist && e.Kind is not (AddressEventKind.Complaint or AddressEventKind.OptOut or AddressEventKind.Unsubscribe))
         {
             return record;
         }
@@ -127,6 +209,9 @@ public static class QuarantineRules
 
             case AddressEventKind.Success when record.Status == AddressStatus.Erroneous:
                 return AddressRecord.ValidAddress(record.Address);
+
+            case AddressEventKind.Unsubscribe:
+                return record with { Status = AddressStatus.OnDenylist, Reason = FailureReason.Unsubscribed };
 
             case AddressEventKind.Complaint or AddressEventKind.OptOut:
                 return record with { Status = AddressStatus.OnDenylist, Reason = FailureReason.Denylisted };

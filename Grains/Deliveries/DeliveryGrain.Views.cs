@@ -1,3 +1,4 @@
+using DeliveryGrains.Hosting;
 using DeliveryGrains.Logs;
 using DeliveryGrains.Profiles;
 
@@ -29,6 +30,21 @@ public sealed partial class DeliveryGrain
                     relay?.Deferrals ?? 0, relay?.RateCapPerMinute);
             })
             .OrderBy(d => d.Domain, StringComparer.Ordinal)];
+    }
+
+    public async Task<IReadOnlyList<Tracking.LinkCount>> ListLinksAsync()
+    {
+        _ = Definition;
+        var counted = new List<Tracking.LinkCount>[S.PartitionCount];
+        await Bounded.ForEachAsync(Enumerable.Range(0, S.PartitionCount), Options.PartitionsInFlight, async p =>
+            counted[p] = [.. await Partition(p).ListLinksAsync()]);
+
+        // A link's index is its place in the message (R13.1); recipients of one link share its URL
+        // unless the content personalizes it, in which case the first one seen names the link.
+        return [.. counted.SelectMany(c => c)
+            .GroupBy(l => l.Link)
+            .OrderBy(g => g.Key)
+            .Select(g => new Tracking.LinkCount(g.Key, g.First().Url, g.Sum(l => l.Clicks), g.Sum(l => l.UniqueClicks)))];
     }
 
     public async Task<LogPage> ListLogsAsync(LogQuery query, Caller caller)

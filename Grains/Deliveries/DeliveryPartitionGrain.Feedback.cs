@@ -196,6 +196,13 @@ public sealed partial class DeliveryPartitionGrain
 
             outcomes[n] = FeedbackOutcome.Accepted;
             changed = true;
+            if (e.Type == FeedbackType.Complaint && S.Complained.Add(index))
+            {
+                // R13.5: the delivery counts complaining recipients, once each.
+                metrics.Complained();
+                MarkCountsChanged();
+            }
+
             metrics.FeedbackApplied(e.Type);
             var effect = LogRules.Apply(ref slot, e, run, now, ref command);
             if (blameAddress)

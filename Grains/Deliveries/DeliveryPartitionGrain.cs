@@ -198,7 +198,7 @@ public sealed partial class DeliveryPartitionGrain(
         _counts = MarkHistogram.Of(S.Marks);
         _indexByProfile = null;
         _countsDirty = false;
-        return new PartitionPreparation(_counts.ToCounts(S.Version), exclusions);
+        return new PartitionPreparation(CurrentCounts(), exclusions);
     }
 
     public async Task<int> RelayNextAsync(DeliveryRun run, int max)
@@ -342,7 +342,7 @@ public sealed partial class DeliveryPartitionGrain(
         _countsDirty = false;
         _oldestUnflushedChange = null;
         await FlushAsync(CancellationToken.None);
-        return _counts.ToCounts(S.Version);
+        return CurrentCounts();
     }
 
     private async Task FlushAsync(CancellationToken cancellationToken)
@@ -361,7 +361,7 @@ public sealed partial class DeliveryPartitionGrain(
             _oldestUnflushedChange = null;
             try
             {
-                await GrainFactory.GetGrain<IDeliveryGrain>(DeliveryId).ReportPartitionCountsAsync(Index, _counts.ToCounts(S.Version));
+                await GrainFactory.GetGrain<IDeliveryGrain>(DeliveryId).ReportPartitionCountsAsync(Index, CurrentCounts());
                 metrics.KpiFlushed();
                 if (oldest is { } changedAt)
                 {

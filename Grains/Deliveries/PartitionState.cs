@@ -85,6 +85,52 @@ public sealed class PartitionProgress
     /// </summary>
     [Id(14)] public List<Addresses.AddressEvent> PendingAddressEvents { get; set; } = [];
 
+    /// <summary>R13.4: recipients who unsubscribed from this delivery; few, so a set rather than a column.</summary>
+    [Id(15)] public HashSet<int> Unsubscribed { get; set; } = [];
+
+    /// <summary>R13.5: recipients who complained about this delivery.</summary>
+    [Id(16)] public HashSet<int> Complained { get; set; } = [];
+
+    /// <summary>R13.3: clicks per link index of the message.</summary>
+    [Id(17)] public Dictionary<int, LinkTally> Links { get; set; } = [];
+
+    /// <summary>
+    /// The ids of the latest tracking hits applied, oldest first, at most <see cref="RecentHitLimit"/>.
+    /// A hit is offered again only within seconds of its first offer (a silo's recorder retrying a
+    /// failed batch), so the latest ids are enough to take each one once; keeping every id would let
+    /// a client that loads one pixel in a loop grow a log's state without bound.
+    /// </summary>
+    [Id(18)] public List<Guid> RecentHits { get; set; } = [];
+
+    public const int RecentHitLimit = 4096;
+
+    [NonSerialized]
+    private HashSet<Guid>? _recentHitSet;
+
+    /// <summary>Records a tracking hit id; false when it was applied before. 16 bytes each: 64 KiB at the limit.</summary>
+    public bool TryAddHit(Guid hitId)
+    {
+        _recentHitSet ??= [.. RecentHits];
+        if (!_recentHitSet.Add(hitId))
+        {
+            return false;
+        }
+
+        RecentHits.Add(hitId);
+        if (RecentHits.Count > RecentHitLimit)
+        {
+            var drop = RecentHits.Count - RecentHitLimit;
+            foreach (var old in RecentHits.Take(drop))
+            {
+                _recentHitSet.Remove(old);
+            }
+
+            RecentHits.RemoveRange(0, drop);
+        }
+
+        return true;
+    }
+
     private const byte HandedBit = 1;
     private const byte RetryRelayedBit = 2;
 
@@ -102,6 +148,11 @@ public sealed class PartitionProgress
         SeenSimulated = new uint[count];
         RetryDueAt = new long[count];
         SeenOther = [];
+        Unsubscribed = [];
+        Complained = [];
+        Links = [];
+        RecentHits = [];
+        _recentHitSet = null;
         RelayCursor = 0;
     }
 
@@ -168,6 +219,17 @@ public sealed class PartitionProgress
     private static DateTimeOffset? Time(long ticks) => ticks == 0 ? null : new DateTimeOffset(ticks, TimeSpan.Zero);
 
     private static long Ticks(DateTimeOffset? at) => at is { } t ? t.UtcTicks : 0;
+}
+
+/// <summary>R13.3: one link's clicks in a partition, and which of its recipients clicked it.</summary>
+[GenerateSerializer, Alias("LinkTally")]
+public sealed class LinkTally
+{
+    [Id(0)] public string Url { get; set; } = "";
+
+    [Id(1)] public long Clicks { get; set; }
+
+    [Id(2)] public HashSet<int> Clickers { get; set; } = [];
 }
 
 /// <summary>

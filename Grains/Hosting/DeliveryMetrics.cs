@@ -36,6 +36,7 @@ public sealed class DeliveryMetrics
     private readonly Counter<long> _duplicates;
     private readonly Counter<long> _retries;
     private readonly Counter<long> _flushes;
+    private readonly Counter<long> _answers;
     private readonly Counter<long> _simulatedRelays;
     private readonly Counter<long> _simulatedRepeats;
     private readonly Histogram<double> _kpiLag;
@@ -55,6 +56,8 @@ public sealed class DeliveryMetrics
         _duplicates = meter.CreateCounter<long>("deliverygrains.feedback.duplicates", "{event}", "Feedback events dropped because their event id was seen before.");
         _retries = meter.CreateCounter<long>("deliverygrains.retries.scheduled", "{retry}", "Retries scheduled after a soft bounce.");
         _flushes = meter.CreateCounter<long>("deliverygrains.kpi.flushes", "{flush}", "Partition counts flushed up to their delivery.");
+        _answers = meter.CreateCounter<long>("deliverygrains.recipient.answers", "{recipient}",
+            "Recipients counted once per delivery for their own answer (R13.4, R13.5), by kind: unsubscription, complaint.");
         _simulatedRelays = meter.CreateCounter<long>("deliverygrains.simulator.relays", "{message}",
             "Message attempts the simulated MTA of this silo took.");
         _simulatedRepeats = meter.CreateCounter<long>("deliverygrains.simulator.relays.duplicated", "{message}",
@@ -108,6 +111,12 @@ public sealed class DeliveryMetrics
     public void SmtpDeferred(string domain) => _smtpDeferrals.Add(1, new KeyValuePair<string, object?>("domain", domain));
 
     public void StorageWrite(TimeSpan took) => _storageWrites.Record(took.TotalSeconds);
+
+    /// <summary>R13.4: a recipient unsubscribed from a delivery (counted once per recipient and delivery, as kpis.unsubscriptions).</summary>
+    public void Unsubscribed() => _answers.Add(1, new KeyValuePair<string, object?>("kind", "unsubscription"));
+
+    /// <summary>R13.5: a recipient complained about a delivery (counted once per recipient and delivery, as kpis.complaints).</summary>
+    public void Complained() => _answers.Add(1, new KeyValuePair<string, object?>("kind", "complaint"));
 
     /// <summary>One attempt taken by the simulated MTA; <paramref name="repeated"/> when it took that message id and attempt before.</summary>
     public void SimulatorTook(bool repeated)

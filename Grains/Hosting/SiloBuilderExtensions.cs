@@ -33,12 +33,23 @@ public static class SiloBuilderExtensions
         services.AddSingleton<IValidateOptions<SmtpOptions>, SmtpOptionsValidator>();
         services.AddSingleton<SmtpRelay>();
         services.AddSingleton<ProofRoad>();
+        services.AddOptions<DkimOptions>().BindConfiguration(DkimOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<DkimOptions>, DkimOptionsValidator>();
+        services.AddSingleton<MessageSigner>();
         services.AddOptions<InboundOptions>().BindConfiguration(InboundOptions.Section).ValidateDataAnnotations()
             .Validate(o => System.Net.IPAddress.TryParse(o.Address, out _), "Mta:Inbound:Address must be an IP address such as 0.0.0.0 or 127.0.0.1.").ValidateOnStart();
         services.AddSingleton<DsnInbox>();
+        services.AddSingleton<UnsubscribeMailbox>();
+        services.AddSingleton<ArfInbox>();
         services.AddSingleton<DsnListener>();
         services.AddHostedService(sp => sp.GetRequiredService<DsnListener>());
         services.AddSingleton<IMessageRelay, MtaRouter>();
+        services.AddOptions<Tracking.TrackingOptions>().BindConfiguration(Tracking.TrackingOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<Tracking.TrackingOptions>, Tracking.TrackingOptionsValidator>();
+        services.TryAddSingleton<Tracking.ISiloPublicUrl, Tracking.NoSiloPublicUrl>();
+        services.AddSingleton<Tracking.TrackingKeys>();
+        services.AddSingleton<Tracking.TrackingRecorder>();
+        services.AddHostedService(sp => sp.GetRequiredService<Tracking.TrackingRecorder>());
         return silo;
     }
 

@@ -44,6 +44,11 @@ public sealed partial class RecipientLogGrain(DeliveryLayouts layouts, TimeProvi
         return answer.Outcomes;
     }
 
+    public async Task<Tracking.AnswerOutcome> UnsubscribeAsync(DateTimeOffset at) =>
+        await PartitionAsync() is { } partition
+            ? await partition.UnsubscribeAsync(-1, ProfileId, at)
+            : Tracking.AnswerOutcome.NoMessage;
+
     public async Task<SendingLog?> GetLogAsync()
     {
         var partition = await PartitionAsync();

@@ -19,10 +19,10 @@ public sealed record CreateDeliveryRequest(
     RecurrenceDto? Recurrence,
     ContentDto? Content = null);
 
-/// <summary>What a delivery sends (R12.1, R14.1): Liquid templates; absent parts take the defaults.</summary>
-public sealed record ContentDto(string? Subject, string? Text, string? Html, string? FromName = null)
+/// <summary>What a delivery sends (R12.1, R14.1): Liquid templates; absent parts take the defaults; <c>tracking</c> R13.1.</summary>
+public sealed record ContentDto(string? Subject, string? Text, string? Html, string? FromName = null, bool? Tracking = null)
 {
-    public MessageContent ToContent() => new(Subject, Text, Html, FromName);
+    public MessageContent ToContent() => new(Subject, Text, Html, Tracking, FromName);
 }
 
 /// <summary>A recipient of an inline target; <c>fields</c> (e.g. <c>firstName</c>) personalize SMTP content.</summary>

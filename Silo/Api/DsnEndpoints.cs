@@ -6,7 +6,10 @@ using MimeKit;
 
 namespace DeliveryGrains.Silo.Api;
 
-/// <summary><c>POST /api/mta/dsn</c>: one delivery status notification (RFC 3464) as raw <c>message/rfc822</c> (R12.4).</summary>
+/// <summary>
+/// <c>POST /api/mta/dsn</c>: one delivery status notification (RFC 3464) as raw <c>message/rfc822</c> (R12.4);
+/// <c>POST /api/mta/arf</c>: one abuse report (RFC 5965) the same way (R13.5).
+/// </summary>
 public static class DsnEndpoints
 {
     /// <summary>The largest report taken over HTTP.</summary>
@@ -19,37 +22,29 @@ public static class DsnEndpoints
             .WithSummary("Takes one delivery status notification (raw message/rfc822) and applies it to the sending log it names (R12.4).")
             .Accepts<string>("message/rfc822", "text/plain", "application/octet-stream")
             .RequireAuthorization(Policies.Role(Roles.MtaFeedback));
+        app.MapPost("/api/mta/arf", PostArfAsync)
+            .WithTags("MTA")
+            .WithSummary("Takes one abuse report (ARF, raw message/rfc822) and records a Complaint on the sending log it names (R13.5).")
+            .Accepts<string>("message/rfc822", "text/plain", "application/octet-stream")
+            .RequireAuthorization(Policies.Role(Roles.MtaFeedback));
         return app;
     }
 
     private static async Task<Results<Accepted<FeedbackResponse>, ValidationProblem>> PostAsync(
         HttpRequest request, DsnInbox inbox, CancellationToken cancellationToken)
     {
-        using var body = new MemoryStream();
-        var buffer = new byte[81920];
-        int read;
-        while ((read = await request.Body.ReadAsync(buffer, cancellationToken)) > 0)
+        var (body, problem) = await ReadAsync(request,
+            "Send the delivery status notification as the raw body (Content-Type: message/rfc822): a multipart/report with report-type=delivery-status.", cancellationToken);
+        if (problem is not null)
         {
-            body.Write(buffer, 0, read);
-            if (body.Length > MaxReportBytes)
-            {
-                return Problems.Invalid(new Dictionary<string, string[]> { [""] = [$"Send one report of at most {MaxReportBytes:N0} bytes."] });
-            }
+            return problem;
         }
 
-        if (body.Length == 0)
-        {
-            return Problems.Invalid(new Dictionary<string, string[]>
-            {
-                [""] = ["Send the delivery status notification as the raw body (Content-Type: message/rfc822): a multipart/report with report-type=delivery-status."],
-            });
-        }
-
-        body.Position = 0;
         DsnResult result;
         try
         {
-            var report = await MimeMessage.LoadAsync(body, cancellationToken);
+            using var stream = body!;
+            var report = await MimeMessage.LoadAsync(stream, cancellationToken);
             result = await inbox.ProcessAsync(report, []);
         }
         catch (FormatException ex)
@@ -57,9 +52,61 @@ public static class DsnEndpoints
             result = inbox.Malformed($"Not a MIME message: {ex.Message}");
         }
 
-        return TypedResults.Accepted((string?)null, new FeedbackResponse(
+        return Answer(result);
+    }
+
+    private static async Task<Results<Accepted<FeedbackResponse>, ValidationProblem>> PostArfAsync(
+        HttpRequest request, ArfInbox inbox, CancellationToken cancellationToken)
+    {
+        var (body, problem) = await ReadAsync(request,
+            "Send the abuse report as the raw body (Content-Type: message/rfc822): a multipart/report with report-type=feedback-report (RFC 5965).", cancellationToken);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        DsnResult result;
+        try
+        {
+            using var stream = body!;
+            var report = await MimeMessage.LoadAsync(stream, cancellationToken);
+            result = await inbox.ProcessAsync(report);
+        }
+        catch (FormatException ex)
+        {
+            result = inbox.Malformed($"Not a MIME message: {ex.Message}");
+        }
+
+        return Answer(result);
+    }
+
+    private static Accepted<FeedbackResponse> Answer(DsnResult result) =>
+        TypedResults.Accepted((string?)null, new FeedbackResponse(
             result.Outcome == DsnOutcome.Accepted ? 1 : 0,
             result.Outcome == DsnOutcome.Duplicate ? 1 : 0,
             result.Outcome == DsnOutcome.Rejected ? [new FeedbackRejection(0, result.Error!)] : []));
+
+    /// <summary>The raw body, at most <see cref="MaxReportBytes"/>; a problem naming what to send when it is empty or too large.</summary>
+    private static async Task<(MemoryStream? Body, ValidationProblem? Problem)> ReadAsync(HttpRequest request, string whatToSend, CancellationToken cancellationToken)
+    {
+        var body = new MemoryStream();
+        var buffer = new byte[81920];
+        int read;
+        while ((read = await request.Body.ReadAsync(buffer, cancellationToken)) > 0)
+        {
+            body.Write(buffer, 0, read);
+            if (body.Length > MaxReportBytes)
+            {
+                return (null, Problems.Invalid(new Dictionary<string, string[]> { [""] = [$"Send one report of at most {MaxReportBytes:N0} bytes."] }));
+            }
+        }
+
+        if (body.Length == 0)
+        {
+            return (null, Problems.Invalid(new Dictionary<string, string[]> { [""] = [whatToSend] }));
+        }
+
+        body.Position = 0;
+        return (body, null);
     }
 }

@@ -97,7 +97,7 @@ public sealed partial class DemoRunner(
                 null,
                 "<h1>Hello {{ firstName | default: \"there\" }},</h1><p>Your spring offers are ready, {{ address }}.</p>"
                 + "<p><a href=\"https://shop.example/offers?p={{ profileId | url_encode }}\">See your offers</a></p>",
-                "The demo shop")));
+                FromName: "The demo shop")));
 
     private Task WhenStartedAsync(CancellationToken cancellationToken)
     {

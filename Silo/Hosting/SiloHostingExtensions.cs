@@ -6,6 +6,7 @@ using DeliveryGrains.Hosting.Storage;
 using DeliveryGrains.Silo.Api;
 using DeliveryGrains.Silo.OperatorConsole.Live;
 using DeliveryGrains.Silo.Security;
+using DeliveryGrains.Silo.Tracking;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -193,6 +194,9 @@ public static class SiloHostingExtensions
         builder.AddOtlpExport();
         builder.AddHealth();
         services.AddLiveFeed();
+
+        // The silo's own URL is where tracking links point unless Tracking:BaseUrl says otherwise (R13.1).
+        services.Replace(ServiceDescriptor.Singleton<DeliveryGrains.Tracking.ISiloPublicUrl, Tracking.KestrelPublicUrl>());
         return builder;
     }
 
@@ -213,6 +217,8 @@ public static class SiloHostingExtensions
         app.MapMtaFeedback();
         app.MapDsn();
         app.MapDeliveryDomains();
+        app.MapDeliveryLinks();
+        app.MapTracking();
         app.MapProfilesAndAddresses();
         return app;
     }

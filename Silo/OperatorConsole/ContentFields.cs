@@ -31,7 +31,7 @@ public sealed record ContentFields(string FromName, string Subject, string Html,
                 Subject.Length == 0 ? null : Subject,
                 Text.Trim().Length == 0 ? null : Text.ReplaceLineEndings("\n"),
                 Html.Trim().Length == 0 ? null : Html.ReplaceLineEndings("\n"),
-                FromName.Length == 0 ? null : FromName);
+                FromName: FromName.Length == 0 ? null : FromName);
 }
 
 /// <summary>What the content fields partial shows: the fields, their messages, and whether the text is an SMS.</summary>

@@ -1,5 +1,6 @@
 using DeliveryGrains.TestKit.Hosting;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace DeliveryGrains.Api.Tests;
 
@@ -24,7 +25,16 @@ public sealed class ApiHostFixture : IAsyncLifetime
     /// <summary>The host's <c>Api:MaxRequestBodyBytes</c>: room for a full feedback batch of 10,000 events.</summary>
     public const long MaxRequestBodyBytes = 4L << 20;
 
+    /// <summary>The bounce domain of the host's SMTP relay (VERP senders, Message-IDs, the unsubscribe mailbox).</summary>
+    public const string BounceDomain = "bounces.example.com";
+
     private WebApplication? _app;
+
+    /// <summary>The SMTP server the host's relay sends to: deliveries with <c>mta.kind</c> Smtp end up here.</summary>
+    public CapturingSmtpServer Smtp { get; } = new();
+
+    /// <summary>The port of the host's inbound SMTP listener (DSN, ARF, unsubscribe mail).</summary>
+    public int InboundPort => Services.GetRequiredService<DeliveryGrains.Mta.Smtp.DsnListener>().Port!.Value;
 
     public Uri BaseAddress { get; private set; } = null!;
 
@@ -49,8 +59,19 @@ public sealed class ApiHostFixture : IAsyncLifetime
 
     public HttpClient Client(string? apiKey) => ApiClients.Create(BaseAddress, apiKey);
 
+    /// <summary>The DKIM key (RSA, PEM) the host signs with (R13.6); its selector and domain.</summary>
+    public string DkimKeyPem { get; } = System.Security.Cryptography.RSA.Create(2048).ExportRSAPrivateKeyPem();
+
+    public const string DkimSelector = "api";
+    public const string DkimDomain = "sender.example.com";
+
+    private readonly DirectoryInfo _keys = Directory.CreateTempSubdirectory("api-dkim-");
+
     public async Task InitializeAsync()
     {
+        await Smtp.StartAsync();
+        var keyPath = Path.Combine(_keys.FullName, "dkim.pem");
+        await File.WriteAllTextAsync(keyPath, DkimKeyPem);
         var settings = new Dictionary<string, string?>
         {
             // Every interface, as the docker-compose silos listen: monitoring then needs a role (docs/security.md).
@@ -65,6 +86,19 @@ public sealed class ApiHostFixture : IAsyncLifetime
             // R9 end to end in few events: the second counted soft bounce quarantines, and every error counts.
             ["Quarantine:MaxErrors"] = MaxErrors.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Quarantine:SignificantErrorInterval"] = "00:00:00",
+
+            // R12, R13: a relay to the capturing server for deliveries with mta.kind Smtp (the default stays External),
+            // and the inbound listener on a port of the system's choosing.
+            ["Mta:Smtp:Host"] = "127.0.0.1",
+            ["Mta:Smtp:Port"] = Smtp.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Mta:Smtp:StartTls"] = "None",
+            ["Mta:Smtp:From"] = "News <news@sender.example.com>",
+            ["Mta:Smtp:BounceDomain"] = BounceDomain,
+            ["Mta:Dkim:Domain"] = DkimDomain,
+            ["Mta:Dkim:Selector"] = DkimSelector,
+            ["Mta:Dkim:PrivateKeyPath"] = keyPath,
+            ["Mta:Inbound:Port"] = "0",
+            ["Mta:Inbound:Address"] = "127.0.0.1",
         };
         foreach (var (key, value) in ApiUser.Settings(Users))
         {
@@ -82,6 +116,9 @@ public sealed class ApiHostFixture : IAsyncLifetime
             await _app.StopAsync();
             await _app.DisposeAsync();
         }
+
+        await Smtp.DisposeAsync();
+        _keys.Delete(recursive: true);
     }
 }
 

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Text;
-using System.Text.Json.Nodes;
 
 namespace DeliveryGrains.Api.Tests;
 
@@ -80,16 +79,4 @@ public sealed class DsnApiTests(ApiHostFixture host)
     [Fact, Trait("Rule", "R1.1")]
     public async Task Posting_a_report_needs_the_MtaFeedback_role() =>
         await host.Client(ApiHostFixture.MarketerKey).PostAsync("/api/mta/dsn", Raw(HardReport("x", "p-0", "r"))).ExpectAsync(HttpStatusCode.Forbidden);
-
-    [Fact, Trait("Rule", "R12.1")]
-    public async Task An_SMTP_delivery_is_refused_by_a_silo_without_a_relay()
-    {
-        var body = Bodies.Delivery(tweak: b =>
-        {
-            b["mta"] = new JsonObject { ["kind"] = "Smtp" };
-            b["content"] = new JsonObject { ["subject"] = "Hi {{firstName}}" };
-        });
-        var problem = await Admin.PostJsonAsync("/api/deliveries", body).ExpectAsync(HttpStatusCode.BadRequest);
-        Assert.Contains("Mta:Smtp:Host", problem.GetProperty("errors").GetProperty("mta.kind")[0].GetString());
-    }
 }

@@ -37,6 +37,9 @@ public sealed class ConsoleFixture : IAsyncLifetime
 
     public IGrainFactory Grains => Services.GetRequiredService<IGrainFactory>();
 
+    /// <summary>The SMTP server the silo's relay sends to (deliveries with <c>mta.kind</c> Smtp; the default stays Simulated).</summary>
+    public DeliveryGrains.Api.Tests.CapturingSmtpServer Smtp { get; } = new();
+
     public async Task InitializeAsync()
     {
         if (!File.Exists(ChromiumPath))
@@ -44,7 +47,8 @@ public sealed class ConsoleFixture : IAsyncLifetime
             throw new InvalidOperationException($"The browser tests drive Debian's chromium at {ChromiumPath}: install it with `apt-get install chromium` (.ci/run does).");
         }
 
-        var silo = await StartSiloAsync();
+        await Smtp.StartAsync();
+        var silo = await StartSiloAsync(Smtp.Port);
         _app = silo.App;
         BaseAddress = silo.Address;
 
@@ -74,6 +78,8 @@ public sealed class ConsoleFixture : IAsyncLifetime
             await _app.StopAsync();
             await _app.DisposeAsync();
         }
+
+        await Smtp.DisposeAsync();
     }
 
     /// <summary>A fresh browser context (no cookies) on the silo, with a page; dispose the context when done.</summary>
@@ -119,7 +125,7 @@ public sealed class ConsoleFixture : IAsyncLifetime
         return path;
     }
 
-    private static Task<StartedSilo> StartSiloAsync()
+    private static Task<StartedSilo> StartSiloAsync(int smtpPort)
     {
         var settings = new Dictionary<string, string?>
         {
@@ -127,6 +133,11 @@ public sealed class ConsoleFixture : IAsyncLifetime
             ["DeliveryGrains:PartitionSize"] = "16",
             ["DeliveryGrains:FlushPeriod"] = "00:00:00.100",
             ["Mta:Kind"] = "Simulated",
+            ["Mta:Smtp:Host"] = "127.0.0.1",
+            ["Mta:Smtp:Port"] = smtpPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Mta:Smtp:StartTls"] = "None",
+            ["Mta:Smtp:From"] = "News <news@sender.example.com>",
+            ["Mta:Smtp:BounceDomain"] = "bounces.example.com",
             [$"{OperatorConsoleOptions.Section}:{nameof(OperatorConsoleOptions.MaxUploadBytes)}"] = MaxUploadBytes.ToString(System.Globalization.CultureInfo.InvariantCulture),
         };
         foreach (var (key, value) in ApiUser.Settings(Users))

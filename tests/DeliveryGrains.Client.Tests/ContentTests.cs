@@ -53,7 +53,7 @@ public sealed class ContentTests(ClusterFixture fixture) : IDisposable
     [Trait("Rule", "R14.4")]
     public async Task Preview_shows_the_first_recipient_or_the_one_asked_for()
     {
-        var id = await CreateAsync(Channel.Email, new MessageContent("Hi {{ firstName | default: 'you' }}", null, "<p>Dear {{ firstName|friend }}</p>", "The shop"));
+        var id = await CreateAsync(Channel.Email, new MessageContent("Hi {{ firstName | default: 'you' }}", null, "<p>Dear {{ firstName|friend }}</p>", FromName: "The shop"));
 
         var first = await _cli.RunAsync("preview", id);
         var bo = await _cli.RunAsync("preview", id, "--profile", "bo", "--html");

@@ -26,9 +26,19 @@ public sealed class InboundOptions
     /// <summary>The address to listen on.</summary>
     public string Address { get; set; } = "0.0.0.0";
 
-    /// <summary>The largest report taken, in bytes.</summary>
+    /// <summary>
+    /// The largest message taken, in bytes: advertised with SIZE (a sender that declares more is refused
+    /// at MAIL FROM) and enforced while the data is read: past it the message is refused with 552 and
+    /// the session closed, never read whole.
+    /// </summary>
     [Range(1024, 100_000_000)]
-    public int MaxMessageSize { get; set; } = 10_000_000;
+    public int MaxMessageBytes { get; set; } = 10_000_000;
+
+    /// <summary>The earlier name of <see cref="MaxMessageBytes"/>, still read when set.</summary>
+    [Range(1024, 100_000_000)]
+    public int? MaxMessageSize { get; set; }
+
+    public int EffectiveMaxMessageBytes => MaxMessageSize ?? MaxMessageBytes;
 }
 
 /// <summary>
@@ -38,7 +48,8 @@ public sealed class InboundOptions
 /// the reason (a report is sent with a null sender, so the refusal makes no further bounce); a fault
 /// on our side is 451 4.3.0 so the sender tries again.
 /// </summary>
-public sealed partial class DsnListener(DsnInbox inbox, IOptions<InboundOptions> options, ILogger<DsnListener> logger) : IHostedService, IAsyncDisposable
+public sealed partial class DsnListener(
+    DsnInbox inbox, ArfInbox complaints, UnsubscribeMailbox unsubscribes, IOptions<InboundOptions> options, ILogger<DsnListener> logger) : IHostedService, IAsyncDisposable
 {
     private readonly TaskCompletionSource<int> _port = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private CancellationTokenSource? _stop;
@@ -58,7 +69,7 @@ public sealed partial class DsnListener(DsnInbox inbox, IOptions<InboundOptions>
         var endpoint = new IPEndPoint(IPAddress.Parse(options.Value.Address), port);
         var serverOptions = new SmtpServerOptionsBuilder()
             .ServerName("deliverygrains")
-            .MaxMessageSize(options.Value.MaxMessageSize)
+            .MaxMessageSize(options.Value.EffectiveMaxMessageBytes, MaxMessageSizeHandling.Strict)
             .Endpoint(e => e.Endpoint(endpoint))
             .Build();
         var listeners = new EndpointListenerFactory();
@@ -102,6 +113,24 @@ public sealed partial class DsnListener(DsnInbox inbox, IOptions<InboundOptions>
 
     private async Task<SmtpResponse> ReceiveAsync(IMessageTransaction transaction, ReadOnlySequence<byte> buffer, CancellationToken cancellationToken)
     {
+        var recipients = transaction.To.Select(t => t.AsAddress()).ToList();
+        if (recipients.Select(MessageIdentity.FromUnsubscribeAddress).FirstOrDefault(l => l is not null) is { } unsubscribe)
+        {
+            // R13.4: what the message says does not matter, only which recipient's address it was sent to.
+            try
+            {
+                var unsubscribed = await unsubscribes.ProcessAsync(unsubscribe);
+                return unsubscribed.Outcome == DsnOutcome.Rejected
+                    ? new SmtpResponse((SmtpReplyCode)550, $"5.1.1 {unsubscribed.Error}")
+                    : SmtpResponse.Ok;
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                LogFailed(ex);
+                return new SmtpResponse((SmtpReplyCode)451, "4.3.0 The request could not be recorded now; try again later");
+            }
+        }
+
         MimeMessage report;
         try
         {
@@ -116,7 +145,8 @@ public sealed partial class DsnListener(DsnInbox inbox, IOptions<InboundOptions>
 
         try
         {
-            var result = await inbox.ProcessAsync(report, [.. transaction.To.Select(t => t.AsAddress())]);
+            // R13.5: an abuse report may come to any address of the bounce domain (fbl@…, abuse@…).
+            var result = ArfInbox.IsArf(report) ? await complaints.ProcessAsync(report) : await inbox.ProcessAsync(report, recipients);
             return result.Outcome == DsnOutcome.Rejected
                 ? new SmtpResponse((SmtpReplyCode)550, $"5.6.0 {result.Error}")
                 : SmtpResponse.Ok;

@@ -24,7 +24,25 @@ public static class MessageIdentity
         $"{deliveryId}.{Encode(profileId)}.{attempt.ToString(CultureInfo.InvariantCulture)}@{bounceDomain}";
 
     public static string Unsubscribe(string deliveryId, string profileId, string bounceDomain) =>
-        $"unsubscribe+{deliveryId}.{Encode(profileId)}@{bounceDomain}";
+        $"{UnsubscribePrefix}{deliveryId}.{Encode(profileId)}@{bounceDomain}";
+
+    public const string UnsubscribePrefix = "unsubscribe+";
+
+    /// <summary>R13.4: the log an unsubscribe address (<see cref="Unsubscribe"/>) names, or null when it is not one.</summary>
+    public static LogIdentity? FromUnsubscribeAddress(string? address)
+    {
+        var local = address is null ? null : LocalPart(address.Trim().Trim('<', '>'));
+        if (local is null || !local.StartsWith(UnsubscribePrefix, StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+
+        var rest = local[UnsubscribePrefix.Length..];
+        var dot = rest.IndexOf('.');
+        return dot <= 0 || dot == rest.Length - 1 || Decode(rest[(dot + 1)..]) is not { } profile
+            ? null
+            : new LogIdentity(rest[..dot], profile, null);
+    }
 
     /// <summary>The log a VERP address names, or null when it is not one of ours.</summary>
     public static LogIdentity? FromEnvelopeSender(string? address)

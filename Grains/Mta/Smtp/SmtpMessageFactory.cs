@@ -1,13 +1,18 @@
 using DeliveryGrains.Content;
+using DeliveryGrains.Deliveries;
+using DeliveryGrains.Tracking;
 using MimeKit;
+using ContentLinks = DeliveryGrains.Content.MessageLinks;
+using TrackedLinks = DeliveryGrains.Tracking.MessageLinks;
 
 namespace DeliveryGrains.Mta.Smtp;
 
 /// <summary>
 /// Builds the real message of one attempt (R12.1) with MimeKit: From (with the content's display
 /// name), To, Subject, Date, a Message-ID and a VERP envelope sender naming the log
-/// (<see cref="MessageIdentity"/>), List-Unsubscribe, and the delivery's content as plain text and
-/// HTML, rendered for the recipient by <see cref="ContentTemplate"/> (R14.1, R14.2).
+/// (<see cref="MessageIdentity"/>), the unsubscribe headers and <c>Feedback-ID</c> (R13.4, R13.6), and
+/// the delivery's content as plain text and HTML, rendered for the recipient by
+/// <see cref="ContentTemplate"/> (R14.1, R14.2) and then tracked (R13.1).
 /// </summary>
 public sealed class SmtpMessageFactory(MailboxAddress from, string bounceDomain)
 {
@@ -16,14 +21,18 @@ public sealed class SmtpMessageFactory(MailboxAddress from, string bounceDomain)
 
     public string BounceDomain => bounceDomain;
 
-    /// <summary>Renders and builds the message; a template that hits a bound throws <see cref="TemplateRenderException"/>.</summary>
-    public (MimeMessage Message, MailboxAddress Sender) Build(OutboundMessage outbound, DateTimeOffset at)
+    /// <summary>
+    /// The message of one attempt. With <paramref name="signer"/> (R13) it carries the one-click
+    /// unsubscribe headers, the signed <c>unsubscribeUrl</c> and <c>mirrorPageUrl</c> for the content
+    /// and, when the content is tracked, tracked links and the open pixel; without it (a proof) the
+    /// unsubscribe address is the mailto one. A template that hits a bound throws <see cref="TemplateRenderException"/>.
+    /// </summary>
+    public (MimeMessage Message, MailboxAddress Sender) Build(OutboundMessage outbound, DateTimeOffset at, LinkSigner? signer = null)
     {
         var content = outbound.Mta.Content;
-        var unsubscribe = MessageIdentity.Unsubscribe(outbound.DeliveryId, outbound.ProfileId, bounceDomain);
-        var rendered = ContentTemplate.For(content).Render(
-            new RecipientValues(outbound.ProfileId, outbound.Address, outbound.Fields),
-            new MessageLinks($"mailto:{unsubscribe}", ""));
+        var links = signer is null ? null : MessageTracking.LinksOf(signer, outbound);
+        var mailto = $"mailto:{MessageIdentity.Unsubscribe(outbound.DeliveryId, outbound.ProfileId, bounceDomain)}";
+        var rendered = Render(outbound, links, mailto);
 
         var message = new MimeMessage();
         // A fresh address per message: an address list subscribes to its addresses' change events, so one
@@ -33,14 +42,32 @@ public sealed class SmtpMessageFactory(MailboxAddress from, string bounceDomain)
         message.Subject = rendered.Subject;
         message.Date = at;
         message.MessageId = MessageIdentity.MessageId(outbound.DeliveryId, outbound.ProfileId, outbound.Attempt, bounceDomain);
-        message.Headers.Add("List-Unsubscribe", $"<mailto:{unsubscribe}>");
+        MessageTracking.AddHeaders(message, outbound, links, bounceDomain);
         var body = new BodyBuilder
         {
             TextBody = rendered.Text,
-            HtmlBody = rendered.Html,
+            HtmlBody = rendered.Html is null ? null : MessageTracking.Track(rendered.Html, content ?? MessageContent.Default, links),
         };
         message.Body = body.ToMessageBody();
         var sender = new MailboxAddress("", MessageIdentity.EnvelopeSender(outbound.DeliveryId, outbound.ProfileId, bounceDomain));
         return (message, sender);
     }
+
+    /// <summary>
+    /// The HTML part as the recipient got it (null without one): rendered with its signed links, then
+    /// tracked (R13.1). The mirror page (R14.3) shows what this returns, so both always agree.
+    /// </summary>
+    public static string? HtmlBody(OutboundMessage outbound, TrackedLinks links)
+    {
+        var rendered = Render(outbound, links, links.UnsubscribeUrl);
+        return rendered.Html is null ? null : MessageTracking.Track(rendered.Html, outbound.Mta.Content ?? MessageContent.Default, links);
+    }
+
+    /// <summary>The text part as the recipient got it: the mirror page of a message without HTML.</summary>
+    public static string? TextBody(OutboundMessage outbound, TrackedLinks links) => Render(outbound, links, links.UnsubscribeUrl).Text;
+
+    private static RenderedContent Render(OutboundMessage outbound, TrackedLinks? links, string unsubscribeFallback) =>
+        ContentTemplate.For(outbound.Mta.Content).Render(
+            new RecipientValues(outbound.ProfileId, outbound.Address, outbound.Fields),
+            new ContentLinks(links?.UnsubscribeUrl ?? unsubscribeFallback, links?.MirrorPageUrl ?? ""));
 }

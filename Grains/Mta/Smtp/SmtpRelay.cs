@@ -59,10 +59,17 @@ public sealed partial class SmtpRelay : IAsyncDisposable
     private readonly List<Task> _running = [];
     private int _started;
 
-    public SmtpRelay(IGrainFactory grains, TimeProvider time, IOptions<SmtpOptions> options, DeliveryMetrics metrics, ILogger<SmtpRelay> logger)
+    private readonly Tracking.TrackingKeys _tracking;
+    private readonly MessageSigner _dkim;
+
+    public SmtpRelay(
+        IGrainFactory grains, TimeProvider time, IOptions<SmtpOptions> options, Tracking.TrackingKeys tracking, MessageSigner dkim,
+        DeliveryMetrics metrics, ILogger<SmtpRelay> logger)
     {
         _metrics = metrics;
         _grains = grains;
+        _tracking = tracking;
+        _dkim = dkim;
         _time = time;
         _options = options.Value;
         _logger = logger;
@@ -114,6 +121,7 @@ public sealed partial class SmtpRelay : IAsyncDisposable
         mime.To.Add(MailboxAddress.Parse(address));
         mime.MessageId = $"proof-{message.DeliveryId}-{number}-{Guid.NewGuid():N}@{_options.BounceDomain}";
         var sender = new MailboxAddress("", $"proofs@{_options.BounceDomain}");
+        _dkim.Sign(mime);
         using var client = new RelayClient { Notify = DeliveryStatusNotification.Never };
         try
         {
@@ -266,7 +274,7 @@ public sealed partial class SmtpRelay : IAsyncDisposable
             {
                 try
                 {
-                    (job.Mime, job.Sender) = _factory.Value.Build(job.Message, _time.GetUtcNow());
+                    (job.Mime, job.Sender) = _factory.Value.Build(job.Message, _time.GetUtcNow(), await _tracking.SignerAsync());
                 }
                 catch (Content.TemplateRenderException ex)
                 {
@@ -274,6 +282,9 @@ public sealed partial class SmtpRelay : IAsyncDisposable
                     LogNotRendered(job.Message.DeliveryId, ex.Message);
                     return SmtpQualification.ContentFailure(ex.Message);
                 }
+
+                // R13.6: signed last, over the message exactly as it goes on the wire.
+                _dkim.Sign(job.Mime);
             }
 
             client.Notify = job.Message.EmailFeedbackService

@@ -32,7 +32,7 @@ document.addEventListener("DOMContentLoaded", () => {
   const show = (view) => {
     const k = view.kpis;
     const progress = k.toDeliver === 0 ? 0 : k.sent / k.toDeliver * 100;
-    for (const name of ["toDeliver", "sent", "delivered", "bouncesAndErrors", "opens", "clicks", "pending", "awaitingRetry"]) {
+    for (const name of ["toDeliver", "sent", "delivered", "bouncesAndErrors", "opens", "clicks", "pending", "awaitingRetry", "unsubscriptions", "complaints"]) {
       set(name, number(k[name]));
     }
     for (const name of ["deliveredRate", "bouncesAndErrorsRate", "openRate", "clickThroughRate"]) {

@@ -40,6 +40,9 @@ public sealed class DeliveryModel(IGrainFactory grains) : PageModel
 
     public bool MayReadLogs { get; private set; }
 
+    /// <summary>R13.3: the tracked links' clicks; null when the delivery has none to show (SMS, draft, recurring template).</summary>
+    public IReadOnlyList<DeliveryGrains.Tracking.LinkCount>? Links { get; private set; }
+
     /// <summary>Compute stats: the running figures read just before the recount, and the recount.</summary>
     public (Kpis Running, Kpis Recount)? Recount { get; private set; }
 
@@ -201,6 +204,7 @@ public sealed class DeliveryModel(IGrainFactory grains) : PageModel
     [
         ("To deliver", k.ToDeliver), ("Sent", k.Sent), ("Delivered", k.Delivered), ("Bounces + errors", k.BouncesAndErrors),
         ("Opens", k.Opens), ("Clicks", k.Clicks), ("Pending", k.Pending), ("Awaiting retry", k.AwaitingRetry),
+        ("Unsubscriptions", k.Unsubscriptions), ("Complaints", k.Complaints),
     ];
 
     public string ChartsMarkup => DeliveryCharts.Render(Points);
@@ -269,6 +273,11 @@ public sealed class DeliveryModel(IGrainFactory grains) : PageModel
         }
 
         Points = (await Delivery.GetTimelineAsync()).Points;
+        if (View.Channel == Channel.Email && View.Status != DeliveryStatus.Draft && View.Recurrence is null)
+        {
+            Links = await Delivery.ListLinksAsync();
+        }
+
         if (View.Status != DeliveryStatus.Draft && View.Recurrence is null)
         {
             try

@@ -61,7 +61,7 @@ public class TemplateSyntaxTests
     public void A_sender_name_is_one_short_line()
     {
         var errors = new Dictionary<string, string>();
-        DeliveryRules.ValidateContent(new MessageContent(null, null, null, "News\r\nBcc: x"), (f, m) => errors[f] = m);
+        DeliveryRules.ValidateContent(new MessageContent(null, null, null, FromName: "News\r\nBcc: x"), (f, m) => errors[f] = m);
 
         Assert.Contains("one line", errors["content.fromName"]);
     }

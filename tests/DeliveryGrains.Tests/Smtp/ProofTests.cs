@@ -20,7 +20,7 @@ public sealed class ProofTests(SmtpClusterFixture fixture)
         "Hi {{ firstName | default: 'there' }}",
         null,
         "<p>Dear {{ firstName }}, see <a href=\"https://shop.test/{{ profileId }}\">the offer</a>.</p>",
-        "Ann's shop");
+        FromName: "Ann's shop");
 
     [Fact, Trait("Rule", "R14.4")]
     public async Task A_proof_goes_through_the_relay_with_its_number_and_moves_no_log_or_kpi()

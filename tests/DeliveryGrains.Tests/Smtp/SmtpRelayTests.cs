@@ -62,7 +62,7 @@ public sealed class SmtpRelayTests(SmtpClusterFixture fixture, Xunit.Abstraction
 
     private static string ScriptOf(string address) => address[..address.IndexOf('-')];
 
-    [Fact, Trait("Rule", "R12.1")]
+    [Fact, Trait("Rule", "R12.1"), Trait("Rule", "R13.4")]
     public async Task A_message_is_real_MIME_naming_its_log_and_personalized_from_the_target()
     {
         var unique = Unique.Id();
@@ -82,7 +82,9 @@ public sealed class SmtpRelayTests(SmtpClusterFixture fixture, Xunit.Abstraction
         Assert.Equal(address, message.To.Mailboxes.Single().Address);
         Assert.NotEqual(default, message.Date);
         Assert.Equal(new LogIdentity(deliveryId, recipient.ProfileId, 1), MessageIdentity.FromMessageId(message.MessageId));
-        Assert.StartsWith("<mailto:unsubscribe+", message.Headers[HeaderId.ListUnsubscribe]);
+        // R13.4: the one-click https URL first, then the mailto address.
+        Assert.Contains(">, <mailto:unsubscribe+", message.Headers[HeaderId.ListUnsubscribe]);
+        Assert.Equal("List-Unsubscribe=One-Click", message.Headers["List-Unsubscribe-Post"]);
         Assert.Equal("Dear Ann & Bo, friend.", message.TextBody?.Trim());
         Assert.Contains("<p>Dear Ann &amp; Bo</p>", message.HtmlBody);
 

@@ -1,0 +1,58 @@
+using System.Security.Cryptography;
+using DeliveryGrains.Tracking;
+
+namespace DeliveryGrains.Tests.Tracking;
+
+public sealed class TrackingTokenTests
+{
+    private static readonly byte[] Key = RandomNumberGenerator.GetBytes(32);
+
+    private static readonly TrackingClaims Click = new(TokenKind.Click, "d-1", 3, 17, "profile é/1", 2, "https://shop.example/p?x=1&y=été#frag");
+
+    [Fact, Trait("Rule", "R13.1")]
+    public void A_token_reads_back_its_claims_under_its_key_and_kind()
+    {
+        var token = TrackingToken.Create(Click, Key);
+        Assert.Equal(Click, TrackingToken.Read(token, TokenKind.Click, Key));
+
+        var open = Click with { Kind = TokenKind.Open, Link = -1, Url = null };
+        Assert.Equal(open, TrackingToken.Read(TrackingToken.Create(open, Key), TokenKind.Open, Key));
+    }
+
+    [Fact, Trait("Rule", "R13.1")]
+    public void Every_changed_byte_another_key_another_kind_or_garbage_is_refused()
+    {
+        var token = TrackingToken.Create(Click, Key);
+        var bytes = System.Buffers.Text.Base64Url.DecodeFromChars(token);
+        for (var i = 0; i < bytes.Length; i++)
+        {
+            var changed = (byte[])bytes.Clone();
+            changed[i] ^= 0x01;
+            Assert.Null(TrackingToken.Read(System.Buffers.Text.Base64Url.EncodeToString(changed), TokenKind.Click, Key));
+        }
+
+        Assert.Null(TrackingToken.Read(token[..^1], TokenKind.Click, Key));
+        Assert.Null(TrackingToken.Read(token + "A", TokenKind.Click, Key));
+        Assert.Null(TrackingToken.Read(token, TokenKind.Click, RandomNumberGenerator.GetBytes(32)));
+        Assert.Null(TrackingToken.Read(token, TokenKind.Open, Key));
+        Assert.Null(TrackingToken.Read(token, TokenKind.Unsubscribe, Key));
+        Assert.Null(TrackingToken.Read("", TokenKind.Click, Key));
+        Assert.Null(TrackingToken.Read(null, TokenKind.Click, Key));
+        Assert.Null(TrackingToken.Read("not a token!", TokenKind.Click, Key));
+        Assert.Null(TrackingToken.Read(new string('A', TrackingToken.MaxLength + 1), TokenKind.Click, Key));
+    }
+
+    [Fact, Trait("Rule", "R13.1")]
+    public void A_bad_configured_key_or_base_url_is_refused_at_start_naming_the_setting()
+    {
+        var validator = new TrackingOptionsValidator();
+        Assert.True(validator.Validate(null, new TrackingOptions { SigningKey = Convert.ToBase64String(Key), BaseUrl = "https://t.example.com" }).Succeeded);
+        Assert.True(validator.Validate(null, new TrackingOptions()).Succeeded);
+
+        var shortKey = validator.Validate(null, new TrackingOptions { SigningKey = Convert.ToBase64String(new byte[16]) });
+        Assert.Contains("Tracking:SigningKey holds 16 bytes", shortKey.FailureMessage);
+        Assert.Contains("Tracking:SigningKey is not base64", validator.Validate(null, new TrackingOptions { SigningKey = "not base64 ***" }).FailureMessage);
+        Assert.Contains("Tracking:BaseUrl", validator.Validate(null, new TrackingOptions { BaseUrl = "ftp://t.example.com" }).FailureMessage);
+        Assert.Contains("Tracking:BaseUrl", validator.Validate(null, new TrackingOptions { BaseUrl = "https://t.example.com/?a=1" }).FailureMessage);
+    }
+}

@@ -160,7 +160,10 @@ public sealed partial class DeliveryGrain(
             SendAt = changes.ClearSendAt ? null : changes.SendAt ?? definition.SendAt,
 
             // R14.1: new content is checked like the rest; it reaches the partitions when the send starts.
-            Mta = changes.Content is { } content ? definition.Mta with { Content = content } : definition.Mta,
+            // A change that does not say whether to track (the console's content form) keeps what the delivery said (R13.1).
+            Mta = changes.Content is { } content
+                ? definition.Mta with { Content = content.Tracking is null ? content with { Tracking = definition.Mta.Content?.Tracking } : content }
+                : definition.Mta,
         };
         ThrowIfInvalid(changed);
 

@@ -98,9 +98,8 @@ public sealed partial class DeliveryPartitionGrain(
             _countsDirty = S.Run is { } run && run.ValidUntil > time.GetUtcNow();
             if (S.PendingAddressEvents.Count > 0)
             {
-                // Sent on the first tick; cleared from the store with the next save after that.
+                // Sent on the first tick; kept in the store until the address book took them (FlushAsync).
                 _addressEvents = [.. S.PendingAddressEvents];
-                S.PendingAddressEvents = [];
             }
         }
 
@@ -212,7 +211,7 @@ public sealed partial class DeliveryPartitionGrain(
 
         var start = S.RelayCursor;
         var end = Math.Min(Slice.Members.Count, start + max);
-        NoteHolder(run);
+        var holder = NoteHolder(run);
         try
         {
             for (var i = start; i < end; i++)
@@ -232,6 +231,7 @@ public sealed partial class DeliveryPartitionGrain(
                 var before = slot.Mark;
                 LogRules.Relay(ref slot, run, time.GetUtcNow());
                 Put(i, slot, before);
+                MarkHolder(i, holder);
                 S.RelayCursor = i + 1;
             }
         }
@@ -391,6 +391,12 @@ public sealed partial class DeliveryPartitionGrain(
                 try
                 {
                     await Task.WhenAll(calls);
+                    if (S.PendingAddressEvents.Count > 0)
+                    {
+                        // The events a stop left stored were among these: the next write drops them.
+                        S.PendingAddressEvents = [];
+                        _unsaved = true;
+                    }
                 }
                 catch
                 {

@@ -80,6 +80,12 @@ public sealed class PartitionProgress
     [Id(13)] public List<string> Holders { get; set; } = [];
 
     /// <summary>
+    /// Per recipient, which of <see cref="Holders"/> took its first attempt (its place there + 1; 0 for
+    /// none), so only the messages of a gone holder go again. A gone holder's place is kept, emptied.
+    /// </summary>
+    [Id(19)] public byte[] HolderOf { get; set; } = [];
+
+    /// <summary>
     /// Address events (R9) the slice could not hand to the address book because the last silo of the
     /// cluster was stopping; the next activation sends them.
     /// </summary>
@@ -147,6 +153,8 @@ public sealed class PartitionProgress
         LastEventAt = new long[count];
         SeenSimulated = new uint[count];
         RetryDueAt = new long[count];
+        HolderOf = new byte[count];
+        Holders = [];
         SeenOther = [];
         Unsubscribed = [];
         Complained = [];

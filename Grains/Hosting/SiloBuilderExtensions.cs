@@ -32,6 +32,7 @@ public static class SiloBuilderExtensions
         services.AddOptions<SmtpOptions>().BindConfiguration(SmtpOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<IValidateOptions<SmtpOptions>, SmtpOptionsValidator>();
         services.AddSingleton<SmtpRelay>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, SmtpRelayLifecycle>();
         services.AddSingleton<ProofRoad>();
         services.AddOptions<DkimOptions>().BindConfiguration(DkimOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<DkimOptions>, DkimOptionsValidator>();

@@ -17,8 +17,8 @@ public sealed partial class ProofRoad(SmtpRelay smtp, IOptions<SmtpOptions> smtp
     private static readonly TimeSpan SendWithin = TimeSpan.FromSeconds(60);
 
     /// <summary>
-    /// R14.3: the links a message shows. The unsubscribe link is the relay's mailto address (the signed
-    /// web link of the tracking work replaces it); no mirror page is served yet, so its link is empty.
+    /// R14.3: the links a preview shows: the recipient's mailto unsubscribe address (the message itself
+    /// carries the signed one-click URL, made at relay) and no mirror-page link (one is signed per message sent).
     /// </summary>
     public MessageLinks LinksFor(string deliveryId, string profileId) =>
         smtpOptions.Value.IsConfigured

@@ -3,8 +3,8 @@ using Microsoft.AspNetCore.Http.Features;
 namespace DeliveryGrains.Silo.Api;
 
 /// <summary>
-/// A body whose declared length (<c>Content-Length</c>) is over the silo's limit is refused before any
-/// of it is read, whatever the path. The framework finds the excess only when an endpoint reads that
+/// A body whose declared length (<c>Content-Length</c>) is over the API's limit is refused before any
+/// of it is read, whatever the endpoint. The framework finds the excess only when an endpoint reads that
 /// far, and a caller that sent only its headers waited for Kestrel's body timeout and got a 408.
 /// </summary>
 public static class DeclaredBodyLimit
@@ -12,7 +12,9 @@ public static class DeclaredBodyLimit
     public static IApplicationBuilder UseDeclaredBodyLimit(this IApplicationBuilder app) =>
         app.Use(async (context, next) =>
         {
-            if (context.Request.ContentLength is { } declared
+            // The API's limit; the console's upload form sets its own, larger one per request.
+            if (context.Request.Path.StartsWithSegments("/api")
+                && context.Request.ContentLength is { } declared
                 && context.Features.Get<IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize is { } limit
                 && declared > limit)
             {

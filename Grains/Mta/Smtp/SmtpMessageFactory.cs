@@ -24,14 +24,16 @@ public sealed class SmtpMessageFactory(MailboxAddress from, string bounceDomain)
     /// <summary>
     /// The message of one attempt. With <paramref name="signer"/> (R13) it carries the one-click
     /// unsubscribe headers, the signed <c>unsubscribeUrl</c> and <c>mirrorPageUrl</c> for the content
-    /// and, when the content is tracked, tracked links and the open pixel; without it (a proof) the
-    /// unsubscribe address is the mailto one. A template that hits a bound throws <see cref="TemplateRenderException"/>.
+    /// and, when the content is tracked, tracked links and the open pixel; without it the unsubscribe
+    /// address is the mailto one. A <paramref name="proof"/> has neither (no link of it may act on the
+    /// recipient it shows). A template that hits a bound throws <see cref="TemplateRenderException"/>.
     /// </summary>
-    public (MimeMessage Message, MailboxAddress Sender) Build(OutboundMessage outbound, DateTimeOffset at, LinkSigner? signer = null)
+    public (MimeMessage Message, MailboxAddress Sender) Build(OutboundMessage outbound, DateTimeOffset at, LinkSigner? signer = null, bool proof = false)
     {
         var content = outbound.Mta.Content;
-        var links = signer is null ? null : MessageTracking.LinksOf(signer, outbound);
-        var mailto = $"mailto:{MessageIdentity.Unsubscribe(outbound.DeliveryId, outbound.ProfileId, bounceDomain)}";
+        var links = signer is null || proof ? null : MessageTracking.LinksOf(signer, outbound);
+        // A proof (R14.4) shows a recipient's message to someone else: no address of it may unsubscribe that recipient.
+        var mailto = proof ? "" : $"mailto:{MessageIdentity.Unsubscribe(outbound.DeliveryId, outbound.ProfileId, bounceDomain)}";
         var rendered = Render(outbound, links, mailto);
 
         var message = new MimeMessage();
@@ -42,7 +44,15 @@ public sealed class SmtpMessageFactory(MailboxAddress from, string bounceDomain)
         message.Subject = rendered.Subject;
         message.Date = at;
         message.MessageId = MessageIdentity.MessageId(outbound.DeliveryId, outbound.ProfileId, outbound.Attempt, bounceDomain);
-        MessageTracking.AddHeaders(message, outbound, links, bounceDomain);
+        if (proof)
+        {
+            message.Headers.Add("Feedback-ID", MessageTracking.FeedbackId(outbound.DeliveryId, bounceDomain));
+        }
+        else
+        {
+            MessageTracking.AddHeaders(message, outbound, links, bounceDomain);
+        }
+
         var body = new BodyBuilder
         {
             TextBody = rendered.Text,

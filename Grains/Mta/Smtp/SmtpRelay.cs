@@ -56,6 +56,10 @@ public sealed partial class SmtpRelay : IAsyncDisposable
     private readonly SemaphoreSlim _replySlots = new(ReplyBatchesInFlight);
     private readonly string _relayId = $"smtp-{Environment.MachineName}-{Guid.NewGuid():N}";
     private readonly CancellationTokenSource _stop = new();
+
+    /// <summary>Cancelled first when the silo stops: no new transaction starts, while the replies already had are still recorded.</summary>
+    private readonly CancellationTokenSource _sending = new();
+    private Task _poster = Task.CompletedTask;
     private readonly List<Task> _running = [];
     private int _started;
 
@@ -115,7 +119,7 @@ public sealed partial class SmtpRelay : IAsyncDisposable
             return SmtpOptions.NotConfigured;
         }
 
-        var (mime, _) = _factory.Value.Build(message, _time.GetUtcNow());
+        var (mime, _) = _factory.Value.Build(message, _time.GetUtcNow(), proof: true);
         mime.Subject = $"[Proof {number}] {mime.Subject}";
         mime.To.Clear();
         mime.To.Add(MailboxAddress.Parse(address));
@@ -144,8 +148,34 @@ public sealed partial class SmtpRelay : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// The first step of a silo's stop, while its grains still take calls: no transaction starts any
+    /// more, and every reply already had is posted to its partition (within <paramref name="cancellationToken"/>).
+    /// A reply lost here would leave a message the server took to be sent again by the next activation.
+    /// </summary>
+    public async Task StopSendingAsync(CancellationToken cancellationToken)
+    {
+        await _sending.CancelAsync();
+        foreach (var lane in _lanes.Values)
+        {
+            lane.Complete();
+        }
+
+        try
+        {
+            await Task.WhenAll(_lanes.Values.Select(l => l.Workers)).WaitAsync(cancellationToken);
+            _replies.Writer.TryComplete();
+            await _poster.WaitAsync(cancellationToken);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or TimeoutException)
+        {
+            // The stop's time ran out: what was not posted is relayed again by the partition's next activation.
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
+        await _sending.CancelAsync();
         await _stop.CancelAsync();
         _replies.Writer.TryComplete();
         foreach (var lane in _lanes.Values)
@@ -169,13 +199,15 @@ public sealed partial class SmtpRelay : IAsyncDisposable
         }
 
         _stop.Dispose();
+        _sending.Dispose();
     }
 
     private void EnsureStarted()
     {
         if (Interlocked.Exchange(ref _started, 1) == 0)
         {
-            Track(Task.Run(() => PostRepliesAsync(_stop.Token)));
+            _poster = Task.Run(() => PostRepliesAsync(_stop.Token));
+            Track(_poster);
 
             Track(Task.Run(() => ReportDomainsAsync(_stop.Token)));
         }
@@ -195,7 +227,7 @@ public sealed partial class SmtpRelay : IAsyncDisposable
         {
             try
             {
-                await Task.Delay(delay, _time, _stop.Token);
+                await Task.Delay(delay, _time, _sending.Token);
                 lane.Enqueue(job);
             }
             catch (OperationCanceledException)
@@ -253,6 +285,27 @@ public sealed partial class SmtpRelay : IAsyncDisposable
 
     private async Task<SmtpQualification> TransactOnceAsync(RelayClient client, SmtpJob job, CancellationToken cancellationToken)
     {
+        if (job.Mime is null)
+        {
+            // Outside the SMTP handling: a fault here (the tracking key unreadable) is ours, not the server's,
+            // and the lane's worker puts the message back without touching the domain's rate.
+            var signer = await _tracking.SignerAsync();
+            try
+            {
+                var (mime, sender) = _factory.Value.Build(job.Message, _time.GetUtcNow(), signer);
+
+                // R13.6: signed last, over the message exactly as it goes on the wire; kept only once signed.
+                _dkim.Sign(mime);
+                (job.Mime, job.Sender) = (mime, sender);
+            }
+            catch (Content.TemplateRenderException ex)
+            {
+                // R14.1: a template that hits a bound fails this message for good (it would fail again), never the lane.
+                LogNotRendered(job.Message.DeliveryId, ex.Message);
+                return SmtpQualification.ContentFailure(ex.Message);
+            }
+        }
+
         try
         {
             if (!client.IsConnected)
@@ -268,23 +321,6 @@ public sealed partial class SmtpRelay : IAsyncDisposable
                     await DisconnectAsync(client);
                     return SmtpReplyTable.Unreachable(ex.GetType().Name);
                 }
-            }
-
-            if (job.Mime is null)
-            {
-                try
-                {
-                    (job.Mime, job.Sender) = _factory.Value.Build(job.Message, _time.GetUtcNow(), await _tracking.SignerAsync());
-                }
-                catch (Content.TemplateRenderException ex)
-                {
-                    // R14.1: a template that hits a bound fails this message for good (it would fail again), never the lane.
-                    LogNotRendered(job.Message.DeliveryId, ex.Message);
-                    return SmtpQualification.ContentFailure(ex.Message);
-                }
-
-                // R13.6: signed last, over the message exactly as it goes on the wire.
-                _dkim.Sign(job.Mime);
             }
 
             client.Notify = job.Message.EmailFeedbackService
@@ -542,6 +578,7 @@ public sealed partial class SmtpRelay : IAsyncDisposable
     private sealed class DomainLane
     {
         private readonly SmtpRelay _relay;
+        private readonly List<Task> _workers = [];
         private readonly Channel<SmtpJob> _queue = Channel.CreateUnbounded<SmtpJob>();
         private readonly ConcurrentDictionary<string, long> _deferralsByDelivery = new(StringComparer.Ordinal);
         private long _relayed;
@@ -558,9 +595,14 @@ public sealed partial class SmtpRelay : IAsyncDisposable
             Breaker = new ConnectionBreaker(relay._options.ProbeInterval, relay._time);
             for (var i = 0; i < relay._options.ConnectionsPerDomain; i++)
             {
-                relay.Track(Task.Run(() => WorkAsync(relay._stop.Token)));
+                var worker = Task.Run(() => WorkAsync(relay._sending.Token));
+                _workers.Add(worker);
+                relay.Track(worker);
             }
         }
+
+        /// <summary>Ends once every connection of the lane has stopped.</summary>
+        public Task Workers => Task.WhenAll(_workers);
 
         public string Domain { get; }
 

@@ -89,14 +89,17 @@ public sealed class MessageLinks(LinkSigner signer, string deliveryId, int parti
 {
     private TrackingClaims Claims(TokenKind kind) => new(kind, deliveryId, partition, recipientIndex, profileId);
 
+    private string? _unsubscribeUrl;
+    private string? _mirrorPageUrl;
+
     /// <summary>R13.2: the open pixel.</summary>
     public string OpenUrl => signer.Url(LinkSigner.OpenPath, Claims(TokenKind.Open));
 
-    /// <summary>R13.4: the one-click unsubscribe URL (<c>unsubscribeUrl</c> in content).</summary>
-    public string UnsubscribeUrl => signer.Url(LinkSigner.UnsubscribePath, Claims(TokenKind.Unsubscribe));
+    /// <summary>R13.4: the one-click unsubscribe URL (<c>unsubscribeUrl</c> in content); signed once, read by the content and the headers.</summary>
+    public string UnsubscribeUrl => _unsubscribeUrl ??= signer.Url(LinkSigner.UnsubscribePath, Claims(TokenKind.Unsubscribe));
 
     /// <summary>The mirror page: the message as this recipient got it, as a web page (<c>mirrorPageUrl</c> in content).</summary>
-    public string MirrorPageUrl => signer.Url(LinkSigner.MirrorPagePath, Claims(TokenKind.MirrorPage));
+    public string MirrorPageUrl => _mirrorPageUrl ??= signer.Url(LinkSigner.MirrorPagePath, Claims(TokenKind.MirrorPage));
 
     /// <summary>R13.1: the click URL of link <paramref name="link"/> whose original is <paramref name="url"/>.</summary>
     public string ClickUrl(int link, string url) =>

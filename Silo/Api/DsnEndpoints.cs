@@ -30,11 +30,24 @@ public static class DsnEndpoints
         return app;
     }
 
-    private static async Task<Results<Accepted<FeedbackResponse>, ValidationProblem>> PostAsync(
-        HttpRequest request, DsnInbox inbox, CancellationToken cancellationToken)
+    private static Task<Results<Accepted<FeedbackResponse>, ValidationProblem>> PostAsync(
+        HttpRequest request, DsnInbox inbox, CancellationToken cancellationToken) =>
+        TakeReportAsync(request,
+            "Send the delivery status notification as the raw body (Content-Type: message/rfc822): a multipart/report with report-type=delivery-status.",
+            report => inbox.ProcessAsync(report, []), inbox.Malformed, cancellationToken);
+
+    private static Task<Results<Accepted<FeedbackResponse>, ValidationProblem>> PostArfAsync(
+        HttpRequest request, ArfInbox inbox, CancellationToken cancellationToken) =>
+        TakeReportAsync(request,
+            "Send the abuse report as the raw body (Content-Type: message/rfc822): a multipart/report with report-type=feedback-report (RFC 5965).",
+            inbox.ProcessAsync, inbox.Malformed, cancellationToken);
+
+    /// <summary>Reads one raw report, hands it to its inbox and answers what the inbox did; a body that is no MIME message is the inbox's rejection.</summary>
+    private static async Task<Results<Accepted<FeedbackResponse>, ValidationProblem>> TakeReportAsync(
+        HttpRequest request, string whatToSend, Func<MimeMessage, Task<DsnResult>> process, Func<string, DsnResult> malformed,
+        CancellationToken cancellationToken)
     {
-        var (body, problem) = await ReadAsync(request,
-            "Send the delivery status notification as the raw body (Content-Type: message/rfc822): a multipart/report with report-type=delivery-status.", cancellationToken);
+        var (body, problem) = await ReadAsync(request, whatToSend, cancellationToken);
         if (problem is not null)
         {
             return problem;
@@ -44,37 +57,11 @@ public static class DsnEndpoints
         try
         {
             using var stream = body!;
-            var report = await MimeMessage.LoadAsync(stream, cancellationToken);
-            result = await inbox.ProcessAsync(report, []);
+            result = await process(await MimeMessage.LoadAsync(stream, cancellationToken));
         }
         catch (FormatException ex)
         {
-            result = inbox.Malformed($"Not a MIME message: {ex.Message}");
-        }
-
-        return Answer(result);
-    }
-
-    private static async Task<Results<Accepted<FeedbackResponse>, ValidationProblem>> PostArfAsync(
-        HttpRequest request, ArfInbox inbox, CancellationToken cancellationToken)
-    {
-        var (body, problem) = await ReadAsync(request,
-            "Send the abuse report as the raw body (Content-Type: message/rfc822): a multipart/report with report-type=feedback-report (RFC 5965).", cancellationToken);
-        if (problem is not null)
-        {
-            return problem;
-        }
-
-        DsnResult result;
-        try
-        {
-            using var stream = body!;
-            var report = await MimeMessage.LoadAsync(stream, cancellationToken);
-            result = await inbox.ProcessAsync(report);
-        }
-        catch (FormatException ex)
-        {
-            result = inbox.Malformed($"Not a MIME message: {ex.Message}");
+            result = malformed($"Not a MIME message: {ex.Message}");
         }
 
         return Answer(result);

@@ -31,7 +31,7 @@ public sealed class ApiHostFixture : IAsyncLifetime
     private WebApplication? _app;
 
     /// <summary>The SMTP server the host's relay sends to: deliveries with <c>mta.kind</c> Smtp end up here.</summary>
-    public CapturingSmtpServer Smtp { get; } = new();
+    public DeliveryGrains.TestKit.Smtp.SmtpSink Smtp { get; } = new();
 
     /// <summary>The port of the host's inbound SMTP listener (DSN, ARF, unsubscribe mail).</summary>
     public int InboundPort => Services.GetRequiredService<DeliveryGrains.Mta.Smtp.DsnListener>().Port!.Value;

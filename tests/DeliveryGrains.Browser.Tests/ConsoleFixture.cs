@@ -38,7 +38,7 @@ public sealed class ConsoleFixture : IAsyncLifetime
     public IGrainFactory Grains => Services.GetRequiredService<IGrainFactory>();
 
     /// <summary>The SMTP server the silo's relay sends to (deliveries with <c>mta.kind</c> Smtp; the default stays Simulated).</summary>
-    public DeliveryGrains.Api.Tests.CapturingSmtpServer Smtp { get; } = new();
+    public DeliveryGrains.TestKit.Smtp.SmtpSink Smtp { get; } = new();
 
     public async Task InitializeAsync()
     {

@@ -19,9 +19,8 @@ public sealed partial class DashboardTests(PostgresServer server, ITestOutputHel
     public async Task Every_query_of_the_Grafana_dashboard_names_metrics_and_labels_the_silo_exports()
     {
         const int recipients = 20;
-        await using var sink = new GatedSmtpSink(deferOnce: address => address.StartsWith("user1.", StringComparison.Ordinal));
+        await using var sink = new SmtpSink(deferOnce: address => address.StartsWith("user1.", StringComparison.Ordinal));
         await sink.StartAsync();
-        sink.Open();
         await using var cluster = await SiloCluster.StartAsync(server, "dashboard", silos: 1, output, new Dictionary<string, string>
         {
             ["DeliveryGrains__Storage"] = "Postgres",
@@ -43,7 +42,7 @@ public sealed partial class DashboardTests(PostgresServer server, ITestOutputHel
             mta = new { kind = "Smtp" },
         }, recipients);
         await cluster.Admin.UntilAsync(id, v => v.Kpi("sent") == recipients, TimeSpan.FromSeconds(60));
-        Assert.True(sink.Recipients.Keys.Any(a => a.StartsWith("user1.", StringComparison.Ordinal)), "no recipient was deferred: the deferral metrics would prove nothing");
+        Assert.True(sink.RawTo.Keys.Any(a => a.StartsWith("user1.", StringComparison.Ordinal)), "no recipient was deferred: the deferral metrics would prove nothing");
 
         // Feedback from the MTA: an open (posted twice, so once a duplicate) and a soft bounce that schedules a retry.
         var open = Bodies.Event(id, "g3-0", "Open", eventId: $"open-{id}");

@@ -86,7 +86,7 @@ public sealed partial class DeliveryGrain
                 : $"Delivery '{Id}' is {S.Status}; only a paused delivery can be resumed.");
         }
 
-        S.Status = S.Relayed.All(r => r) ? DeliveryStatus.Sent : DeliveryStatus.InProgress;
+        S.Status = AllRelayed ? DeliveryStatus.Sent : DeliveryStatus.InProgress;
         MarkRunReportDirty();
         await Writer.SaveAsync();
         await ChangeRelayStateAsync(RelayState.Running);
@@ -239,7 +239,7 @@ public sealed partial class DeliveryGrain
     {
         var untilEnd = S.ValidUntil!.Value - time.GetUtcNow();
         ArmValidityTimer(untilEnd > TimeSpan.Zero ? untilEnd : TimeSpan.Zero);
-        if (S.Status == DeliveryStatus.InProgress && _fanOut is null)
+        if (S.Status == DeliveryStatus.InProgress && _fanOut is null or { IsCompleted: true })
         {
             _fanOut = FanOutAsync();
         }
@@ -268,15 +268,37 @@ public sealed partial class DeliveryGrain
             await RelayPassAsync(run);
         }
 
-        if (MayRelay)
+        _fanOut = null;
+        if (SettleIfAllRelayed())
         {
-            S.Status = DeliveryStatus.Sent;
-            MarkRunReportDirty();
             await Writer.SaveAsync();
-            LogAllRelayed(Id);
+        }
+    }
+
+    /// <summary>
+    /// R2, R8.1: every message was relayed, that is answered by the MTA. Where the answer comes later
+    /// (the SMTP relay, a scenario's simulator), a message handed to a relay queue or waiting behind a
+    /// domain's cap (R12.3) is not relayed yet: the partitions still count it to deliver.
+    /// </summary>
+    private bool AllRelayed => S.Relayed.All(r => r) && (!AnsweredLater || S.Partitions.All(p => p.ToDeliver == 0));
+
+    /// <summary>
+    /// <c>InProgress</c> becomes <c>Sent</c> once the fan-out handed every message and <see cref="AllRelayed"/>;
+    /// called when the fan-out ends and when a partition's counts come in. The caller stores the change
+    /// (a count report's is stored by the counts' save timer, within its period).
+    /// </summary>
+    private bool SettleIfAllRelayed()
+    {
+        if (!MayRelay || _fanOut is { IsCompleted: false } || !AllRelayed)
+        {
+            return false;
         }
 
-        _fanOut = null;
+        S.Status = DeliveryStatus.Sent;
+        MarkRunReportDirty();
+        _countsUnsaved = true;
+        LogAllRelayed(Id);
+        return true;
     }
 
     private async Task RelayPassAsync(DeliveryRun run)

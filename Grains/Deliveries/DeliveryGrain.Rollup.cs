@@ -50,6 +50,7 @@ public sealed partial class DeliveryGrain
             S.CountsAt = time.GetUtcNow();
             _countsUnsaved = true;
             MarkRunReportDirty();
+            SettleIfAllRelayed();
         }
     }
 

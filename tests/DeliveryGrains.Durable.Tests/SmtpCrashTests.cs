@@ -46,8 +46,21 @@ public sealed class SmtpCrashTests(PostgresServer server, ITestOutputHelper outp
         }, recipients);
 
         // The gate answers nothing yet: once every message is handed, each silo's relay holds its share,
-        // a few in transactions at the gate and the rest in its queue.
-        await cluster.Admin.UntilAsync(id, v => v.Status() == "Sent", TimeSpan.FromSeconds(60));
+        // a few in transactions at the gate and the rest in its queue. Nothing is answered, so the delivery
+        // stays InProgress (R2): the silos' first-attempt counters tell when all is handed.
+        await Eventually.Until(
+            async () =>
+            {
+                long handed = 0;
+                foreach (var silo in cluster.Silos)
+                {
+                    handed += await silo.CounterAsync("deliverygrains_messages_relayed", "attempt=\"first\"");
+                }
+
+                return handed;
+            },
+            handed => handed == recipients, "every message handed to a relay", TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(200));
+        Assert.Equal("InProgress", (await cluster.Admin.ViewAsync(id)).Status());
         await Eventually.Until(() => Task.FromResult(sink.ReceivedByMessageId.Count), n => n > 0, "a transaction waiting at the gate", TimeSpan.FromSeconds(30));
         var partitions = await cluster.ActivationsAsync("delivery-partition");
         var killed = partitions.MaxBy(p => p.Value).Key;

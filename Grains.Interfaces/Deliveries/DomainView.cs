@@ -38,3 +38,14 @@ public interface IDeliveryDomainsGrain : IGrainWithStringKey
     [Alias("Get"), Orleans.Concurrency.ReadOnly]
     Task<IReadOnlyDictionary<string, DomainRelayFigures>> GetAsync();
 }
+
+/// <summary>
+/// The delivery's bounces and errors (R8.3) by failure type and reason (R4): the logs counted in
+/// <c>bouncesAndErrors</c> now, grouped. Counted by the partitions and summed, never read log by log
+/// by the caller.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("BounceCount")]
+public sealed record BounceCount(
+    [property: Id(0)] Logs.FailureType? Type,
+    [property: Id(1)] Logs.FailureReason? Reason,
+    [property: Id(2)] long Count);

@@ -55,6 +55,10 @@ public interface IDeliveryGrain : IGrainWithStringKey
     [AlwaysInterleave, Alias("GetDomains")]
     Task<IReadOnlyList<DomainStats>> GetDomainsAsync();
 
+    /// <summary>R8.3, R4: the bounces and errors by failure type and reason, summed over the partitions; the most frequent first.</summary>
+    [AlwaysInterleave, Alias("GetBounces")]
+    Task<IReadOnlyList<BounceCount>> GetBouncesAsync();
+
     /// <summary>R13.3: clicks and unique clickers per tracked link, summed over the partitions; in link order.</summary>
     [AlwaysInterleave, Alias("ListLinks")]
     Task<IReadOnlyList<Tracking.LinkCount>> ListLinksAsync();

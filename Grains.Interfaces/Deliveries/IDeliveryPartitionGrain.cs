@@ -127,6 +127,10 @@ public interface IDeliveryPartitionGrain : IGrainWithStringKey
     /// <summary>The slice's messages counted per destination domain (R8 counts; deferrals and rates are the relays'). Reads only: safe to interleave.</summary>
     [AlwaysInterleave, ReadOnly, Alias("CountByDomain")]
     Task<IReadOnlyList<DomainStats>> CountByDomainAsync(bool emailFeedbackService);
+
+    /// <summary>The slice's bounces and errors (R8.3) by failure type and reason. Reads only: safe to interleave.</summary>
+    [AlwaysInterleave, ReadOnly, Alias("CountBounces")]
+    Task<IReadOnlyList<BounceCount>> CountBouncesAsync(bool emailFeedbackService);
 }
 
 /// <summary>What a partition answers a log's grain that brought feedback: one outcome per event, and what its retry reminder must do.</summary>

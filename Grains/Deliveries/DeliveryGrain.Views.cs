@@ -32,6 +32,18 @@ public sealed partial class DeliveryGrain
             .OrderBy(d => d.Domain, StringComparer.Ordinal)];
     }
 
+    public async Task<IReadOnlyList<BounceCount>> GetBouncesAsync()
+    {
+        var efs = Definition.EmailFeedbackService;
+        var counted = new IReadOnlyList<BounceCount>[S.PartitionCount];
+        await Bounded.ForEachAsync(Enumerable.Range(0, S.PartitionCount), Options.PartitionsInFlight, async p =>
+            counted[p] = await Partition(p).CountBouncesAsync(efs));
+        return [.. counted.SelectMany(c => c)
+            .GroupBy(b => (b.Type, b.Reason))
+            .Select(g => new BounceCount(g.Key.Type, g.Key.Reason, g.Sum(b => b.Count)))
+            .OrderByDescending(b => b.Count).ThenBy(b => b.Type).ThenBy(b => b.Reason)];
+    }
+
     public async Task<IReadOnlyList<Tracking.LinkCount>> ListLinksAsync()
     {
         _ = Definition;

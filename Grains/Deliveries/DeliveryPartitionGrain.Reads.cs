@@ -122,6 +122,25 @@ public sealed partial class DeliveryPartitionGrain
             [.. byDomain.Select(d => new DomainStats(d.Key, d.Value[0], d.Value[1], d.Value[2], d.Value[3], 0, null))]);
     }
 
+    public Task<IReadOnlyList<BounceCount>> CountBouncesAsync(bool emailFeedbackService)
+    {
+        var byReason = new Dictionary<(FailureType?, FailureReason?), long>();
+        var count = Math.Min(Slice.Members.Count, S.Marks.Length);
+        for (var i = 0; i < count; i++)
+        {
+            if (new LogMark(S.Marks[i]).Phase.ToStatus(emailFeedbackService) != LogStatus.Failed)
+            {
+                continue;
+            }
+
+            var slot = S.Slot(i);
+            var key = (slot.FailureType, slot.FailureReason);
+            byReason[key] = byReason.GetValueOrDefault(key) + 1;
+        }
+
+        return Task.FromResult<IReadOnlyList<BounceCount>>([.. byReason.Select(b => new BounceCount(b.Key.Item1, b.Key.Item2, b.Value))]);
+    }
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Delivery {DeliveryId} partition {Partition}: {Count} stored logs are ahead of the partition's own; counted as the partition holds them")]
     private partial void LogStoredAhead(string deliveryId, int partition, int count);
 }

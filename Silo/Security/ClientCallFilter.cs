@@ -39,6 +39,7 @@ public sealed partial class ClientCallFilter(ApiKeyDirectory keys, ILogger<Clien
         [(typeof(IDeliveryGrain), nameof(IDeliveryGrain.GetExecutionViewAsync))] = [],
         [(typeof(IDeliveryGrain), nameof(IDeliveryGrain.GetTimelineAsync))] = [],
         [(typeof(IDeliveryGrain), "GetDomainsAsync")] = [],
+        [(typeof(IDeliveryGrain), nameof(IDeliveryGrain.GetBouncesAsync))] = [],
         [(typeof(IDeliveryCatalogGrain), nameof(IDeliveryCatalogGrain.ListAsync))] = [],
         [(typeof(IDeliveryListGrain), nameof(IDeliveryListGrain.ListAsync))] = [],
         [(typeof(IProfileHistoryGrain), nameof(IProfileHistoryGrain.GetHistoryAsync))] = [Roles.Administration, Roles.PrepareDeliveries],

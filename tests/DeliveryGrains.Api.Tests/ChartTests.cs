@@ -64,17 +64,81 @@ public sealed class ChartTests
 
     [Theory]
     [Trait("Rule", "R8")]
-    [InlineData(0, 1)]
-    [InlineData(1, 1)]
-    [InlineData(7, 10)]
-    [InlineData(10, 10)]
-    [InlineData(11, 20)]
-    [InlineData(180, 200)]
-    [InlineData(201, 500)]
-    [InlineData(999_999, 1_000_000)]
-    [InlineData(1_000_001, 2_000_000)]
-    public void The_axis_tops_at_the_next_one_two_or_five(long value, long expected) =>
-        Assert.Equal(expected, DeliveryCharts.NiceCeiling(value));
+    [InlineData(0, new long[] { 0, 1 })]
+    [InlineData(1, new long[] { 0, 1 })]
+    [InlineData(3, new long[] { 0, 1, 2, 3 })]
+    [InlineData(5, new long[] { 0, 1, 2, 3, 4, 5 })]
+    [InlineData(7, new long[] { 0, 2, 4, 6, 8 })]
+    [InlineData(10, new long[] { 0, 2, 4, 6, 8, 10 })]
+    [InlineData(11, new long[] { 0, 5, 10, 15 })]
+    [InlineData(180, new long[] { 0, 50, 100, 150, 200 })]
+    [InlineData(1_000_000, new long[] { 0, 200_000, 400_000, 600_000, 800_000, 1_000_000 })]
+    public void Axis_ticks_are_whole_numbers_chosen_for_the_figures(long max, long[] expected) =>
+        Assert.Equal(expected, DeliveryCharts.Ticks(max));
+
+    [Fact]
+    [Trait("Rule", "R8")]
+    public void Any_figure_gets_at_most_five_even_whole_intervals_that_cover_it()
+    {
+        foreach (var max in Enumerable.Range(0, 2000).Select(i => (long)i).Concat([999_999, 1_000_001, 123_456_789]))
+        {
+            var ticks = DeliveryCharts.Ticks(max);
+            var step = ticks[1];
+            Assert.InRange(ticks.Count - 1, 1, DeliveryCharts.MaxIntervals);
+            Assert.Equal(ticks.Select((_, i) => i * step), ticks);
+            Assert.True(ticks[^1] >= max && ticks[^1] - step < Math.Max(max, 1), $"{max}: {string.Join(",", ticks)}");
+        }
+    }
+
+    [Fact]
+    [Trait("Rule", "R8.1")]
+    public void Three_recipients_label_0_1_2_3_and_the_value_3_is_drawn_on_the_3_line()
+    {
+        var points = new[] { At(TimeSpan.Zero), At(TimeSpan.FromSeconds(1), sent: 2, delivered: 1), At(TimeSpan.FromSeconds(3), sent: 3, delivered: 3) };
+
+        var svg = Chart(DeliveryCharts.Progress(points));
+
+        var ticks = svg.Descendants(N("text")).Where(t => (string?)t.Attribute("class") == "dg-tick-y").ToList();
+        Assert.Equal(["0", "1", "2", "3"], ticks.Select(t => t.Value));
+        var three = ticks.Single(t => t.Value == "3");
+        var sent = Coordinates(svg.Descendants(N("polyline")).Single(l => (string?)l.Attribute("data-series") == "sent"));
+        Assert.Equal(Y(three) - 4, sent[^1].Y, 1);
+        var one = ticks.Single(t => t.Value == "1");
+        var delivered = Coordinates(svg.Descendants(N("polyline")).Single(l => (string?)l.Attribute("data-series") == "delivered"));
+        Assert.Equal(Y(one) - 4, delivered[1].Y, 1);
+    }
+
+    [Fact]
+    [Trait("Rule", "R8.1")]
+    public void Each_moment_has_its_figures_on_hover_and_in_a_table_and_times_run_along_the_axis()
+    {
+        var points = Enumerable.Range(0, 11).Select(i => At(TimeSpan.FromSeconds(i * 6), sent: i * 10L, delivered: i * 9L, bounces: i)).ToList();
+
+        var html = XElement.Parse(DeliveryCharts.Progress(points));
+        var svg = html.Descendants(N("svg")).Single(s => s.Attribute("viewBox") is not null);
+
+        var hovers = svg.Descendants(N("rect")).Where(r => (string?)r.Attribute("class") == "dg-hover").ToList();
+        Assert.Equal(11, hovers.Count);
+        Assert.Equal("09:40:30 UTC: 50 sent, 45 delivered, 5 bounces + errors", hovers[5].Element(N("title"))!.Value);
+        var labels = svg.Descendants(N("text")).Where(t => (string?)t.Attribute("class") == "dg-tick-x").Select(t => t.Value).ToList();
+        Assert.Equal(["09:40:00", "09:40:10", "09:40:20", "09:40:30", "09:40:40", "09:40:50", "09:41:00"], labels);
+        var rows = html.Descendants("table").Single().Element("tbody")!.Elements("tr").ToList();
+        Assert.Equal(11, rows.Count);
+        Assert.Equal(["09:41:00", "100", "90", "10"], rows[^1].Elements().Select(e => e.Value));
+    }
+
+    [Theory]
+    [Trait("Rule", "R8")]
+    [InlineData(0, 0, 30, "09:40:00,09:40:05,09:40:10,09:40:15,09:40:20,09:40:25,09:40:30")]
+    [InlineData(0, 59, 0, "09:40,09:50,10:00,10:10,10:20,10:30")]
+    [InlineData(0, 0, 0, "09:40:00")]
+    [InlineData(14, 40, 0, "Nov 27 12:00,15:00,18:00,21:00,Nov 28 00:00")]
+    public void Time_labels_fall_on_round_times_across_the_span(int hours, int minutes, int seconds, string expected)
+    {
+        var ticks = DeliveryCharts.TimeTicks(Start, Start + new TimeSpan(hours, minutes, seconds));
+
+        Assert.Equal(expected.Split(','), ticks.Select(t => t.Label));
+    }
 
     [Fact]
     [Trait("Rule", "R8.1")]
@@ -159,6 +223,24 @@ public sealed class ChartTests
         Assert.Equal(2, root.Descendants(N("svg")).Count(s => s.Attribute("viewBox") is not null));
     }
 
+    [Fact]
+    [Trait("Rule", "R8.1")]
+    public void The_rate_is_what_was_sent_over_the_last_minute_and_the_time_left_follows_from_it()
+    {
+        var points = new[] { At(TimeSpan.Zero), At(TimeSpan.FromSeconds(30), sent: 600), At(TimeSpan.FromSeconds(90), sent: 1200) };
+
+        // Under a minute of history: over the time since the start. Later: the sent figure at the window's
+        // start is the one of the latest point before it (a point is taken when the figures change).
+        Assert.Equal(15.0, DeliveryGrains.Silo.OperatorConsole.Live.DeploymentPace.RateOver(points, 300, Start + TimeSpan.FromSeconds(20))!.Value, 3);
+        Assert.Equal(10.0, DeliveryGrains.Silo.OperatorConsole.Live.DeploymentPace.RateOver(points, 1200, Start + TimeSpan.FromSeconds(100))!.Value, 3);
+        Assert.Equal(0.0, DeliveryGrains.Silo.OperatorConsole.Live.DeploymentPace.RateOver(points, 1200, Start + TimeSpan.FromSeconds(200))!.Value, 3);
+        Assert.Null(DeliveryGrains.Silo.OperatorConsole.Live.DeploymentPace.RateOver([], 0, Start));
+
+        Assert.Equal("1 h 02 min", DeliveryGrains.Silo.OperatorConsole.Live.DeploymentPace.TimeLeft(3720));
+        Assert.Equal("3 min 05 s", DeliveryGrains.Silo.OperatorConsole.Live.DeploymentPace.TimeLeft(185));
+        Assert.Equal("—", DeliveryGrains.Silo.OperatorConsole.Live.DeploymentPace.TimeLeft(null));
+    }
+
     [Theory]
     [Trait("Rule", "R8")]
     [InlineData(950, "950")]
@@ -183,6 +265,8 @@ public sealed class ChartTests
         [.. Regex.Matches((string)polyline.Attribute("points")!, @"([\d.]+),([\d.]+)")
             .Select(m => (double.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture),
                 double.Parse(m.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture)))];
+
+    private static double Y(XElement text) => double.Parse((string)text.Attribute("y")!, System.Globalization.CultureInfo.InvariantCulture);
 
     private static double Height(XElement rect) => double.Parse((string)rect.Attribute("height")!, System.Globalization.CultureInfo.InvariantCulture);
 }

@@ -138,6 +138,7 @@ public sealed class LiveFeedTests : IDisposable
         await using var listener = new Listener(_feed, "d-4");
         await listener.UntilViewAsync(v => v.Kpis.Sent == 3);
         await listener.UntilEventAsync(DeliveryFeed.ChartsEvent);
+        await listener.UntilEventAsync(DeliveryFeed.PaceEvent);
         var reads = _source.Reads("d-4");
         await _source.UntilReadsAsync("d-4", reads + 5);
 
@@ -145,6 +146,20 @@ public sealed class LiveFeedTests : IDisposable
         var next = await listener.NextAsync();
         Assert.Equal(DeliveryFeed.ViewEvent, next.EventType);
         Assert.Equal(4, View(next).Kpis.Sent);
+    }
+
+    [Fact]
+    [Trait("Rule", "R12.3")]
+    public async Task A_running_delivery_gets_its_domains_and_deferrals_in_the_pace_event()
+    {
+        _source.Set("d-7", sent: 5, status: DeliveryStatus.InProgress);
+        await using var listener = new Listener(_feed, "d-7");
+
+        var pace = await listener.UntilAsync(DeliveryFeed.PaceEvent, p => p.GetProperty("domains").GetArrayLength() > 0);
+
+        var domain = Assert.Single(pace.GetProperty("domains").EnumerateArray());
+        Assert.Equal(("example.test", 4L), (domain.GetProperty("domain").GetString(), domain.GetProperty("deferrals").GetInt64()));
+        Assert.Equal(4, pace.GetProperty("deferred").GetInt64());
     }
 
     [Fact]
@@ -308,6 +323,9 @@ public sealed class LiveFeedTests : IDisposable
                 Interlocked.Decrement(ref _inFlight);
             }
         }
+
+        public Task<IReadOnlyList<DomainStats>> GetDomainsAsync(string deliveryId) =>
+            Task.FromResult<IReadOnlyList<DomainStats>>([new DomainStats("example.test", 100, 0, 0, 0, 4, 60)]);
 
         public Task<IReadOnlyList<TimelinePoint>> GetPointsAsync(string deliveryId, DateTimeOffset? after)
         {

@@ -1,5 +1,6 @@
 // The delivery page: the Deployment block follows the delivery through the silo's event stream
 // (GET /api/deliveries/{id}/live); the page never polls and never reloads. Without it the page still works.
+// When the stream drops, a banner says since when the figures stand and they are dimmed until it is back.
 "use strict";
 
 document.addEventListener("DOMContentLoaded", () => {
@@ -55,16 +56,84 @@ document.addEventListener("DOMContentLoaded", () => {
     block.dataset.status = view.status;
   };
 
+  const rate = (perSecond) => perSecond === null || perSecond === undefined ? "—"
+    : `${perSecond.toLocaleString("en-US", { maximumFractionDigits: perSecond >= 100 ? 0 : 1, minimumFractionDigits: perSecond >= 100 ? 0 : 1 })}/s`;
+  const two = (n) => String(n).padStart(2, "0");
+  const timeLeft = (s) => s === null || s === undefined ? "—"
+    : s >= 3600 ? `${Math.floor(s / 3600)} h ${two(Math.floor(s % 3600 / 60))} min`
+    : s >= 60 ? `${Math.floor(s / 60)} min ${two(s % 60)} s` : `${s} s`;
+  const cell = (tag, text, numeric) => {
+    const element = document.createElement(tag);
+    element.textContent = text;
+    if (tag === "th") {
+      element.scope = "row";
+    }
+    if (numeric) {
+      element.className = "num";
+    }
+    return element;
+  };
+
+  const showPace = (pace) => {
+    set("rate", rate(pace.ratePerSecond));
+    set("timeLeft", timeLeft(pace.secondsLeft));
+    set("deferred", number(pace.deferred));
+    const body = document.querySelector('[data-live="domains"]');
+    const wrapper = document.querySelector('[data-live="domains-block"]');
+    if (!body || !wrapper) {
+      return;
+    }
+    wrapper.hidden = pace.domains.length === 0;
+    const rows = pace.domains.map((d) => {
+      const row = document.createElement("tr");
+      row.dataset.domain = d.domain;
+      row.append(cell("th", d.domain), ...[d.toDeliver, d.sent, d.delivered, d.bouncesAndErrors, d.deferrals].map((n) => cell("td", number(n), true)),
+        cell("td", d.rateCapPerMinute === null || d.rateCapPerMinute === undefined ? "—" : number(d.rateCapPerMinute), true));
+      return row;
+    });
+    body.replaceChildren(...rows);
+  };
+
+  // The time of the last figures received: what the banner says when the stream drops.
+  const banner = document.querySelector('[data-testid="connection-lost"]');
+  let receivedAt = new Date();
+  const received = () => {
+    receivedAt = new Date();
+    connected();
+  };
+  const connected = () => {
+    if (banner) {
+      banner.hidden = true;
+    }
+    block.classList.remove("stale");
+  };
+  const lost = () => {
+    set("asOf", receivedAt.toLocaleTimeString("en-GB", { hour12: false }));
+    if (banner) {
+      banner.hidden = false;
+    }
+    block.classList.add("stale");
+  };
+
   const source = new EventSource(block.getAttribute("data-live-url"));
   source.addEventListener("open", () => {
     indicator.textContent = "live";
     indicator.classList.add("on");
+    connected();
   });
   source.addEventListener("error", () => {
     indicator.textContent = "reconnecting…";
     indicator.classList.remove("on");
+    lost();
   });
-  source.addEventListener("view", (event) => show(JSON.parse(event.data)));
+  source.addEventListener("view", (event) => {
+    received();
+    show(JSON.parse(event.data));
+  });
+  source.addEventListener("pace", (event) => {
+    received();
+    showPace(JSON.parse(event.data));
+  });
   source.addEventListener("charts", (event) => {
     const charts = document.querySelector('[data-live="charts"]');
     if (charts) {

@@ -17,13 +17,23 @@ namespace DeliveryGrains.Silo.OperatorConsole.Live;
 /// every subscriber. Twenty open pages of one delivery cost one loop; the loop ends with the last
 /// subscriber. Events: <c>view</c> (the delivery view, as <c>GET /api/deliveries/{id}</c> answers),
 /// <c>timeline</c> (<c>{ "points": [...], "reset": bool }</c>: new points, or with reset the whole
-/// series so far) and <c>charts</c> (the charts, rendered once for everyone).
+/// series so far), <c>charts</c> (the charts, rendered once for everyone) and <c>pace</c> (a
+/// <see cref="DeploymentPace"/>: rate, time left, deferrals and the per-domain figures, the domains
+/// read at most every <see cref="DomainsPeriod"/> while the figures move, and every
+/// <see cref="DomainsRefresh"/> while the delivery runs, since deferrals move without them).
 /// </summary>
 public sealed partial class DeliveryFeed : IDisposable
 {
     public const string ViewEvent = "view";
     public const string TimelineEvent = "timeline";
     public const string ChartsEvent = "charts";
+    public const string PaceEvent = "pace";
+
+    /// <summary>The shortest time between two reads of the domains (each one asks every partition).</summary>
+    public static readonly TimeSpan DomainsPeriod = TimeSpan.FromSeconds(2);
+
+    /// <summary>How often the domains of a running delivery are read when its figures stand still.</summary>
+    public static readonly TimeSpan DomainsRefresh = TimeSpan.FromSeconds(5);
 
     private readonly Lock _gate = new();
     private readonly Dictionary<string, Watcher> _watchers = new(StringComparer.Ordinal);
@@ -186,6 +196,10 @@ public sealed partial class DeliveryFeed : IDisposable
         private SseItem<string>? _view;
         private SseItem<string>? _charts;
         private SseItem<string>? _wholeTimeline;
+        private SseItem<string>? _pace;
+        private IReadOnlyList<DomainStats> _domains = [];
+        private bool _domainsStale = true;
+        private DateTimeOffset _domainsReadAt = DateTimeOffset.MinValue;
         private DateTimeOffset _timelineFetchedAt = DateTimeOffset.MinValue;
         private bool _timelineRead;
         private int _failures;
@@ -212,6 +226,11 @@ public sealed partial class DeliveryFeed : IDisposable
                     if (_charts is { } charts)
                     {
                         Offer(subscriber, charts);
+                    }
+
+                    if (_pace is { } pace)
+                    {
+                        Offer(subscriber, pace);
                     }
                 }
             }
@@ -264,6 +283,7 @@ public sealed partial class DeliveryFeed : IDisposable
                 var json = JsonSerializer.Serialize(view, feed._json);
                 if (_view?.Data != json)
                 {
+                    _domainsStale = true;
                     lock (_lock)
                     {
                         _view = new SseItem<string>(json, ViewEvent);
@@ -275,6 +295,8 @@ public sealed partial class DeliveryFeed : IDisposable
                 {
                     await ReadTimelineAsync(stop);
                 }
+
+                await PaceAsync(view, stop);
 
                 _failures = 0;
             }
@@ -341,6 +363,32 @@ public sealed partial class DeliveryFeed : IDisposable
                 _charts = charts;
                 Publish(TimelineItem(reset ? _points : fresh, reset));
                 Publish(charts);
+            }
+        }
+
+        /// <summary>The pace from the points held and the view just read; the domains read again when due.</summary>
+        private async Task PaceAsync(DeliveryView view, CancellationToken stop)
+        {
+            var now = feed._time.GetUtcNow();
+            var since = now - _domainsReadAt;
+            var started = view.Status is not (DeliveryStatus.Draft or DeliveryStatus.Ready or DeliveryStatus.Scheduled);
+            if (started && view.Recurrence is null
+                && ((_domainsStale && since >= DomainsPeriod) || (view.Status == DeliveryStatus.InProgress && since >= DomainsRefresh)))
+            {
+                _domainsReadAt = now;
+                _domainsStale = false;
+                _domains = await feed._source.GetDomainsAsync(deliveryId);
+                stop.ThrowIfCancellationRequested();
+            }
+
+            var json = JsonSerializer.Serialize(DeploymentPace.Of(view, _points, _domains, now), feed._json);
+            if (_pace?.Data != json)
+            {
+                lock (_lock)
+                {
+                    _pace = new SseItem<string>(json, PaceEvent);
+                    Publish(_pace.Value);
+                }
             }
         }
 

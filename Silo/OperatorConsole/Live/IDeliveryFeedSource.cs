@@ -9,6 +9,9 @@ public interface IDeliveryFeedSource
 
     /// <summary>The timeline's points taken after <paramref name="after"/>, or all of them when null.</summary>
     Task<IReadOnlyList<TimelinePoint>> GetPointsAsync(string deliveryId, DateTimeOffset? after);
+
+    /// <summary>The delivery's destination domains, as <c>GET /api/deliveries/{id}/domains</c> answers.</summary>
+    Task<IReadOnlyList<DomainStats>> GetDomainsAsync(string deliveryId);
 }
 
 /// <summary>Reads the delivery grain (<see cref="IDeliveryGrain.GetViewAsync"/> never waits behind a long call).</summary>
@@ -23,6 +26,8 @@ public sealed class GrainFeedSource(IGrainFactory grains) : IDeliveryFeedSource
             : await Delivery(deliveryId).GetTimelineAsync();
         return timeline.Points;
     }
+
+    public Task<IReadOnlyList<DomainStats>> GetDomainsAsync(string deliveryId) => Delivery(deliveryId).GetDomainsAsync();
 
     private IDeliveryGrain Delivery(string id) => grains.GetGrain<IDeliveryGrain>(id);
 }

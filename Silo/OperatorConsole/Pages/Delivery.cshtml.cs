@@ -2,6 +2,7 @@ using DeliveryGrains.Content;
 using DeliveryGrains.Deliveries;
 using DeliveryGrains.Silo.Api;
 using DeliveryGrains.Silo.OperatorConsole.Charts;
+using DeliveryGrains.Silo.OperatorConsole.Live;
 using DeliveryGrains.Silo.Security;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
@@ -42,6 +43,12 @@ public sealed class DeliveryModel(IGrainFactory grains) : PageModel
 
     /// <summary>R13.3: the tracked links' clicks; null when the delivery has none to show (SMS, draft, recurring template).</summary>
     public IReadOnlyList<DeliveryGrains.Tracking.LinkCount>? Links { get; private set; }
+
+    /// <summary>Rate, time left, deferrals and the per-domain table of the Deployment block.</summary>
+    public DeploymentPace Pace { get; private set; } = new(null, null, 0, []);
+
+    /// <summary>The Reports section's bounces by type and reason (R8.3); null before the send started or for a recurring template.</summary>
+    public IReadOnlyList<BounceCount>? Bounces { get; private set; }
 
     /// <summary>Compute stats: the running figures read just before the recount, and the recount.</summary>
     public (Kpis Running, Kpis Recount)? Recount { get; private set; }
@@ -273,9 +280,16 @@ public sealed class DeliveryModel(IGrainFactory grains) : PageModel
         }
 
         Points = (await Delivery.GetTimelineAsync()).Points;
-        if (View.Channel == Channel.Email && View.Status != DeliveryStatus.Draft && View.Recurrence is null)
+        var started = View.Status is not (DeliveryStatus.Draft or DeliveryStatus.Ready or DeliveryStatus.Scheduled) && View.Recurrence is null;
+        if (started)
         {
-            Links = await Delivery.ListLinksAsync();
+            // The partitions count these in parallel; none of them sends the logs themselves.
+            var domains = Delivery.GetDomainsAsync();
+            var bounces = Delivery.GetBouncesAsync();
+            var links = View.Channel == Channel.Email ? Delivery.ListLinksAsync() : null;
+            Pace = DeploymentPace.Of(View, Points, await domains, DateTimeOffset.UtcNow);
+            Bounces = await bounces;
+            Links = links is null ? null : await links;
         }
 
         if (View.Status != DeliveryStatus.Draft && View.Recurrence is null)

@@ -157,6 +157,9 @@ public sealed partial class DeliveryPartitionGrain(
 
     public async Task<PartitionPreparation> PrepareAsync(PartitionPlan plan)
     {
+        // Preparing again may give the slice other members: their domains are indexed again when next read.
+        _domainOf = null;
+
         // Made once: the address book and the loop below both read every candidate.
         IReadOnlyList<Recipient> candidates = plan.Generated is { } target ? [.. new GeneratedMembers(target)] : plan.Candidates;
         var excluded = await FindExcludedAsync(candidates);

@@ -13,6 +13,7 @@ public sealed class KpiTests(ClusterFixture fixture) : ClusterTest(fixture)
     [Trait("Rule", "R8.2")]
     [Trait("Rule", "R8.3")]
     [Trait("Rule", "R8.4")]
+    [Trait("Rule", "R4")]
     public async Task The_KPIs_follow_their_formulas_with_EFS()
     {
         var delivery = await StartAsync(TestData.Definition(TestData.Recipients(5), efs: true, retryPeriod: TimeSpan.FromHours(1)));
@@ -32,6 +33,13 @@ public sealed class KpiTests(ClusterFixture fixture) : ClusterTest(fixture)
         Assert.Equal(1, running.Pending);
         Assert.Equal(1, running.AwaitingRetry);
         Assert.Equal(running.Sent, running.Delivered + running.BouncesAndErrors + running.Pending);
+
+        // The Reports section's bounces by type and reason are the same logs, grouped (R4, R6.4).
+        var bounces = await delivery.GetBouncesAsync();
+        Assert.Equal(
+            [new BounceCount(FailureType.Hard, FailureReason.UserUnknown, 1), new BounceCount(FailureType.Soft, FailureReason.MailboxFull, 1)],
+            bounces);
+        Assert.Equal(running.BouncesAndErrors, bounces.Sum(b => b.Count));
 
         var stats = await delivery.ComputeStatsAsync(TestData.Alice);
         Assert.Equal(2, stats.Opens);         // a click counts as an open

@@ -85,6 +85,7 @@ public sealed class FeedbackApiTests(ApiHostFixture host)
 
     [Fact]
     [Trait("Rule", "R7.3")]
+    [Trait("Rule", "R8.3")]
     public async Task At_the_end_of_the_validity_period_EFS_pending_messages_fail_as_Expired()
     {
         var id = await Admin.StartAsync(Bodies.Delivery(recipients: 3, tweak: b =>
@@ -103,6 +104,11 @@ public sealed class FeedbackApiTests(ApiHostFixture host)
         var expired = await Admin.GetAsync($"/api/deliveries/{id}/logs?status=Failed").ExpectAsync(HttpStatusCode.OK);
         Assert.All(expired.GetProperty("items").EnumerateArray(), log => Assert.Equal("Expired", log.GetProperty("failureReason").GetString()));
         Assert.Equal(2, expired.GetProperty("items").GetArrayLength());
+
+        // The Reports section's grouping: the two expired messages, under their type and reason (R8.3).
+        var bounces = await Admin.GetAsync($"/api/deliveries/{id}/bounces").ExpectAsync(HttpStatusCode.OK);
+        var group = Assert.Single(bounces.EnumerateArray());
+        Assert.Equal(("Expired", 2L), (group.GetProperty("reason").GetString(), group.GetProperty("count").GetInt64()));
     }
 
     [Fact]

@@ -12,9 +12,8 @@ public sealed class DeliveryTimelineState
 
 /// <summary>
 /// The KPI timeline behind the console's charts and the catalog entry behind its deliveries page.
-/// The timeline takes a point when the figures changed: at most one a second while relaying and in
-/// the first hour after the start (while feedback still arrives, so the chart does not trail the
-/// Deployment block), one a minute later; past <see cref="MaxTimelinePoints"/>
+/// The timeline takes a point when the figures changed: at most one a second while relaying,
+/// one per 10 s in the first hour after that, one a minute later; past <see cref="MaxTimelinePoints"/>
 /// the older half is thinned. It is stored apart from the delivery's state, at most every
 /// <see cref="TimelineSavePeriod"/>, so the counts' frequent writes do not carry it.
 /// </summary>
@@ -107,9 +106,9 @@ public sealed partial class DeliveryGrain
     }
 
     private TimeSpan TimelineStep(DateTimeOffset now) =>
-        S.Status == DeliveryStatus.InProgress || now - (S.StartedAt ?? now) < TimeSpan.FromHours(1)
-            ? TimeSpan.FromSeconds(1)
-            : TimeSpan.FromMinutes(1);
+        S.Status == DeliveryStatus.InProgress ? TimeSpan.FromSeconds(1)
+        : now - (S.StartedAt ?? now) < TimeSpan.FromHours(1) ? TimeSpan.FromSeconds(10)
+        : TimeSpan.FromMinutes(1);
 
     /// <summary>Drops every second point of the older half: old history gets coarser, recent stays fine.</summary>
     internal static void ThinOlderHalf(List<TimelinePoint> points)

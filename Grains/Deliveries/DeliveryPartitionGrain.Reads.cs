@@ -74,6 +74,71 @@ public sealed partial class DeliveryPartitionGrain
         return Task.FromResult(new PartitionLogPage(page, i < recipients.Count ? i - 1 : null, read));
     }
 
+    public Task<int> CountLogsAsync(LogFilter filter, bool emailFeedbackService)
+    {
+        var recipients = Slice.Members;
+        var count = 0;
+        for (var i = 0; i < recipients.Count; i++)
+        {
+            count += Keeps(i, recipients[i], filter, emailFeedbackService) ? 1 : 0;
+        }
+
+        return Task.FromResult(count);
+    }
+
+    public Task<IReadOnlyList<SendingLog>> PageLogsAsync(int skip, LogFilter filter, int limit, bool emailFeedbackService)
+    {
+        var recipients = Slice.Members;
+        var page = new List<SendingLog>(Math.Min(limit, 1024));
+        for (var i = 0; i < recipients.Count && page.Count < limit; i++)
+        {
+            var recipient = recipients[i];
+            if (!Keeps(i, recipient, filter, emailFeedbackService))
+            {
+                continue;
+            }
+
+            if (skip > 0)
+            {
+                skip--;
+                continue;
+            }
+
+            page.Add(S.Slot(i).ToSendingLog(recipient, emailFeedbackService));
+        }
+
+        return Task.FromResult<IReadOnlyList<SendingLog>>(page);
+    }
+
+    /// <summary>
+    /// Whether <paramref name="filter"/> keeps log <paramref name="i"/>, read from the columns (phase, packed
+    /// failure) without unpacking the log, so a count over a million logs stays a scan of bytes.
+    /// </summary>
+    private bool Keeps(int i, Recipient recipient, LogFilter filter, bool emailFeedbackService)
+    {
+        if (filter.Status is { } status && new LogMark(S.Marks[i]).Phase.ToStatus(emailFeedbackService) != status)
+        {
+            return false;
+        }
+
+        if (filter.NeedsLogs)
+        {
+            var failure = S.Failures[i];
+            if (failure == 0)
+            {
+                return false;
+            }
+
+            if ((filter.FailureType is { } type && (FailureType)((failure >> 4) - 1) != type)
+                || (filter.FailureReason is { } reason && (FailureReason)(failure & 0x0F) != reason))
+            {
+                return false;
+            }
+        }
+
+        return filter.MatchesRecipient(recipient.ProfileId, recipient.Address);
+    }
+
     public Task<SendingLog?> FindLogAsync(string profileId, bool emailFeedbackService)
     {
         var index = Slice.Prepared ? IndexOf(profileId) : -1;

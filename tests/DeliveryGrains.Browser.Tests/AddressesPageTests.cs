@@ -35,7 +35,7 @@ public sealed class AddressesPageTests(ConsoleFixture fixture)
             asked = dialog.Message;
             await dialog.AcceptAsync();
         };
-        await page.GetByRole(AriaRole.Button, new() { Name = "Release" }).ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Release", Exact = true }).ClickAsync();
 
         await Expect(page.GetByTestId("released")).ToBeVisibleAsync();
         await Expect(page.GetByTestId("address-status")).ToHaveTextAsync("Valid");
@@ -56,7 +56,7 @@ public sealed class AddressesPageTests(ConsoleFixture fixture)
         {
             await marketer.GotoAsync($"/addresses?address={Uri.EscapeDataString(address)}");
             await Expect(marketer.GetByTestId("address-status")).ToHaveTextAsync("OnDenylist");
-            await Expect(marketer.GetByRole(AriaRole.Button, new() { Name = "Release" })).ToHaveCountAsync(0);
+            await Expect(marketer.GetByRole(AriaRole.Button, new() { Name = "Release", Exact = true })).ToHaveCountAsync(0);
         }
 
         // StartDeliveries alone may not even look addresses up: no link, and the page is a 403 naming the roles.

@@ -31,7 +31,7 @@ public sealed class LogsModel(IGrainFactory grains) : PageModel
     [BindProperty(SupportsGet = true, Name = "q")]
     public string? Search { get; set; }
 
-    [BindProperty(SupportsGet = true, Name = "page")]
+    [BindProperty(SupportsGet = true, Name = "p")]
     public string? PageNumber { get; set; }
 
     /// <summary>The page shown, from 1.</summary>
@@ -85,7 +85,7 @@ public sealed class LogsModel(IGrainFactory grains) : PageModel
             }
             else
             {
-                errors["page"] = [$"'{PageNumber}' is not a page number; pages count from 1."];
+                errors["p"] = [$"'{PageNumber}' is not a page number; pages count from 1."];
             }
         }
 
@@ -130,6 +130,6 @@ public sealed class LogsModel(IGrainFactory grains) : PageModel
             ["failureType"] = FailureType,
             ["failureReason"] = FailureReason,
             ["q"] = Search,
-            ["page"] = page,
+            ["p"] = page,
         }.Where(p => !string.IsNullOrEmpty(p.Value)));
 }

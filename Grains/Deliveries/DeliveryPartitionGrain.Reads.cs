@@ -77,10 +77,15 @@ public sealed partial class DeliveryPartitionGrain
     public Task<int> CountLogsAsync(LogFilter filter, bool emailFeedbackService)
     {
         var recipients = Slice.Members;
+        if (filter is { Status: null, FailureType: null, FailureReason: null, Text: null })
+        {
+            return Task.FromResult(recipients.Count);
+        }
+
         var count = 0;
         for (var i = 0; i < recipients.Count; i++)
         {
-            count += Keeps(i, recipients[i], filter, emailFeedbackService) ? 1 : 0;
+            count += Keeps(i, recipients, filter, emailFeedbackService) ? 1 : 0;
         }
 
         return Task.FromResult(count);
@@ -90,21 +95,21 @@ public sealed partial class DeliveryPartitionGrain
     {
         var recipients = Slice.Members;
         var page = new List<SendingLog>(Math.Min(limit, 1024));
-        for (var i = 0; i < recipients.Count && page.Count < limit; i++)
+        var everyLog = filter is { Status: null, FailureType: null, FailureReason: null, Text: null };
+        for (var i = everyLog ? Math.Max(0, skip) : 0; i < recipients.Count && page.Count < limit; i++)
         {
-            var recipient = recipients[i];
-            if (!Keeps(i, recipient, filter, emailFeedbackService))
+            if (!everyLog && !Keeps(i, recipients, filter, emailFeedbackService))
             {
                 continue;
             }
 
-            if (skip > 0)
+            if (!everyLog && skip > 0)
             {
                 skip--;
                 continue;
             }
 
-            page.Add(S.Slot(i).ToSendingLog(recipient, emailFeedbackService));
+            page.Add(S.Slot(i).ToSendingLog(recipients[i], emailFeedbackService));
         }
 
         return Task.FromResult<IReadOnlyList<SendingLog>>(page);
@@ -112,9 +117,10 @@ public sealed partial class DeliveryPartitionGrain
 
     /// <summary>
     /// Whether <paramref name="filter"/> keeps log <paramref name="i"/>, read from the columns (phase, packed
-    /// failure) without unpacking the log, so a count over a million logs stays a scan of bytes.
+    /// failure) without unpacking the log, so a count over a million logs stays a scan of bytes; the
+    /// recipient (made on the fly for a generated target) is read only for a text search.
     /// </summary>
-    private bool Keeps(int i, Recipient recipient, LogFilter filter, bool emailFeedbackService)
+    private bool Keeps(int i, IReadOnlyList<Recipient> recipients, LogFilter filter, bool emailFeedbackService)
     {
         if (filter.Status is { } status && new LogMark(S.Marks[i]).Phase.ToStatus(emailFeedbackService) != status)
         {
@@ -136,6 +142,17 @@ public sealed partial class DeliveryPartitionGrain
             }
         }
 
+        if (filter.Text is null)
+        {
+            return true;
+        }
+
+        if (recipients is GeneratedMembers generated)
+        {
+            return generated.Mentions(i, filter.Text);
+        }
+
+        var recipient = recipients[i];
         return filter.MatchesRecipient(recipient.ProfileId, recipient.Address);
     }
 

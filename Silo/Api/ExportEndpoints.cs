@@ -43,36 +43,44 @@ public static class ExportEndpoints
         var export = await grains.GetGrain<IDeliveryGrain>(id).OpenLogExportAsync(user.ToCaller());
         var filter = query.Filter;
         var cancel = http.RequestAborted;
-        await using var csv = Begin(http, $"{id}-logs.csv");
+        var csv = Begin(http, $"{id}-logs.csv");
         await csv.WriteAsync("profileId,address,status,failureType,failureReason,attempts,relayedAt,lastEventAt,opened,clicked\r\n");
         var line = new StringBuilder(ChunkSize * 128);
-        for (var p = 0; p < export.PartitionCount; p++)
+        try
         {
-            var partition = grains.GetGrain<IDeliveryPartitionGrain>(GrainKeys.Partition(id, p));
-            int? after = -1;
-            while (after is { } from)
+            for (var p = 0; p < export.PartitionCount; p++)
             {
-                cancel.ThrowIfCancellationRequested();
-                var page = await partition.ListLogsAsync(from, filter, ChunkSize, int.MaxValue, export.EmailFeedbackService);
-                line.Clear();
-                foreach (var log in page.Items)
+                var partition = grains.GetGrain<IDeliveryPartitionGrain>(GrainKeys.Partition(id, p));
+                int? after = -1;
+                while (after is { } from)
                 {
-                    Field(line, log.ProfileId).Append(',');
-                    Field(line, log.Address).Append(',');
-                    line.Append(log.Status).Append(',')
-                        .Append(log.FailureType?.ToString()).Append(',')
-                        .Append(log.FailureReason?.ToString()).Append(',')
-                        .Append(log.Attempts.ToString(CultureInfo.InvariantCulture)).Append(',');
-                    Instant(line, log.RelayedAt).Append(',');
-                    Instant(line, log.LastEventAt).Append(',');
-                    line.Append(log.Opened ? "true" : "false").Append(',').Append(log.Clicked ? "true" : "false").Append("\r\n");
+                    cancel.ThrowIfCancellationRequested();
+                    var page = await partition.ListLogsAsync(from, filter, ChunkSize, int.MaxValue, export.EmailFeedbackService);
+                    line.Clear();
+                    foreach (var log in page.Items)
+                    {
+                        Field(line, log.ProfileId).Append(',');
+                        Field(line, log.Address).Append(',');
+                        line.Append(log.Status).Append(',')
+                            .Append(log.FailureType?.ToString()).Append(',')
+                            .Append(log.FailureReason?.ToString()).Append(',')
+                            .Append(log.Attempts.ToString(CultureInfo.InvariantCulture)).Append(',');
+                        Instant(line, log.RelayedAt).Append(',');
+                        Instant(line, log.LastEventAt).Append(',');
+                        line.Append(log.Opened ? "true" : "false").Append(',').Append(log.Clicked ? "true" : "false").Append("\r\n");
+                    }
+
+                    await csv.WriteAsync(line, cancel);
+                    await csv.FlushAsync(cancel);
+                    after = page.NextAfter;
                 }
-
-                await csv.WriteAsync(line, cancel);
-
-                await csv.FlushAsync(cancel);
-                after = page.NextAfter;
             }
+
+            await csv.FlushAsync(cancel);
+        }
+        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+        {
+            // The reader went away mid-file (a cancelled download): nothing more to write, nothing to report.
         }
 
         return TypedResults.Empty;
@@ -85,31 +93,43 @@ public static class ExportEndpoints
         var caller = user.ToCaller();
         var page = await delivery.PageExclusionsAsync(0, ChunkSize, caller);
         var cancel = http.RequestAborted;
-        await using var csv = Begin(http, $"{id}-exclusions.csv");
+        var csv = Begin(http, $"{id}-exclusions.csv");
         await csv.WriteAsync("profileId,address,reason\r\n");
         var line = new StringBuilder(ChunkSize * 64);
-        for (var offset = 0; ;)
+        try
         {
-            line.Clear();
-            foreach (var e in page.Items)
+            for (var offset = 0; ;)
             {
-                Field(line, e.ProfileId).Append(',');
-                Field(line, e.Address ?? "").Append(',').Append(e.Reason).Append("\r\n");
+                line.Clear();
+                foreach (var e in page.Items)
+                {
+                    Field(line, e.ProfileId).Append(',');
+                    Field(line, e.Address ?? "").Append(',').Append(e.Reason).Append("\r\n");
+                }
+
+                await csv.WriteAsync(line, cancel);
+                await csv.FlushAsync(cancel);
+                offset += page.Items.Count;
+                if (page.Items.Count == 0 || offset >= page.Total)
+                {
+                    break;
+                }
+
+                page = await delivery.PageExclusionsAsync(offset, ChunkSize, caller);
             }
-
-            await csv.WriteAsync(line, cancel);
-
-            await csv.FlushAsync(cancel);
-            offset += page.Items.Count;
-            if (page.Items.Count == 0 || offset >= page.Total)
-            {
-                return TypedResults.Empty;
-            }
-
-            page = await delivery.PageExclusionsAsync(offset, ChunkSize, caller);
         }
+        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+        {
+            // The reader went away mid-file: nothing more to write.
+        }
+
+        return TypedResults.Empty;
     }
 
+    /// <summary>
+    /// The answer's headers and a writer over its body. Never disposed: that would flush into a body whose
+    /// reader may be gone; each chunk is flushed as it is written and the server ends the body.
+    /// </summary>
     private static StreamWriter Begin(HttpContext http, string fileName)
     {
         http.Response.StatusCode = StatusCodes.Status200OK;

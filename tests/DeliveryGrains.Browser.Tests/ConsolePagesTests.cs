@@ -1,4 +1,5 @@
 using DeliveryGrains.Addresses;
+using Deque.AxeCore.Playwright;
 using DeliveryGrains.Deliveries;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
@@ -6,7 +7,7 @@ using static Microsoft.Playwright.Assertions;
 namespace DeliveryGrains.Browser.Tests;
 
 /// <summary>
-/// The console on a phone and in trouble: every page fits 390 px, instants read in the browser's zone,
+/// The console on a phone and in trouble: every page fits 390 px with no axe-core violation, instants read in the browser's zone,
 /// logs filtered and paged over the whole delivery, refusals told in place with the form kept, and
 /// excluded addresses searched and released in bulk.
 /// </summary>
@@ -40,6 +41,8 @@ public sealed class ConsolePagesTests(ConsoleFixture fixture)
             var widths = await page.EvaluateAsync<int[]>("() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]");
             var (scroll, client) = (widths[0], widths[1]);
             Assert.True(scroll <= client, $"{path} is {scroll} px wide in a {client} px window.");
+            var axe = await page.RunAxe();
+            Assert.True(axe.Violations.Length == 0, $"{path}: " + string.Join("; ", axe.Violations.Select(v => $"{v.Id}: {v.Help} ({string.Join(", ", v.Nodes.Select(n => n.Html).Take(3))})")));
             await ConsoleFixture.ScreenshotAsync(page, "phone" + path.Replace('/', '-').Replace(tag, "x"));
         }
 

@@ -34,6 +34,21 @@ document.addEventListener("DOMContentLoaded", () => {
     sync();
   }
 
+  // A box that scrolls sideways (a wide table on a phone) can be scrolled from the keyboard too.
+  const scrollables = () => {
+    for (const box of document.querySelectorAll(".table-scroll, .card")) {
+      if (box.scrollWidth > box.clientWidth && !box.hasAttribute("tabindex")) {
+        box.setAttribute("tabindex", "0");
+        if (!box.hasAttribute("aria-label") && !box.hasAttribute("aria-labelledby")) {
+          const heading = box.querySelector("h2, h3, caption");
+          box.setAttribute("aria-label", heading ? heading.textContent.trim() : "Scrollable table");
+        }
+      }
+    }
+  };
+  scrollables();
+  window.addEventListener("resize", scrollables);
+
   // A field in error names its messages: aria-invalid, and aria-describedby pointing at them.
   let described = 0;
   for (const field of document.querySelectorAll(".field.invalid")) {

@@ -105,8 +105,8 @@ document.addEventListener("DOMContentLoaded", () => {
     return false;
   };
 
-  // Forms that change something are sent by fetch, so a refusal or a silo that cannot be reached is
-  // told in place; a page in answer replaces this one as a normal submission would.
+  // Forms marked data-fetch are sent by fetch, so a refusal or a silo that cannot be reached is told in
+  // place; a page in answer replaces this one as a normal submission would.
   const send = async (form, submitter) => {
     const body = new FormData(form);
     if (submitter && submitter.name) {
@@ -156,9 +156,11 @@ document.addEventListener("DOMContentLoaded", () => {
       return;
     }
     const form = event.target;
+    // <form data-fetch>: opted in, since a page whose figures also move live would otherwise change twice
+    // (once by the stream, once by the answer) where a test or a person expects one navigation. Uploads
+    // keep the browser's own submission: its progress and its handling of a body cut short.
     if (form instanceof HTMLFormElement && form.method.toLowerCase() === "post" && form.enctype !== "multipart/form-data"
-        && !form.hasAttribute("data-native") && window.fetch) {
-      // Uploads keep the browser's own submission: its progress and its handling of a body cut short.
+        && form.hasAttribute("data-fetch") && window.fetch) {
       event.preventDefault();
       send(form, button);
     }

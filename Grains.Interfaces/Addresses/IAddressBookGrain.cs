@@ -1,3 +1,5 @@
+using Orleans.Concurrency;
+
 namespace DeliveryGrains.Addresses;
 
 /// <summary>
@@ -28,6 +30,14 @@ public interface IAddressBookGrain : IGrainWithIntegerKey
     [Alias("Release")]
     Task<AddressRecord> ReleaseAsync(string address);
 
+    /// <summary>R9.6 in bulk: releases each of these addresses (normalized) held here, written once; answers how many were held.</summary>
+    [Alias("ReleaseMany")]
+    Task<int> ReleaseManyAsync(IReadOnlyList<string> addresses);
+
+    /// <summary>This shard's excluded addresses (Quarantine, OnDenylist) that <paramref name="search"/> keeps: a page in address order and the count.</summary>
+    [Alias("SearchExcluded"), ReadOnly]
+    Task<AddressSearchPage> SearchExcludedAsync(AddressSearch search);
+
     [Alias("Get")]
     Task<AddressRecord> GetAsync(string address);
 
@@ -52,3 +62,26 @@ public static class AddressBook
     public static string Key(string normalizedAddress) =>
         normalizedAddress.StartsWith('+') ? normalizedAddress : normalizedAddress.ToLowerInvariant();
 }
+
+/// <summary>
+/// Excluded addresses of one status or both (<see cref="Status"/> null), whose key contains <see cref="Text"/>
+/// (any case): the <see cref="Limit"/> first after <see cref="After"/>, or the last before <see cref="Before"/>, in ordinal order.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("AddressSearch")]
+public sealed record AddressSearch(
+    [property: Id(0)] AddressStatus? Status,
+    [property: Id(1)] string? Text,
+    [property: Id(2)] string? After,
+    [property: Id(3)] string? Before,
+    [property: Id(4)] int Limit)
+{
+    public bool Keeps(AddressRecord record) =>
+        record.IsExcluded
+        && (Status is null || record.Status == Status)
+        && (Text is null || record.Address.Contains(Text, StringComparison.OrdinalIgnoreCase));
+}
+
+[GenerateSerializer, Immutable, Alias("AddressSearchPage")]
+public sealed record AddressSearchPage(
+    [property: Id(0)] IReadOnlyList<AddressRecord> Items,
+    [property: Id(1)] int Total);

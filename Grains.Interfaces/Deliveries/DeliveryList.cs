@@ -20,22 +20,41 @@ public sealed record DeliveryListQuery(
     [property: Id(1)] Channel? Channel,
     [property: Id(2)] string? Text,
     [property: Id(3)] long? After,
-    [property: Id(4)] int Limit)
+    [property: Id(4)] int Limit,
+    [property: Id(5)] DeliverySort Sort = DeliverySort.Newest)
 {
     public const int DefaultLimit = 50;
     public const int MaxLimit = 500;
 }
 
-/// <summary>One page of the catalog: the ids in order and the cursor of the next page (null at the end).</summary>
+/// <summary>
+/// The list's orders. <see cref="Newest"/> pages by the catalog's cursor (a place in creation order); the
+/// others sort the matches and page by position, so <c>after</c> is how many matches came before.
+/// </summary>
+[Alias("DeliverySort")]
+public enum DeliverySort
+{
+    Newest,
+    Oldest,
+    Name,
+    Status,
+}
+
+/// <summary>One page of the catalog: the ids in order, the cursor of the next page (null at the end), and how many match.</summary>
 [GenerateSerializer, Immutable, Alias("DeliveryIdPage")]
 public sealed record DeliveryIdPage(
     [property: Id(0)] IReadOnlyList<string> Ids,
-    [property: Id(1)] long? Next);
+    [property: Id(1)] long? Next,
+    [property: Id(2)] int Total = 0,
+    [property: Id(3)] IReadOnlyList<DateTimeOffset>? CreatedAt = null);
 
+/// <summary>A page of deliveries, how many match in all, and when each one listed was created (by id).</summary>
 [GenerateSerializer, Immutable, Alias("DeliveryListPage")]
 public sealed record DeliveryListPage(
     [property: Id(0)] IReadOnlyList<DeliveryView> Items,
-    [property: Id(1)] string? Next);
+    [property: Id(1)] string? Next,
+    [property: Id(2)] int Total = 0,
+    [property: Id(3)] IReadOnlyDictionary<string, DateTimeOffset>? CreatedAt = null);
 
 /// <summary>The deliveries page: a page of the catalog with each delivery's view, read in parallel.</summary>
 [Alias("IDeliveryListGrain")]

@@ -96,3 +96,8 @@ public sealed record ExclusionEntry(
     [property: Id(0)] string ProfileId,
     [property: Id(1)] string? Address,
     [property: Id(2)] ExclusionReason Reason);
+
+[GenerateSerializer, Immutable, Alias("ExclusionPage")]
+public sealed record ExclusionPage(
+    [property: Id(0)] IReadOnlyList<ExclusionEntry> Items,
+    [property: Id(1)] int Total);

@@ -79,11 +79,26 @@ public interface IDeliveryGrain : IGrainWithStringKey
     [Alias("ListLogs")]
     Task<LogPage> ListLogsAsync(LogQuery query, Caller caller);
 
+    /// <summary>
+    /// A page of the logs <paramref name="search"/> keeps, found over every partition (never an empty page
+    /// while matches remain), with how many match in all: what the console's log list pages through.
+    /// </summary>
+    [AlwaysInterleave, Alias("SearchLogs")]
+    Task<LogSearchPage> SearchLogsAsync(LogSearch search, Caller caller);
+
+    /// <summary>Checks that <paramref name="caller"/> may read the logs and answers what an export walks: the partitions, one at a time.</summary>
+    [AlwaysInterleave, Alias("OpenLogExport")]
+    Task<LogExport> OpenLogExportAsync(Caller caller);
+
     [Alias("GetLog")]
     Task<SendingLog> GetLogAsync(string profileId, Caller caller);
 
     [Alias("ListExclusions")]
     Task<IReadOnlyList<ExclusionEntry>> ListExclusionsAsync(Caller caller);
+
+    /// <summary>R2.1: <paramref name="limit"/> exclusions from the <paramref name="offset"/>-th, in the order preparation wrote them, and how many there are.</summary>
+    [AlwaysInterleave, Alias("PageExclusions")]
+    Task<ExclusionPage> PageExclusionsAsync(int offset, int limit, Caller caller);
 
     /// <summary>A partition's current absolute counts; the latest version of each partition wins.</summary>
     [AlwaysInterleave, Alias("ReportPartitionCounts")]

@@ -116,6 +116,14 @@ public interface IDeliveryPartitionGrain : IGrainWithStringKey
     [AlwaysInterleave, ReadOnly, Alias("ListFilteredLogs")]
     Task<PartitionLogPage> ListLogsAsync(int after, LogFilter filter, int limit, int readBudget, bool emailFeedbackService);
 
+    /// <summary>How many of the slice's logs <paramref name="filter"/> keeps: the whole slice is looked at, no budget.</summary>
+    [AlwaysInterleave, ReadOnly, Alias("CountFilteredLogs")]
+    Task<int> CountLogsAsync(LogFilter filter, bool emailFeedbackService);
+
+    /// <summary>Up to <paramref name="limit"/> of the logs <paramref name="filter"/> keeps, after the first <paramref name="skip"/> of them.</summary>
+    [AlwaysInterleave, ReadOnly, Alias("PageFilteredLogs")]
+    Task<IReadOnlyList<SendingLog>> PageLogsAsync(int skip, LogFilter filter, int limit, bool emailFeedbackService);
+
     /// <summary>A profile's log in this slice (ToDeliver before its relay), or null when the profile is not in it.</summary>
     [AlwaysInterleave, ReadOnly, Alias("FindLog")]
     Task<SendingLog?> FindLogAsync(string profileId, bool emailFeedbackService);

@@ -119,3 +119,26 @@ public sealed record LogFilter(
 public sealed record LogPage(
     [property: Id(0)] IReadOnlyList<SendingLog> Items,
     [property: Id(1)] string? Next);
+
+/// <summary>
+/// The console's page of logs: <see cref="Limit"/> matches of <see cref="Filter"/> after the first
+/// <see cref="Offset"/>, in partition order, so a page can go back as well as forward.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("LogSearch")]
+public sealed record LogSearch(
+    [property: Id(0)] LogFilter Filter,
+    [property: Id(1)] long Offset,
+    [property: Id(2)] int Limit);
+
+/// <summary>A page of <see cref="LogSearch"/>: its logs and how many logs of the delivery match in all.</summary>
+[GenerateSerializer, Immutable, Alias("LogSearchPage")]
+public sealed record LogSearchPage(
+    [property: Id(0)] IReadOnlyList<SendingLog> Items,
+    [property: Id(1)] long Total,
+    [property: Id(2)] long Offset);
+
+/// <summary>What a log export walks: the delivery's partitions, whose keys are <c>GrainKeys.Partition(id, i)</c>.</summary>
+[GenerateSerializer, Immutable, Alias("LogExport")]
+public sealed record LogExport(
+    [property: Id(0)] int PartitionCount,
+    [property: Id(1)] bool EmailFeedbackService);

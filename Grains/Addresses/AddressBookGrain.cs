@@ -134,6 +134,43 @@ public sealed class AddressBookGrain(
         return released;
     }
 
+    public async Task<int> ReleaseManyAsync(IReadOnlyList<string> addresses)
+    {
+        var released = addresses.Count(a => Records.Remove(AddressBook.Key(a)));
+        if (released > 0)
+        {
+            await Writer.SaveAsync();
+        }
+
+        return released;
+    }
+
+    public Task<AddressSearchPage> SearchExcludedAsync(AddressSearch search)
+    {
+        var total = 0;
+        var window = new List<AddressRecord>();
+        foreach (var record in Records.Values)
+        {
+            if (!search.Keeps(record))
+            {
+                continue;
+            }
+
+            total++;
+            if ((search.After is null || string.CompareOrdinal(record.Address, search.After) > 0)
+                && (search.Before is null || string.CompareOrdinal(record.Address, search.Before) < 0))
+            {
+                window.Add(record);
+            }
+        }
+
+        window.Sort((a, b) => string.CompareOrdinal(a.Address, b.Address));
+        IReadOnlyList<AddressRecord> page = search.Before is not null && search.After is null
+            ? window[Math.Max(0, window.Count - search.Limit)..]
+            : window[..Math.Min(search.Limit, window.Count)];
+        return Task.FromResult(new AddressSearchPage(page, total));
+    }
+
     public Task<AddressRecord> GetAsync(string address) => Task.FromResult(Get(address));
 
     /// <summary>The record of <paramref name="address"/>, found in its folded form (R13.7) and answered in the form asked.</summary>

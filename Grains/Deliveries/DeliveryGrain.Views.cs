@@ -85,6 +85,40 @@ public sealed partial class DeliveryGrain
         return new LogPage(items, null);
     }
 
+    public async Task<LogSearchPage> SearchLogsAsync(LogSearch search, Caller caller)
+    {
+        RequireLogReader(caller);
+        var efs = Definition.EmailFeedbackService;
+        var counts = new int[S.PartitionCount];
+        await Bounded.ForEachAsync(Enumerable.Range(0, S.PartitionCount), Options.PartitionsInFlight, async p =>
+            counts[p] = await Partition(p).CountLogsAsync(search.Filter, efs));
+        var total = counts.Sum(c => (long)c);
+
+        // A page past the end shows the last one, so a link kept while logs moved still lands somewhere.
+        var offset = Math.Max(0, Math.Min(search.Offset, total == 0 ? 0 : (total - 1) / search.Limit * search.Limit));
+        var items = new List<SendingLog>(search.Limit);
+        var skip = offset;
+        for (var p = 0; p < counts.Length && items.Count < search.Limit; p++)
+        {
+            if (skip >= counts[p])
+            {
+                skip -= counts[p];
+                continue;
+            }
+
+            items.AddRange(await Partition(p).PageLogsAsync((int)skip, search.Filter, search.Limit - items.Count, efs));
+            skip = 0;
+        }
+
+        return new LogSearchPage(items, total, offset);
+    }
+
+    public Task<LogExport> OpenLogExportAsync(Caller caller)
+    {
+        RequireLogReader(caller);
+        return Task.FromResult(new LogExport(S.PartitionCount, Definition.EmailFeedbackService));
+    }
+
     public async Task<SendingLog> GetLogAsync(string profileId, Caller caller)
     {
         RequireLogReader(caller);
@@ -98,6 +132,14 @@ public sealed partial class DeliveryGrain
     {
         RequireLogReader(caller);
         return Task.FromResult<IReadOnlyList<ExclusionEntry>>(S.Exclusions);
+    }
+
+    public Task<ExclusionPage> PageExclusionsAsync(int offset, int limit, Caller caller)
+    {
+        RequireLogReader(caller);
+        var all = S.Exclusions;
+        var from = Math.Clamp(offset, 0, all.Count);
+        return Task.FromResult(new ExclusionPage(all.GetRange(from, Math.Clamp(limit, 0, all.Count - from)), all.Count));
     }
 
     public async Task<ProfileDeliveryEntry?> FindProfileLogAsync(string profileId)

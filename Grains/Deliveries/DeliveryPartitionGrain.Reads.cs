@@ -74,6 +74,88 @@ public sealed partial class DeliveryPartitionGrain
         return Task.FromResult(new PartitionLogPage(page, i < recipients.Count ? i - 1 : null, read));
     }
 
+    public Task<int> CountLogsAsync(LogFilter filter, bool emailFeedbackService)
+    {
+        var recipients = Slice.Members;
+        if (filter is { Status: null, FailureType: null, FailureReason: null, Text: null })
+        {
+            return Task.FromResult(recipients.Count);
+        }
+
+        var count = 0;
+        for (var i = 0; i < recipients.Count; i++)
+        {
+            count += Keeps(i, recipients, filter, emailFeedbackService) ? 1 : 0;
+        }
+
+        return Task.FromResult(count);
+    }
+
+    public Task<IReadOnlyList<SendingLog>> PageLogsAsync(int skip, LogFilter filter, int limit, bool emailFeedbackService)
+    {
+        var recipients = Slice.Members;
+        var page = new List<SendingLog>(Math.Min(limit, 1024));
+        var everyLog = filter is { Status: null, FailureType: null, FailureReason: null, Text: null };
+        for (var i = everyLog ? Math.Max(0, skip) : 0; i < recipients.Count && page.Count < limit; i++)
+        {
+            if (!everyLog && !Keeps(i, recipients, filter, emailFeedbackService))
+            {
+                continue;
+            }
+
+            if (!everyLog && skip > 0)
+            {
+                skip--;
+                continue;
+            }
+
+            page.Add(S.Slot(i).ToSendingLog(recipients[i], emailFeedbackService));
+        }
+
+        return Task.FromResult<IReadOnlyList<SendingLog>>(page);
+    }
+
+    /// <summary>
+    /// Whether <paramref name="filter"/> keeps log <paramref name="i"/>, read from the columns (phase, packed
+    /// failure) without unpacking the log, so a count over a million logs stays a scan of bytes; the
+    /// recipient (made on the fly for a generated target) is read only for a text search.
+    /// </summary>
+    private bool Keeps(int i, IReadOnlyList<Recipient> recipients, LogFilter filter, bool emailFeedbackService)
+    {
+        if (filter.Status is { } status && new LogMark(S.Marks[i]).Phase.ToStatus(emailFeedbackService) != status)
+        {
+            return false;
+        }
+
+        if (filter.NeedsLogs)
+        {
+            var failure = S.Failures[i];
+            if (failure == 0)
+            {
+                return false;
+            }
+
+            if ((filter.FailureType is { } type && (FailureType)((failure >> 4) - 1) != type)
+                || (filter.FailureReason is { } reason && (FailureReason)(failure & 0x0F) != reason))
+            {
+                return false;
+            }
+        }
+
+        if (filter.Text is null)
+        {
+            return true;
+        }
+
+        if (recipients is GeneratedMembers generated)
+        {
+            return generated.Mentions(i, filter.Text);
+        }
+
+        var recipient = recipients[i];
+        return filter.MatchesRecipient(recipient.ProfileId, recipient.Address);
+    }
+
     public Task<SendingLog?> FindLogAsync(string profileId, bool emailFeedbackService)
     {
         var index = Slice.Prepared ? IndexOf(profileId) : -1;

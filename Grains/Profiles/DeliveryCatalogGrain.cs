@@ -81,14 +81,41 @@ public sealed class DeliveryCatalogGrain(
     {
         var ids = catalog.State.DeliveryIds;
         var summaries = catalog.State.Summaries;
-        var page = new List<string>(query.Limit);
-        var start = (int)Math.Min(query.After ?? ids.Count, ids.Count) - 1;
-        for (var i = start; i >= 0; i--)
+        var text = string.IsNullOrWhiteSpace(query.Text) ? null : query.Text.Trim();
+        bool Keeps(DeliverySummary s) =>
+            (query.Status is not { } status || s.Status == status)
+            && (query.Channel is not { } channel || s.Channel == channel)
+            && (text is null || s.Name.Contains(text, StringComparison.OrdinalIgnoreCase));
+
+        if (query.Sort != DeliverySort.Newest)
         {
-            if (!summaries.TryGetValue(ids[i], out var s)
-                || (query.Status is { } status && s.Status != status)
-                || (query.Channel is { } channel && s.Channel != channel)
-                || (!string.IsNullOrWhiteSpace(query.Text) && !s.Name.Contains(query.Text.Trim(), StringComparison.OrdinalIgnoreCase)))
+            var matches = ids.Select(id => summaries.GetValueOrDefault(id)).OfType<DeliverySummary>().Where(Keeps);
+            var sorted = (query.Sort switch
+            {
+                DeliverySort.Oldest => matches,
+                DeliverySort.Name => matches.OrderBy(s => s.Name, StringComparer.OrdinalIgnoreCase).ThenBy(s => s.CreatedAt),
+                _ => matches.OrderBy(s => s.Status).ThenByDescending(s => s.CreatedAt),
+            }).ToList();
+            var from = (int)Math.Clamp(query.After ?? 0, 0, sorted.Count);
+            var window = sorted.GetRange(from, Math.Min(query.Limit, sorted.Count - from));
+            return Task.FromResult(new DeliveryIdPage(
+                [.. window.Select(s => s.Id)], from + window.Count < sorted.Count ? from + window.Count : null, sorted.Count, [.. window.Select(s => s.CreatedAt)]));
+        }
+
+        var page = new List<string>(query.Limit);
+        var created = new List<DateTimeOffset>(query.Limit);
+        long? next = null;
+        var total = 0;
+        var start = (int)Math.Min(query.After ?? ids.Count, ids.Count) - 1;
+        for (var i = ids.Count - 1; i >= 0; i--)
+        {
+            if (!summaries.TryGetValue(ids[i], out var s) || !Keeps(s))
+            {
+                continue;
+            }
+
+            total++;
+            if (i > start)
             {
                 continue;
             }
@@ -96,13 +123,15 @@ public sealed class DeliveryCatalogGrain(
             if (page.Count == query.Limit)
             {
                 // One more matches: the next page starts after the last one given.
-                return Task.FromResult(new DeliveryIdPage(page, i + 1));
+                next ??= i + 1;
+                continue;
             }
 
             page.Add(ids[i]);
+            created.Add(s.CreatedAt);
         }
 
-        return Task.FromResult(new DeliveryIdPage(page, null));
+        return Task.FromResult(new DeliveryIdPage(page, next, total, created));
     }
 
     public Task<IReadOnlyList<string>> ListAsync() => Task.FromResult<IReadOnlyList<string>>(catalog.State.DeliveryIds.ToList());
@@ -129,7 +158,13 @@ public sealed class DeliveryListGrain : Grain, IDeliveryListGrain
                 // Catalogued but its state is gone: left out of the page.
             }
         });
-        return new DeliveryListPage(views.OfType<DeliveryView>().ToList(), page.Next?.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var createdAt = new Dictionary<string, DateTimeOffset>(page.Ids.Count);
+        for (var i = 0; i < page.Ids.Count && page.CreatedAt is { } created; i++)
+        {
+            createdAt[page.Ids[i]] = created[i];
+        }
+
+        return new DeliveryListPage(views.OfType<DeliveryView>().ToList(), page.Next?.ToString(System.Globalization.CultureInfo.InvariantCulture), page.Total, createdAt);
     }
 }
 

@@ -21,9 +21,9 @@ public static class DeliveryListEndpoints
     }
 
     private static async Task<Results<Ok<DeliveryListPage>, ValidationProblem>> ListAsync(
-        string? status, string? channel, string? q, string? after, string? limit, IGrainFactory grains)
+        string? status, string? channel, string? q, string? after, string? limit, string? sort, IGrainFactory grains)
     {
-        var query = Parse(status, channel, q, after, limit, out var errors);
+        var query = Parse(status, channel, q, after, limit, out var errors, sort);
         if (errors.Count > 0)
         {
             return Problems.Invalid(errors);
@@ -33,9 +33,10 @@ public static class DeliveryListEndpoints
     }
 
     /// <summary>The list's query values, each checked; <paramref name="errors"/> names every bad one.</summary>
-    public static DeliveryListQuery Parse(string? status, string? channel, string? q, string? after, string? limit, out Dictionary<string, string[]> errors)
+    public static DeliveryListQuery Parse(string? status, string? channel, string? q, string? after, string? limit, out Dictionary<string, string[]> errors, string? sort = null)
     {
         errors = [];
+        var order = ParseEnum<DeliverySort>("sort", sort, "sort order", errors) ?? DeliverySort.Newest;
         var wantedStatus = ParseEnum<DeliveryStatus>("status", status, "delivery status", errors);
         var wantedChannel = ParseEnum<Channel>("channel", channel, "channel", errors);
         if (q is { Length: > MaxSearchLength })
@@ -73,7 +74,7 @@ public static class DeliveryListEndpoints
             }
         }
 
-        return new DeliveryListQuery(wantedStatus, wantedChannel, string.IsNullOrWhiteSpace(q) ? null : q.Trim(), cursor, pageSize);
+        return new DeliveryListQuery(wantedStatus, wantedChannel, string.IsNullOrWhiteSpace(q) ? null : q.Trim(), cursor, pageSize, order);
     }
 
     private static T? ParseEnum<T>(string field, string? text, string what, Dictionary<string, string[]> errors) where T : struct, Enum

@@ -2,6 +2,8 @@ using DeliveryGrains.Addresses;
 using DeliveryGrains.Deliveries;
 using DeliveryGrains.Profiles;
 using DeliveryGrains.Silo.Security;
+using Microsoft.Extensions.Options;
+using JsonOptions = Microsoft.AspNetCore.Http.Json.JsonOptions;
 
 namespace DeliveryGrains.Silo.Api;
 
@@ -17,6 +19,27 @@ public static class ProfileEndpoints
             .ValidateRouteIds();
 
         var addresses = app.MapGroup("/api/addresses").WithTags("Addresses").ValidateRouteIds();
+        addresses.MapGet("/", async (string? status, string? q, string? after, string? before, string? limit, IGrainFactory grains) =>
+        {
+            var search = AddressList.Parse(status, q, after, before, limit, out var errors);
+            return errors.Count > 0
+                ? (IResult)Problems.Invalid(errors)
+                : TypedResults.Ok(await AddressList.SearchAsync(grains, search));
+        }).RequireAuthorization(readers).WithSummary("The quarantined and denylisted addresses (R9), searched and paged in address order.");
+        addresses.MapPost("/release", async (HttpRequest http, IGrainFactory grains, IOptions<JsonOptions> json, CancellationToken cancellationToken) =>
+        {
+            var body = await JsonBody.ReadAsync<ReleaseRequest>(http, json.Value.SerializerOptions, cancellationToken);
+            if (body.Value is not { } request)
+            {
+                return (IResult)Problems.Invalid(body.Errors.ToDictionary());
+            }
+
+            var normalized = AddressList.ParseRelease(request.Addresses, out var errors);
+            return errors.Count > 0
+                ? Problems.Invalid(errors)
+                : TypedResults.Ok(new ReleaseResponse(await AddressList.ReleaseAsync(grains, normalized)));
+        }).Accepts<ReleaseRequest>("application/json").RequireAuthorization(Policies.Role(Roles.Administration))
+            .WithSummary("R9.6 in bulk: releases every listed address, or none when one of them is not an address.");
         addresses.MapGet("/{address}", async (string address, IGrainFactory grains) =>
         {
             var normalized = Normalize(address);

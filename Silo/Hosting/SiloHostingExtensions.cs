@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.ResponseCompression;
 using Orleans.Dashboard;
 using System.Net;
 using System.Text.Json.Serialization;
@@ -197,11 +198,25 @@ public static class SiloHostingExtensions
 
         // The silo's own URL is where tracking links point unless Tracking:BaseUrl says otherwise (R13.1).
         services.Replace(ServiceDescriptor.Singleton<DeliveryGrains.Tracking.ISiloPublicUrl, Tracking.KestrelPublicUrl>());
+
+        // HTML, CSS, script and JSON leave compressed; the live stream (text/event-stream) is not in the
+        // list, so its events are never held back in a compressor's buffer. Off over HTTPS (the default):
+        // pages carry antiforgery tokens, and compressing secrets beside reflected input invites BREACH.
+        services.AddResponseCompression(o =>
+        {
+            o.MimeTypes = ["text/html", "text/css", "text/javascript", "application/javascript", "application/json", "application/problem+json", "image/x-icon"];
+            o.Providers.Add<BrotliCompressionProvider>();
+            o.Providers.Add<GzipCompressionProvider>();
+        });
+        services.Configure<BrotliCompressionProviderOptions>(o => o.Level = System.IO.Compression.CompressionLevel.Fastest);
+        services.Configure<GzipCompressionProviderOptions>(o => o.Level = System.IO.Compression.CompressionLevel.Fastest);
+
         return builder;
     }
 
     public static WebApplication MapDeliveryApi(this WebApplication app)
     {
+        app.UseResponseCompression();
         app.UseExceptionHandler();
         app.UseDeclaredBodyLimit();
         app.UseStatusCodePages();
@@ -220,6 +235,7 @@ public static class SiloHostingExtensions
         app.MapDeliveryLinks();
         app.MapTracking();
         app.MapProfilesAndAddresses();
+        app.MapExports();
         return app;
     }
 }

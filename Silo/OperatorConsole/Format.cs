@@ -1,9 +1,11 @@
 using System.Globalization;
+using System.Text.Encodings.Web;
+using Microsoft.AspNetCore.Html;
 using DeliveryGrains.Deliveries;
 
 namespace DeliveryGrains.Silo.OperatorConsole;
 
-/// <summary>How the console writes figures, instants and statuses: one place, invariant culture, UTC.</summary>
+/// <summary>How the console writes figures, instants and statuses: one place, invariant culture, UTC (the script shows instants in the browser's zone).</summary>
 public static class Format
 {
     public static string Number(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
@@ -21,11 +23,29 @@ public static class Format
 
     public static string Invariant(double value) => value.ToString(CultureInfo.InvariantCulture);
 
-    public static string Count(int count, string noun) => $"{count.ToString("N0", CultureInfo.InvariantCulture)} {noun}{(count == 1 ? "" : "s")}";
+    public static string Count(long count, string noun, string? plural = null) =>
+        $"{count.ToString("N0", CultureInfo.InvariantCulture)} {(count == 1 ? noun : plural ?? noun + "s")}";
 
     /// <summary>"2026-11-29 09:00 UTC", or "at confirmation" when there is no contact date.</summary>
     public static string Instant(DateTimeOffset? at, string none = "at confirmation") =>
         at is { } value ? value.UtcDateTime.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture) + " UTC" : none;
+
+    /// <summary>
+    /// An instant for a page: <c>&lt;time datetime="…Z" title="… UTC"&gt;</c> reading UTC, which the
+    /// console's script rewrites in the browser's zone (the UTC instant stays on hover); <paramref name="none"/> when null.
+    /// </summary>
+    public static IHtmlContent Time(DateTimeOffset? at, string none = "at confirmation")
+    {
+        if (at is not { } value)
+        {
+            return new HtmlString(HtmlEncoder.Default.Encode(none));
+        }
+
+        var utc = value.UtcDateTime;
+        var iso = utc.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+        var full = utc.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture) + " UTC";
+        return new HtmlString($"<time datetime=\"{iso}\" title=\"{full}\" data-local>{Instant(value)}</time>");
+    }
 
     /// <summary>"3 d 12 h", "1 h", "30 min", "45 s".</summary>
     public static string Duration(TimeSpan span)

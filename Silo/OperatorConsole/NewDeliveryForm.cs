@@ -26,6 +26,9 @@ public sealed class NewDeliveryForm
     public string RetryPeriod { get; init; } = DeliveryDefinition.DefaultRetryPeriod.ToString("c", CultureInfo.InvariantCulture);
     public string MaxRetries { get; init; } = DeliveryDefinition.DefaultMaxRetries.ToString(CultureInfo.InvariantCulture);
     public string SendAt { get; init; } = "";
+
+    /// <summary>The browser's offset from UTC in minutes at <see cref="SendAt"/>, set by the console's script; empty reads the field as UTC.</summary>
+    public string SendAtOffset { get; init; } = "";
     public bool RequestConfirmation { get; init; } = true;
     public bool Recurring { get; init; }
     public string Every { get; init; } = "1.00:00:00";
@@ -58,6 +61,7 @@ public sealed class NewDeliveryForm
             RetryPeriod = Text("retryPeriod"),
             MaxRetries = Text("maxRetries"),
             SendAt = Text("sendAt"),
+            SendAtOffset = Text("sendAtOffset"),
             RequestConfirmation = Checked("requestConfirmation"),
             Recurring = Checked("recurring"),
             Every = Text("recurrence.every"),
@@ -118,7 +122,7 @@ public sealed class NewDeliveryForm
             ValidityPeriod: Duration("validityPeriod", ValidityPeriod, errors) ?? DeliveryDefinition.MaxValidityPeriod,
             RetryPeriod: Duration("retryPeriod", RetryPeriod, errors) ?? DeliveryDefinition.DefaultRetryPeriod,
             MaxRetries: Integer("maxRetries", MaxRetries, errors) ?? DeliveryDefinition.DefaultMaxRetries,
-            SendAt: SendAt.Length == 0 ? null : Instant("sendAt", SendAt, errors),
+            SendAt: SendAt.Length == 0 ? null : Instant("sendAt", SendAt, SendAtOffset, errors),
             RequestConfirmation: RequestConfirmation,
             Recipients: TargetKind == Upload ? recipients ?? [] : null,
             GeneratedTarget: generated,
@@ -161,15 +165,34 @@ public sealed class NewDeliveryForm
         return null;
     }
 
-    /// <summary>A contact date as the browser's date and time field sends it, read as UTC.</summary>
-    private static DateTimeOffset? Instant(string field, string text, FieldMessages errors)
+    /// <summary>The most a zone is ahead of or behind UTC, in minutes (UTC+14:00, UTC-12:00 and a margin).</summary>
+    public const int MaxOffsetMinutes = 14 * 60;
+
+    /// <summary>
+    /// A contact date as the browser's date and time field sends it: in the operator's zone when the
+    /// script gave that zone's offset, else in UTC; kept as the UTC instant.
+    /// </summary>
+    private static DateTimeOffset? Instant(string field, string text, string offsetText, FieldMessages errors)
     {
-        if (DateTime.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var value))
+        var offset = TimeSpan.Zero;
+        if (offsetText.Length > 0)
         {
-            return new DateTimeOffset(value, TimeSpan.Zero);
+            if (!int.TryParse(offsetText, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var minutes) || Math.Abs(minutes) > MaxOffsetMinutes)
+            {
+                errors.Add(field, $"'{offsetText}' is not a time zone offset; reload the page and pick the date again.");
+                return null;
+            }
+
+            offset = TimeSpan.FromMinutes(minutes);
         }
 
-        errors.Add(field, $"'{text}' is not a date and time; write it as 2026-12-01T09:00 (UTC).");
+        if (DateTime.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal, out var value))
+        {
+            // A value that names its own zone (…Z, …+02:00) says when it is; the field's never does.
+            return value.Kind == DateTimeKind.Unspecified ? new DateTimeOffset(value, offset).ToUniversalTime() : new DateTimeOffset(value, TimeSpan.Zero);
+        }
+
+        errors.Add(field, $"'{text}' is not a date and time; write it as 2026-12-01T09:00.");
         return null;
     }
 

@@ -51,6 +51,11 @@ public static class OperatorConsoleHostingExtensions
                 o.Filters.Add<AntiforgeryProblemFilter>();
             });
         services.Configure<FormOptions>(o => o.MultipartBodyLengthLimit = console.MaxUploadBytes + UploadFormOverhead);
+
+        // First, so a browser asking for HTML gets a console page where the API's JSON writer would answer.
+        services.Insert(0, ServiceDescriptor.Singleton<IProblemDetailsWriter, ConsoleProblemWriter>());
+        services.AddSingleton(new InteractiveSignIn("/signin"));
+
         return builder;
     }
 
@@ -90,11 +95,26 @@ public static class OperatorConsoleHostingExtensions
         }
     }
 
+    private static readonly Lazy<byte[]> Favicon = new(() =>
+    {
+        using var stream = ConsoleAssets.Files.GetFileInfo("favicon.ico").CreateReadStream();
+        using var bytes = new MemoryStream();
+        stream.CopyTo(bytes);
+        return bytes.ToArray();
+    });
+
     /// <summary>Room for a form's other fields beside its target file.</summary>
     public const long UploadFormOverhead = 64 * 1024;
 
     public static WebApplication MapOperatorConsole(this WebApplication app)
     {
+        app.MapGet("/favicon.ico", () => TypedResults.File(Favicon.Value, "image/x-icon"))
+            .AllowAnonymous()
+            .AddEndpointFilter(async (context, next) =>
+            {
+                context.HttpContext.Response.Headers.CacheControl = "public, max-age=86400";
+                return await next(context);
+            });
         app.UseStaticFiles(new StaticFileOptions
         {
             FileProvider = ConsoleAssets.Files,
@@ -123,7 +143,7 @@ public static class OperatorConsoleHostingExtensions
     }
 
     /// <summary>Every script and style comes from this silo; no page can be framed or post elsewhere.</summary>
-    private static void SecureHeaders(IHeaderDictionary headers)
+    public static void SecureHeaders(IHeaderDictionary headers)
     {
         headers.ContentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; " +
             "font-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";

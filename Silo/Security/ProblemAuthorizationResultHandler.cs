@@ -16,6 +16,14 @@ public sealed class ProblemAuthorizationResultHandler(IProblemDetailsService pro
 
     public async Task HandleAsync(RequestDelegate next, HttpContext context, AuthorizationPolicy policy, PolicyAuthorizationResult result)
     {
+        if (result.Challenged && context.Request.Path.StartsWithSegments("/dashboard") && HttpMethods.IsGet(context.Request.Method)
+            && context.RequestServices.GetService<InteractiveSignIn>() is { } signIn && OperatorConsole.ConsoleProblemWriter.WantsPage(context.Request))
+        {
+            // A person opening the dashboard signs in through the console; its cookie then carries them.
+            context.Response.Redirect($"{signIn.Path}?ReturnUrl={Uri.EscapeDataString(context.Request.PathBase + context.Request.Path + context.Request.QueryString)}");
+            return;
+        }
+
         if (result.Challenged && context.GetEndpoint()?.Metadata.GetMetadata<InteractiveSignInMetadata>() is null)
         {
             context.Response.StatusCode = StatusCodes.Status401Unauthorized;
@@ -69,3 +77,6 @@ public sealed class InteractiveSignInMetadata
 {
     public static readonly InteractiveSignInMetadata Instance = new();
 }
+
+/// <summary>Present when the console is served: where a person signs in, for endpoints opened in a browser outside the console (the dashboard).</summary>
+public sealed record InteractiveSignIn(string Path);

@@ -22,7 +22,7 @@ public sealed class AddressesPageTests(ConsoleFixture fixture)
         var (context, page) = await fixture.SignedInAsync(ConsoleFixture.Admin);
         await using var _ = context;
         await page.GetByRole(AriaRole.Link, new() { Name = "Addresses" }).ClickAsync();
-        await page.GetByLabel("Address").FillAsync(address);
+        await page.GetByLabel("Address", new() { Exact = true }).FillAsync(address);
         await page.GetByRole(AriaRole.Button, new() { Name = "Look up" }).ClickAsync();
 
         await Expect(page.GetByTestId("address-status")).ToHaveTextAsync("OnDenylist");
@@ -35,7 +35,7 @@ public sealed class AddressesPageTests(ConsoleFixture fixture)
             asked = dialog.Message;
             await dialog.AcceptAsync();
         };
-        await page.GetByRole(AriaRole.Button, new() { Name = "Release" }).ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Release", Exact = true }).ClickAsync();
 
         await Expect(page.GetByTestId("released")).ToBeVisibleAsync();
         await Expect(page.GetByTestId("address-status")).ToHaveTextAsync("Valid");
@@ -56,17 +56,19 @@ public sealed class AddressesPageTests(ConsoleFixture fixture)
         {
             await marketer.GotoAsync($"/addresses?address={Uri.EscapeDataString(address)}");
             await Expect(marketer.GetByTestId("address-status")).ToHaveTextAsync("OnDenylist");
-            await Expect(marketer.GetByRole(AriaRole.Button, new() { Name = "Release" })).ToHaveCountAsync(0);
+            await Expect(marketer.GetByRole(AriaRole.Button, new() { Name = "Release", Exact = true })).ToHaveCountAsync(0);
         }
 
-        // StartDeliveries alone may not even look addresses up: no link, and the page is a 403 naming the roles.
+        // StartDeliveries alone may not even look addresses up: no link, and the page is a 403 page naming the roles.
         var (supervisorContext, supervisor) = await fixture.SignedInAsync(ConsoleFixture.Supervisor);
         await using (supervisorContext)
         {
             await Expect(supervisor.GetByRole(AriaRole.Link, new() { Name = "Addresses" })).ToHaveCountAsync(0);
             var response = await supervisor.GotoAsync($"/addresses?address={Uri.EscapeDataString(address)}");
             Assert.Equal(403, response!.Status);
-            Assert.Contains("'Administration' or 'PrepareDeliveries'", await response.TextAsync(), StringComparison.Ordinal);
+            // A console page, not JSON: the refusal's title and the roles it needs.
+            await Expect(supervisor.GetByRole(AriaRole.Heading, new() { Name = "Missing role" })).ToBeVisibleAsync();
+            await Expect(supervisor.Locator("[data-problem-detail]")).ToContainTextAsync("'Administration' or 'PrepareDeliveries'");
         }
     }
 

@@ -92,7 +92,7 @@ public sealed class NewDeliveryTests(ConsoleFixture fixture)
         await page.GetByLabel("Runs", new() { Exact = true }).FillAsync("4");
         await page.GetByLabel("Aggregation period").SelectOptionAsync("Month");
         await page.GetByLabel("Hard bounce rate").FillAsync("0.1");
-        await page.GetByLabel("Contact date (UTC)").FillAsync("2030-01-07T09:30");
+        await page.GetByLabel("Contact date", new() { Exact = true }).FillAsync("2030-01-07T09:30");
         await page.GetByRole(AriaRole.Button, new() { Name = "Create delivery" }).ClickAsync();
 
         await Expect(page).ToHaveURLAsync(DeliveryPage);

@@ -66,6 +66,27 @@ public sealed class TargetResolutionTests
             id => Assert.Equal(-1, members.IndexOf(id)));
     }
 
+    [Theory]
+    [Trait("Rule", "R4")]
+    [InlineData(Channel.Email)]
+    [InlineData(Channel.Sms)]
+    public void A_generated_member_is_found_by_a_part_of_its_profile_id_or_address_as_the_made_recipient_is(Channel channel)
+    {
+        // The log search matches generated members without making them; it must say what the made recipient says.
+        var slice = new GeneratedSlice(new GeneratedTarget(100_000, -7, "Example.TEST"), channel, null, [0, 3, 70, 700, 9_999, 99_999]);
+        var members = new GeneratedMembers(slice);
+        var texts = new[] { "g-7-70", "G-7-7", "-7-99999", "user700", "USER3.S-7@", "@example.test", "example.TEST", "+99900007", "0009999", "s-7", "x", "g-7-700.", "9999@" };
+        for (var i = 0; i < members.Count; i++)
+        {
+            var made = members[i];
+            foreach (var text in texts)
+            {
+                var expected = new DeliveryGrains.Logs.LogFilter(null, null, null, text).MatchesRecipient(made.ProfileId, made.Address);
+                Assert.True(expected == members.Mentions(i, text), $"'{text}' in {made.ProfileId} / {made.Address}: expected {expected}");
+            }
+        }
+    }
+
     private static TargetResolution AssertSameSlices(DeliveryDefinition generated, DeliveryDefinition listed)
     {
         var fromGenerated = TargetResolution.Resolve(generated, PartitionSize);

@@ -23,6 +23,9 @@ public sealed class IndexModel(IGrainFactory grains) : PageModel
     [BindProperty(SupportsGet = true, Name = "q")]
     public string? Search { get; set; }
 
+    [BindProperty(SupportsGet = true, Name = "sort")]
+    public string? Sort { get; set; }
+
     [BindProperty(SupportsGet = true, Name = "after")]
     public string? After { get; set; }
 
@@ -32,6 +35,11 @@ public sealed class IndexModel(IGrainFactory grains) : PageModel
 
     public string? Next { get; private set; }
 
+    /// <summary>How many deliveries match the filters, over every page.</summary>
+    public int Total { get; private set; }
+
+    public IReadOnlyDictionary<string, DateTimeOffset> CreatedAt { get; private set; } = new Dictionary<string, DateTimeOffset>();
+
     public IReadOnlyDictionary<string, string[]> Errors { get; private set; } = new Dictionary<string, string[]>();
 
     public bool Filtered => !string.IsNullOrEmpty(Status) || !string.IsNullOrEmpty(Channel) || !string.IsNullOrWhiteSpace(Search);
@@ -39,7 +47,7 @@ public sealed class IndexModel(IGrainFactory grains) : PageModel
     public async Task<IActionResult> OnGetAsync()
     {
         ViewData["Section"] = "deliveries";
-        var query = DeliveryListEndpoints.Parse(Status, Channel, Search, After, null, out var errors);
+        var query = DeliveryListEndpoints.Parse(Status, Channel, Search, After, null, out var errors, Sort);
         if (errors.Count > 0)
         {
             Errors = errors;
@@ -50,6 +58,8 @@ public sealed class IndexModel(IGrainFactory grains) : PageModel
         var page = await grains.GetGrain<IDeliveryListGrain>(0).ListAsync(query with { Limit = PageSize });
         Deliveries = page.Items;
         Next = page.Next;
+        Total = page.Total;
+        CreatedAt = page.CreatedAt ?? new Dictionary<string, DateTimeOffset>();
         var templates = page.Items.Where(d => d.Recurrence is not null).ToList();
         var executions = await Task.WhenAll(templates.Select(t => grains.GetGrain<IDeliveryGrain>(t.Id).ListExecutionsAsync()));
         Executions = templates.Select((t, i) => (t.Id, executions[i])).ToDictionary(e => e.Id, e => e.Item2);
@@ -64,6 +74,7 @@ public sealed class IndexModel(IGrainFactory grains) : PageModel
             ["status"] = Status,
             ["channel"] = Channel,
             ["q"] = Search,
+            ["sort"] = Sort,
             ["after"] = after,
         };
         return Microsoft.AspNetCore.WebUtilities.QueryHelpers.AddQueryString("/", query.Where(p => !string.IsNullOrEmpty(p.Value)));

@@ -9,7 +9,8 @@ namespace DeliveryGrains.Silo.OperatorConsole.Pages;
 
 /// <summary>
 /// A delivery's sending logs (R4), 50 a page, filtered by status, failure type and reason and
-/// searched by profile id or address: the query of <c>GET /api/deliveries/{id}/logs</c>, checked the same way.
+/// searched by profile id or address over the whole delivery, with how many match; the filters are
+/// those of <c>GET /api/deliveries/{id}/logs</c>, checked the same way, and the CSV export takes them too.
 /// </summary>
 public sealed class LogsModel(IGrainFactory grains) : PageModel
 {
@@ -30,14 +31,20 @@ public sealed class LogsModel(IGrainFactory grains) : PageModel
     [BindProperty(SupportsGet = true, Name = "q")]
     public string? Search { get; set; }
 
-    [BindProperty(SupportsGet = true, Name = "after")]
-    public string? After { get; set; }
+    [BindProperty(SupportsGet = true, Name = "p")]
+    public string? PageNumber { get; set; }
+
+    /// <summary>The page shown, from 1.</summary>
+    public long Current { get; private set; } = 1;
+
+    /// <summary>How many logs match the filters, over the whole delivery.</summary>
+    public long Total { get; private set; }
+
+    public long Pages => Math.Max(1, (Total + PageSize - 1) / PageSize);
 
     public DeliveryView? View { get; private set; }
 
     public IReadOnlyList<SendingLog> Logs { get; private set; } = [];
-
-    public string? Next { get; private set; }
 
     public IReadOnlyDictionary<string, string[]> Errors { get; private set; } = new Dictionary<string, string[]>();
 
@@ -69,7 +76,19 @@ public sealed class LogsModel(IGrainFactory grains) : PageModel
         }
 
         ViewData["Title"] = $"Sending logs · {View.Name}";
-        var query = DeliveryEndpoints.ParseLogQuery(Status, FailureType, FailureReason, Search, After, null, out var errors);
+        var query = DeliveryEndpoints.ParseLogQuery(Status, FailureType, FailureReason, Search, null, null, out var errors);
+        if (!string.IsNullOrEmpty(PageNumber))
+        {
+            if (long.TryParse(PageNumber, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var number) && number is >= 1 and <= int.MaxValue)
+            {
+                Current = number;
+            }
+            else
+            {
+                errors["p"] = [$"'{PageNumber}' is not a page number; pages count from 1."];
+            }
+        }
+
         if (errors.Count > 0)
         {
             Errors = errors;
@@ -79,9 +98,10 @@ public sealed class LogsModel(IGrainFactory grains) : PageModel
 
         try
         {
-            var page = await delivery.ListLogsAsync(query with { Limit = PageSize }, User.ToCaller());
+            var page = await delivery.SearchLogsAsync(new LogSearch(query.Filter, (Current - 1) * PageSize, PageSize), User.ToCaller());
             Logs = page.Items;
-            Next = page.Next;
+            Total = page.Total;
+            Current = page.Offset / PageSize + 1;
         }
         catch (MissingRoleException)
         {
@@ -97,14 +117,19 @@ public sealed class LogsModel(IGrainFactory grains) : PageModel
         return Page();
     }
 
-    /// <summary>This list's address with <paramref name="after"/> as its cursor, the filters kept.</summary>
-    public string PageLink(string? after) =>
-        Microsoft.AspNetCore.WebUtilities.QueryHelpers.AddQueryString($"/deliveries/{Uri.EscapeDataString(Id)}/logs", new Dictionary<string, string?>
+    /// <summary>Page <paramref name="number"/> of this list (the first when null), the filters kept.</summary>
+    public string PageLink(long? number) => Link($"/deliveries/{Uri.EscapeDataString(Id)}/logs", number is > 1 ? number.Value.ToString(System.Globalization.CultureInfo.InvariantCulture) : null);
+
+    /// <summary>The CSV of every log these filters keep.</summary>
+    public string ExportLink => Link($"/api/deliveries/{Uri.EscapeDataString(Id)}/export/logs", null);
+
+    private string Link(string path, string? page) =>
+        Microsoft.AspNetCore.WebUtilities.QueryHelpers.AddQueryString(path, new Dictionary<string, string?>
         {
             ["status"] = Status,
             ["failureType"] = FailureType,
             ["failureReason"] = FailureReason,
             ["q"] = Search,
-            ["after"] = after,
+            ["p"] = page,
         }.Where(p => !string.IsNullOrEmpty(p.Value)));
 }

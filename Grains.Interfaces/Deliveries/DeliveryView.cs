@@ -65,7 +65,8 @@ public sealed record DeliveryView(
     [property: Id(15)] int TargetSize,
     [property: Id(16)] Recurrence? Recurrence = null,
     [property: Id(17)] string? TemplateId = null,
-    [property: Id(18)] IReadOnlyList<Content.ProofEntry>? Proofs = null);
+    [property: Id(18)] IReadOnlyList<Content.ProofEntry>? Proofs = null,
+    [property: Id(19)] DateTimeOffset? StartedAt = null);
 
 /// <summary>One run of a recurring delivery, or one aggregation period's sum of runs (R3.3, R3.4).</summary>
 [GenerateSerializer, Immutable, Alias("Execution")]

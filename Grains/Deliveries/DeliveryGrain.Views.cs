@@ -158,7 +158,7 @@ public sealed partial class DeliveryGrain
         var d = Definition;
         return new DeliveryView(Id, d.Name, d.Channel, S.Status, d.EmailFeedbackService, d.ValidityPeriod, S.ValidUntil,
             d.SendAt, S.Warnings, Kpis(), d.RetryPeriod, d.MaxRetries, d.RequestConfirmation, d.Mta, S.CreatedBy, d.TargetSize,
-            d.Recurrence, S.TemplateId, S.Proofs.Count == 0 ? null : [.. S.Proofs]);
+            d.Recurrence, S.TemplateId, S.Proofs.Count == 0 ? null : [.. S.Proofs], S.StartedAt);
     }
 
     private int PartitionOf(string profileId) => StableHash.Bucket(profileId, S.PartitionCount);

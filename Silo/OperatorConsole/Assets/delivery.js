@@ -27,7 +27,16 @@ document.addEventListener("DOMContentLoaded", () => {
   };
   const number = (value) => value.toLocaleString("en-US");
   const percent = (value) => `${Math.round(value * 10) / 10} %`;
-  const instant = (value) => value ? `${new Date(value).toISOString().slice(0, 16).replace("T", " ")} UTC` : "—";
+  // In the browser's zone, as console.js writes the page's <time> elements.
+  const two = (n) => String(n).padStart(2, "0");
+  const instant = (value) => {
+    if (!value) {
+      return "—";
+    }
+    const date = new Date(value);
+    const zone = new Intl.DateTimeFormat(undefined, { timeZoneName: "short" }).formatToParts(date).find((p) => p.type === "timeZoneName");
+    return `${date.getFullYear()}-${two(date.getMonth() + 1)}-${two(date.getDate())} ${two(date.getHours())}:${two(date.getMinutes())} ${zone ? zone.value : ""}`.trim();
+  };
   const statusText = (status) => status === "InProgress" ? "In progress" : status;
 
   const show = (view) => {

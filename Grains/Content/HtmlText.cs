@@ -30,13 +30,19 @@ public static class HtmlText
     /// <summary>The readable text of <paramref name="html"/>.</summary>
     public static string From(string html)
     {
-        var document = new HtmlParser().ParseDocument(html);
         var writer = new Writer();
-        Walk(document.Body ?? (INode?)document.DocumentElement, writer, preformatted: false);
+        Read(html, writer);
         return writer.ToString();
     }
 
-    private static void Walk(INode? node, Writer w, bool preformatted)
+    /// <summary>Walks <paramref name="html"/> in reading order, telling <paramref name="sink"/> what the text is made of.</summary>
+    internal static void Read(string html, TextSink sink)
+    {
+        var document = new HtmlParser().ParseDocument(html);
+        Walk(document.Body ?? (INode?)document.DocumentElement, sink, preformatted: false);
+    }
+
+    internal static void Walk(INode? node, TextSink w, bool preformatted)
     {
         if (node is null)
         {
@@ -57,7 +63,7 @@ public static class HtmlText
         }
     }
 
-    private static void Element(IElement e, Writer w, bool preformatted)
+    private static void Element(IElement e, TextSink w, bool preformatted)
     {
         var name = e.LocalName;
         if (Skipped.Contains(name))
@@ -83,7 +89,7 @@ public static class HtmlText
                 w.Space();
                 return;
             case "a":
-                Link(e, w, preformatted);
+                w.Link(e, preformatted);
                 return;
         }
 
@@ -98,40 +104,61 @@ public static class HtmlText
         w.Break(breaks);
     }
 
-    private static void Link(IElement a, Writer w, bool preformatted)
+    /// <summary>What the walk finds, in reading order: text, the breaks and spaces between it, and links.</summary>
+    internal abstract class TextSink
     {
-        var before = w.Length;
-        Walk(a, w, preformatted);
-        var href = a.GetAttribute("href")?.Trim();
+        public abstract void Break(int lines);
+
+        public abstract void Space();
+
+        public abstract void Literal(string s);
+
+        public abstract void Text(string s, bool preformatted);
+
+        /// <summary>A link: its words, then where it goes.</summary>
+        public abstract void Link(IElement a, bool preformatted);
+    }
+
+    /// <summary>What a link adds after its words: nothing (no href, an anchor, a script), the address alone (no words) or the address in brackets.</summary>
+    internal static string LinkSuffix(string words, string? href)
+    {
+        href = href?.Trim();
         if (string.IsNullOrEmpty(href) || href.StartsWith('#') || href.StartsWith("javascript:", StringComparison.OrdinalIgnoreCase))
         {
-            return;
+            return "";
         }
 
         var shown = href.StartsWith("mailto:", StringComparison.OrdinalIgnoreCase) ? href[7..] : href;
-        var words = w.Since(before).Trim();
-        if (words.Length == 0)
-        {
-            w.Text(shown, preformatted: false);
-        }
-        else if (!string.Equals(words, shown, StringComparison.OrdinalIgnoreCase))
-        {
-            w.Text(" (" + shown + ")", preformatted: false);
-        }
+        return words.Length == 0 ? shown
+            : string.Equals(words, shown, StringComparison.OrdinalIgnoreCase) ? ""
+            : " (" + shown + ")";
     }
 
     /// <summary>Collapses white space as a browser shows it and keeps at most one blank line.</summary>
-    private sealed class Writer
+    internal sealed class Writer : TextSink
     {
-        private readonly StringBuilder _sb = new();
+        private readonly StringBuilder _sb;
         private int _pendingBreaks;
         private bool _pendingSpace;
+
+        public Writer(int capacity = 256) => _sb = new StringBuilder(capacity);
 
         public int Length => _sb.Length;
 
         public string Since(int start) => _sb.ToString(start, _sb.Length - start);
 
-        public void Break(int lines)
+        public override void Link(IElement a, bool preformatted)
+        {
+            var before = Length;
+            Walk(a, this, preformatted);
+            var suffix = LinkSuffix(Since(before).Trim(), a.GetAttribute("href"));
+            if (suffix.Length > 0)
+            {
+                Text(suffix, preformatted: false);
+            }
+        }
+
+        public override void Break(int lines)
         {
             if (lines == 0)
             {
@@ -146,7 +173,7 @@ public static class HtmlText
             _pendingSpace = false;
         }
 
-        public void Space()
+        public override void Space()
         {
             if (_pendingBreaks == 0)
             {
@@ -154,13 +181,15 @@ public static class HtmlText
             }
         }
 
-        public void Literal(string s)
+        public override void Literal(string s)
         {
             Flush();
             _sb.Append(s);
         }
 
-        public void Text(string s, bool preformatted)
+        public override void Text(string s, bool preformatted) => Text(s.AsSpan(), preformatted);
+
+        public void Text(ReadOnlySpan<char> s, bool preformatted)
         {
             foreach (var c in s)
             {

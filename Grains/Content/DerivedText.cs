@@ -29,8 +29,11 @@ internal static partial class DerivedText
     private const char LiteralOn = '\uFDD7';
     private const char LiteralOff = '\uFDD8';
 
+    private const char TrimOn = '\uFDD9';
+    private const char TrimOff = '\uFDDA';
+
     /// <summary>A literal '{' of the HTML's text: never read as the start of Liquid markup.</summary>
-    private const char Brace = '\uFDD9';
+    private const char Brace = '\uFDDB';
 
     private const string Words = "dg__link_words";
     private const string Href = "dg__link_href";
@@ -82,17 +85,19 @@ internal static partial class DerivedText
             return new ValueTask<FluidValue>(StringValue.Create(HtmlText.LinkSuffix(words.ToString().Trim(), href)));
         });
 
-    private static void Replay(ReadOnlySpan<char> s, HtmlText.Writer w)
+    private static void Replay(ReadOnlySpan<char> s, HtmlText.Writer w, bool pre = false)
     {
-        var pre = false;
         var run = 0;
         for (var i = 0; i < s.Length; i++)
         {
-            var c = s[i];
-            if (c is < Open or > Brace)
+            var next = s[i..].IndexOfAnyInRange(Open, Brace);
+            if (next < 0)
             {
-                continue;
+                break;
             }
+
+            i += next;
+            var c = s[i];
 
             w.Text(s[run..i], pre);
             run = i + 1;
@@ -116,10 +121,19 @@ internal static partial class DerivedText
                 case Brace:
                     w.Text("{", pre);
                     break;
-                case LiteralOn:
-                    var end = s[run..].IndexOf(LiteralOff);
+                case LiteralOn or TrimOn:
+                    var end = s[run..].IndexOf(c == LiteralOn ? LiteralOff : TrimOff);
                     end = end < 0 ? s.Length : run + end;
-                    w.Literal(s[run..end].ToString());
+                    if (c == LiteralOn)
+                    {
+                        w.Literal(s[run..end].ToString());
+                    }
+                    else
+                    {
+                        // A link's address as the walk writes it: without the white space a value may end with.
+                        Replay(s[run..end].TrimEnd(), w, pre);
+                    }
+
                     i = end;
                     run = Math.Min(end + 1, s.Length);
                     break;
@@ -260,11 +274,36 @@ internal static partial class DerivedText
         {
             var href = a.GetAttribute("href");
             var hrefHasMarkup = href?.Contains(Open) == true;
+            var probe = new ProbeSink();
+            HtmlText.Walk(a, probe, preformatted);
+            if (!probe.HasMarkup && hrefHasMarkup && WebAddress(href!) is { } fixedStart)
+            {
+                // Fixed words and an http(s) address with values in it: the address is written out
+                // unless the words are the address, which they cannot be when they do not start as it does.
+                var words = probe.Writer.ToString().Trim();
+                if (!words.StartsWith(fixedStart, StringComparison.OrdinalIgnoreCase))
+                {
+                    HtmlText.Walk(a, this, preformatted);
+                    if (preformatted)
+                    {
+                        _sb.Append(PreOff);
+                    }
+
+                    _sb.Append(words.Length == 0 ? "" : " (").Append(TrimOn);
+                    _broken |= !Append(href!.TrimStart(), inOrder: false);
+                    _sb.Append(TrimOff).Append(words.Length == 0 ? "" : ")");
+                    if (preformatted)
+                    {
+                        _sb.Append(PreOn);
+                    }
+
+                    return;
+                }
+            }
+
             if (!hrefHasMarkup)
             {
                 // Words and address fixed: decided here, as the walk of a rendered message decides it.
-                var probe = new ProbeSink();
-                HtmlText.Walk(a, probe, preformatted);
                 if (!probe.HasMarkup)
                 {
                     HtmlText.Walk(a, this, preformatted);
@@ -298,6 +337,16 @@ internal static partial class DerivedText
             {
                 _sb.Append(PreOn);
             }
+        }
+
+        /// <summary>The fixed start of an http(s) address that holds values (up to the first of them), or null when it is not one.</summary>
+        private static string? WebAddress(string href)
+        {
+            var start = href.AsSpan().TrimStart();
+            start = start[..start.IndexOf(Open)];
+            return start.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || start.StartsWith("https://", StringComparison.OrdinalIgnoreCase)
+                ? start.ToString()
+                : null;
         }
 
         /// <summary>Appends text with its markup put back; false when an attribute holds a tag (its place in the template cannot be kept).</summary>

@@ -1,4 +1,4 @@
-using System.Text;
+using System.Buffers;
 using AngleSharp.Dom;
 using AngleSharp.Html.Parser;
 
@@ -135,17 +135,23 @@ public static class HtmlText
     }
 
     /// <summary>Collapses white space as a browser shows it and keeps at most one blank line.</summary>
-    internal sealed class Writer : TextSink
+    internal sealed class Writer(int capacity = 256) : TextSink
     {
-        private readonly StringBuilder _sb;
+        /// <summary>What a text breaks at: white space other than the plain space, and the no-break space (which stays, as a space).</summary>
+        private static readonly SearchValues<char> Special = SearchValues.Create(
+            [.. Enumerable.Range(0, char.MaxValue + 1).Select(i => (char)i).Where(c => c != ' ' && char.IsWhiteSpace(c))]);
+
+        private static readonly SearchValues<char> PreformattedSpecial = SearchValues.Create("\n\u00A0");
+
+        // A plain buffer, not a StringBuilder: the text part of every message is copied through here.
+        private char[] _buffer = new char[Math.Max(capacity, 16)];
+        private int _length;
         private int _pendingBreaks;
         private bool _pendingSpace;
 
-        public Writer(int capacity = 256) => _sb = new StringBuilder(capacity);
+        public int Length => _length;
 
-        public int Length => _sb.Length;
-
-        public string Since(int start) => _sb.ToString(start, _sb.Length - start);
+        public string Since(int start) => new(_buffer, start, _length - start);
 
         public override void Link(IElement a, bool preformatted)
         {
@@ -184,29 +190,94 @@ public static class HtmlText
         public override void Literal(string s)
         {
             Flush();
-            _sb.Append(s);
+            Reserve(s.Length);
+            s.CopyTo(_buffer.AsSpan(_length));
+            _length += s.Length;
         }
 
         public override void Text(string s, bool preformatted) => Text(s.AsSpan(), preformatted);
 
         public void Text(ReadOnlySpan<char> s, bool preformatted)
         {
-            foreach (var c in s)
+            // Words and the single spaces between them are copied as they stand; the rest is looked at a character at a time.
+            while (!s.IsEmpty)
             {
-                if (preformatted && c == '\n')
+                var stop = s.IndexOfAny(preformatted ? PreformattedSpecial : Special);
+                if (preformatted)
+                {
+                    Copy(stop < 0 ? s : s[..stop]);
+                }
+                else
+                {
+                    Words(stop < 0 ? s : s[..stop]);
+                }
+
+                if (stop < 0)
+                {
+                    return;
+                }
+
+                var c = s[stop];
+                s = s[(stop + 1)..];
+                if (c == '\u00A0')
+                {
+                    Copy(" ");
+                }
+                else if (preformatted)
                 {
                     _pendingBreaks = Math.Max(_pendingBreaks, 1);
                     Flush();
                 }
-                else if (!preformatted && char.IsWhiteSpace(c) && c != '\u00A0')
+                else
                 {
                     Space();
                 }
-                else
+            }
+        }
+
+        /// <summary>Text whose only white space is the plain space.</summary>
+        private void Words(ReadOnlySpan<char> s)
+        {
+            while (!s.IsEmpty)
+            {
+                if (s[0] == ' ')
                 {
-                    Flush();
-                    _sb.Append(c == '\u00A0' ? ' ' : c);
+                    Space();
+                    s = s.TrimStart(' ');
+                    continue;
                 }
+
+                var end = s.IndexOf("  ", StringComparison.Ordinal);
+                var part = end < 0 ? s : s[..end];
+                var trailing = part[^1] == ' ';
+                Copy(trailing ? part[..^1] : part);
+                if (trailing)
+                {
+                    Space();
+                }
+
+                s = s[part.Length..];
+            }
+        }
+
+        private void Copy(ReadOnlySpan<char> s)
+        {
+            if (s.IsEmpty)
+            {
+                return;
+            }
+
+            Flush();
+            Reserve(s.Length);
+            s.CopyTo(_buffer.AsSpan(_length));
+            _length += s.Length;
+        }
+
+        private void Reserve(int more)
+        {
+            if (_length + more > _buffer.Length)
+            {
+                Array.Resize(ref _buffer, Math.Max(_buffer.Length * 2, _length + more));
             }
         }
 
@@ -214,10 +285,12 @@ public static class HtmlText
         {
             if (_pendingBreaks > 0)
             {
-                if (_sb.Length > 0)
+                if (_length > 0)
                 {
                     TrimEnd();
-                    _sb.Append('\n', _pendingBreaks);
+                    Reserve(_pendingBreaks);
+                    _buffer.AsSpan(_length, _pendingBreaks).Fill('\n');
+                    _length += _pendingBreaks;
                 }
 
                 _pendingBreaks = 0;
@@ -225,9 +298,10 @@ public static class HtmlText
             }
             else if (_pendingSpace)
             {
-                if (_sb.Length > 0 && _sb[^1] is not (' ' or '\n'))
+                if (_length > 0 && _buffer[_length - 1] is not (' ' or '\n'))
                 {
-                    _sb.Append(' ');
+                    Reserve(1);
+                    _buffer[_length++] = ' ';
                 }
 
                 _pendingSpace = false;
@@ -236,16 +310,16 @@ public static class HtmlText
 
         private void TrimEnd()
         {
-            while (_sb.Length > 0 && _sb[^1] == ' ')
+            while (_length > 0 && _buffer[_length - 1] == ' ')
             {
-                _sb.Length--;
+                _length--;
             }
         }
 
         public override string ToString()
         {
             TrimEnd();
-            return _sb.ToString().Trim('\n') + (_sb.Length > 0 ? "\n" : "");
+            return _length == 0 ? "" : string.Concat(_buffer.AsSpan(0, _length).Trim('\n'), "\n");
         }
     }
 }

@@ -1,3 +1,13 @@
 using BenchmarkDotNet.Running;
+using DeliveryGrains.Benchmarks;
 
-BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+// `tracking` drives the tracking endpoints over HTTP (TrackingLoad); anything else picks BenchmarkDotNet classes.
+return args is ["tracking", .. var rest]
+    ? await TrackingLoad.RunAsync(rest)
+    : Run(args);
+
+static int Run(string[] args)
+{
+    BenchmarkSwitcher.FromAssembly(typeof(ContentBenchmarks).Assembly).Run(args);
+    return 0;
+}

@@ -13,17 +13,17 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using MimeKit;
 
-namespace DeliveryGrains.Benchmarks;
+namespace DeliveryGrains.TrackingLoad;
 
 /// <summary>
-/// R13.2 under load (not a BenchmarkDotNet class: it drives HTTP): one silo host in this process
+/// R13.2 under load (not BenchmarkDotNet: it drives HTTP): one silo host in this process
 /// (memory mode, the real API and tracking endpoints, the SMTP relay into an in-process sink) sends a
 /// tracked delivery; the open-pixel URLs of the captured messages are then requested by
 /// <c>--clients</c> concurrent loops for <c>--seconds</c>, beside a plain endpoint the same Kestrel
 /// serves (<c>/bench/plain</c>: the same 43-byte GIF, no work), alternating plain, tracked, plain,
 /// tracked so a change of the machine's load shows. The loops run in this process too, so both
 /// endpoints share the two cores with their client alike.
-/// <code>dotnet run -c Release --project tests/DeliveryGrains.Benchmarks -- tracking [--clients 32] [--seconds 10] [--recipients 2000]</code>
+/// <code>dotnet run -c Release --project tests/DeliveryGrains.TrackingLoad -- [--clients 32] [--seconds 10] [--recipients 2000]</code>
 /// </summary>
 public static partial class TrackingLoad
 {

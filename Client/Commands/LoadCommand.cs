@@ -63,6 +63,15 @@ public sealed class LoadSettings : DeliveryOptionSettings
     [Description("With --mta Smtp: each message's text part is about BYTES long (default: the short built-in text), so a run measures the relay at a given message size.")]
     public int? MessageBytes { get; set; }
 
+    [CommandOption("--content <KIND>")]
+    [Description("With --mta Smtp: Text (a text part of --message-bytes, the default), Html (an HTML part of --message-bytes, default 20000, with 10 links and nothing personalised; the text part is made from it) or Template (the same HTML naming 10 fields twice and the profile in every link: R14 personalisation).")]
+    [DefaultValue(LoadContent.Text)]
+    public LoadContent Content { get; set; } = LoadContent.Text;
+
+    [CommandOption("--untracked")]
+    [Description("With --content Html or Template: no tracked links and no open pixel (R13.1), to set a tracked run beside an untracked one.")]
+    public bool Untracked { get; set; }
+
     [CommandOption("--metrics <URL>")]
     [Description("A silo's Prometheus endpoint, scraped for its resident set and KPI lag; repeat it for each silo (default " + DefaultMetricsUrl + ").")]
     public string[]? Metrics { get; set; }
@@ -88,9 +97,40 @@ public sealed class LoadSettings : DeliveryOptionSettings
             new GeneratedTarget(Recipients, seed, Domain),
             MtaKind,
             LoadDefaults with { MtaSeed = seed });
-        return MessageBytes is { } bytes
-            ? definition with { Mta = definition.Mta with { Content = new MessageContent("Load test {{profileId}}", SizedText(bytes), null) } }
-            : definition;
+        var content = Content switch
+        {
+            LoadContent.Html or LoadContent.Template => new MessageContent(
+                Content == LoadContent.Template ? "News for {{ field0 | default: \"friend\" }}" : "News for friend",
+                null,
+                SizedHtml(MessageBytes ?? DefaultHtmlBytes, Content == LoadContent.Template),
+                Tracking: !Untracked),
+            _ when MessageBytes is { } bytes => new MessageContent("Load test {{profileId}}", SizedText(bytes), null),
+            _ => null,
+        };
+        return content is null ? definition : definition with { Mta = definition.Mta with { Content = content } };
+    }
+
+    /// <summary>The size of an HTML load message when --message-bytes is not given: the size the personalisation benchmark renders.</summary>
+    public const int DefaultHtmlBytes = 20_000;
+
+    /// <summary>
+    /// About <paramref name="bytes"/> of newsletter HTML in paragraphs, each with a link; as a template it
+    /// names the fields <c>field0</c>…<c>field9</c> (with a fallback, as the generated recipients have none)
+    /// and puts the profile in each link, otherwise the same words are written out.
+    /// </summary>
+    private static string SizedHtml(int bytes, bool template)
+    {
+        var html = new System.Text.StringBuilder("<html><body>\n", bytes + 512);
+        for (var p = 0; html.Length < bytes; p++)
+        {
+            var f = p % 10;
+            var name = template ? $"{{{{ field{f} | default: \"friend\" }}}}" : "friend";
+            var profile = template ? "{{ profileId }}" : "newsletter";
+            html.Append("<p>Dear ").Append(name).Append(", this paragraph tells you about our offers in some detail, as a newsletter does. ")
+                .Append("<a href=\"https://shop.example/offer/").Append(f).Append("?p=").Append(profile).Append("\">Offer ").Append(f).Append("</a></p>\n");
+        }
+
+        return html.Append("</body></html>\n").ToString();
     }
 
     /// <summary>A text of about <paramref name="bytes"/> ASCII bytes in lines of 76 characters, personalised once, as a newsletter's would be.</summary>
@@ -158,6 +198,16 @@ public sealed class LoadSettings : DeliveryOptionSettings
                 : $"Give a size from 1 to {DeliveryRules.MaxContentLength:N0} bytes, e.g. --message-bytes 20000."];
         }
 
+        if (Content != LoadContent.Text && MtaKind != MtaKind.Smtp)
+        {
+            errors["--content"] = ["--content chooses the messages of an SMTP run: give --mta Smtp with it."];
+        }
+
+        if (Untracked && Content == LoadContent.Text)
+        {
+            errors["--untracked"] = ["Only HTML can be tracked: give --content Html or Template with --untracked."];
+        }
+
         if (Floor is { } floor && floor is < 1 or > ActivationFloor.MaxGrains)
         {
             errors["--floor"] = [$"Measure the floor over 1 to {ActivationFloor.MaxGrains:N0} grains, e.g. --floor {Recipients} (as many as the run's recipients)."];
@@ -170,6 +220,14 @@ public sealed class LoadSettings : DeliveryOptionSettings
 
         return errors.Count == 0 ? ValidationResult.Success() : ValidationResult.Error(OptionErrors.Describe(errors));
     }
+}
+
+/// <summary>What the messages of an SMTP load run hold (<c>--content</c>).</summary>
+public enum LoadContent
+{
+    Text,
+    Html,
+    Template,
 }
 
 /// <summary><c>load</c>: a timed run on the simulated MTA (or the silo's SMTP relay with <c>--mta Smtp</c>), with a stats check, the silo's peak memory, KPI lag and view latency.</summary>

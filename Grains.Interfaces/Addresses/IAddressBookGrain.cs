@@ -47,6 +47,15 @@ public interface IAddressBookGrain : IGrainWithIntegerKey
     /// </summary>
     [Alias("Adopt")]
     Task AdoptAsync(IReadOnlyList<AddressRecord> records);
+
+    /// <summary>
+    /// R13.7: hands the records this shard holds under a key of another case, and whose case-folded
+    /// key belongs to another shard, over to that shard (<see cref="AdoptAsync"/>), and stores what
+    /// this shard re-keyed at activation. Called for every shard at each durable silo's start; once
+    /// done it finds nothing.
+    /// </summary>
+    [Alias("HandOver")]
+    Task HandOverAsync();
 }
 
 public static class AddressBook

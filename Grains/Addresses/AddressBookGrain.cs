@@ -31,40 +31,50 @@ public sealed class AddressBookGrain(
 
     /// <summary>
     /// R13.7: records written before addresses were matched without regard to case are moved to
-    /// their case-folded key here, merged with a record already there, or handed to the shard that
-    /// key belongs to. Done once per shard: afterwards every key is folded and this finds nothing.
+    /// their case-folded key here, merged with a record already there, so this shard answers for them
+    /// from its first call. Records whose folded key belongs to another shard stay under their old key
+    /// (no lookup finds them there) until <see cref="HandOverAsync"/> gives them to that shard: handing
+    /// them over here would await another shard that may itself be activating and waiting on this one.
     /// </summary>
-    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        var unfolded = Records.Where(r => r.Key != AddressBook.Key(r.Key)).ToList();
-        if (unfolded.Count == 0)
+        var self = (int)this.GetPrimaryKeyLong();
+        foreach (var (key, record) in Records.Where(r => r.Key != AddressBook.Key(r.Key)).ToList())
+        {
+            if (AddressBook.ShardOf(key) == self)
+            {
+                Records.Remove(key);
+                Merge(record with { Address = AddressBook.Key(key) });
+                _folded = true;
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Records re-keyed in memory at activation and not stored yet.</summary>
+    private bool _folded;
+
+    public async Task HandOverAsync()
+    {
+        var leaving = Records.Where(r => r.Key != AddressBook.Key(r.Key)).ToList();
+        if (leaving.Count == 0 && !_folded)
         {
             return;
         }
 
-        var self = (int)this.GetPrimaryKeyLong();
-        var elsewhere = new Dictionary<int, List<AddressRecord>>();
-        foreach (var (key, record) in unfolded)
+        // Handed over before this shard forgets them: a failure leaves them here for the next start.
+        foreach (var shard in leaving.GroupBy(r => AddressBook.ShardOf(r.Key)))
+        {
+            await GrainFactory.GetGrain<IAddressBookGrain>(shard.Key).AdoptAsync([.. shard.Select(r => r.Value with { Address = AddressBook.Key(r.Key) })]);
+        }
+
+        foreach (var (key, _) in leaving)
         {
             Records.Remove(key);
-            var folded = record with { Address = AddressBook.Key(key) };
-            var shard = AddressBook.ShardOf(folded.Address);
-            if (shard == self)
-            {
-                Merge(folded);
-            }
-            else
-            {
-                (elsewhere.TryGetValue(shard, out var list) ? list : elsewhere[shard] = []).Add(folded);
-            }
         }
 
-        // Handed over before this shard forgets them: a failure leaves them here for the next activation.
-        foreach (var (shard, records) in elsewhere)
-        {
-            await GrainFactory.GetGrain<IAddressBookGrain>(shard).AdoptAsync(records);
-        }
-
+        _folded = false;
         await Writer.SaveAsync();
     }
 

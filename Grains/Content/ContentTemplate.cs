@@ -47,15 +47,10 @@ public sealed class ContentTemplate
     /// <summary>The most characters one rendered part may hold (the stored content is bounded at 1,000,000 too).</summary>
     public const int MaxOutputCharacters = 2_000_000;
 
-    private static readonly TemplateOptions Options = new TemplateOptionsBuilder()
-        .WithMaxSteps(MaxSteps)
-        .WithMaxOutputSize(MaxOutputCharacters)
-        .WithMaxRecursion(20)
-        .WithMaxCollectionSize(100_000)
-        .WithFileProvider(new NoFiles())
-        .WithCultureInfo(CultureInfo.InvariantCulture)
-        .WithTimeZone(TimeZoneInfo.Utc)
-        .Build();
+    private static readonly TemplateOptions Options = BuildOptions();
+
+    /// <summary>The options of a text part derived from the HTML (R14.2): the same bounds, and the derived template's link filter.</summary>
+    private static readonly TemplateOptions DerivedOptions = BuildOptions(DerivedText.AddFilter);
 
     /// <summary>Encodes markup characters only: accented letters and emoji stay as they are in the HTML.</summary>
     private static readonly HtmlEncoder Html = HtmlEncoder.Create(UnicodeRanges.All);
@@ -67,13 +62,23 @@ public sealed class ContentTemplate
     private readonly IFluidTemplate? _html;
     private readonly IFluidTemplate? _text;
 
+    /// <summary>The text part derived once from the HTML template (R14.2); null when each rendered HTML is read instead.</summary>
+    private readonly IFluidTemplate? _derivedText;
+
     private ContentTemplate(MessageContent content)
     {
         _subject = ParseOrThrow("content.subject", content.Subject ?? MessageContent.Default.Subject!);
         _html = content.Html is null ? null : ParseOrThrow("content.html", content.Html);
         var text = content.Text ?? (content.Html is null ? MessageContent.Default.Text : null);
         _text = text is null ? null : ParseOrThrow("content.text", text);
+        if (_text is null && content.Html is not null && DerivedText.Derive(TemplateSyntax.Translate(content.Html).Liquid) is { } derived)
+        {
+            _derivedText = TemplateSyntax.Parser.TryParse(derived, out var parsed, out _) ? parsed : null;
+        }
     }
+
+    /// <summary>Whether the text part is rendered from a template derived from the HTML rather than read from each rendered HTML.</summary>
+    internal bool DerivesText => _derivedText is not null;
 
     /// <summary>The parsed form of <paramref name="content"/> (null: the default content), parsed on first use.</summary>
     public static ContentTemplate For(MessageContent? content) =>
@@ -85,11 +90,49 @@ public sealed class ContentTemplate
         var subject = RenderPart("content.subject", _subject, recipient, links, NullEncoder.Default);
         var html = _html is null ? null : RenderPart("content.html", _html, recipient, links, Html);
         var text = _text is not null ? RenderPart("content.text", _text, recipient, links, NullEncoder.Default)
-            : html is not null ? HtmlText.From(html)
-            : null;
+            : html is null ? null
+            : _derivedText is not null && !HasMark(recipient, links)
+                ? DerivedText.Replay(RenderPart("content.html", _derivedText, recipient, links, NullEncoder.Default, DerivedOptions))
+            : HtmlText.From(html);
 
         // A subject is one header line: a field holding a line break must not start another header.
         return new RenderedContent(subject.ReplaceLineEndings(" "), html, text);
+    }
+
+    /// <summary>A value holding the derived template's layout marks would be laid out by them: such a message is read from its HTML.</summary>
+    private static bool HasMark(RecipientValues recipient, MessageLinks links)
+    {
+        if (DerivedText.HasMark(recipient.ProfileId) || DerivedText.HasMark(recipient.Address)
+            || DerivedText.HasMark(links.UnsubscribeUrl) || DerivedText.HasMark(links.MirrorPageUrl))
+        {
+            return true;
+        }
+
+        if (recipient.Fields is { } fields)
+        {
+            foreach (var (name, value) in fields)
+            {
+                if (DerivedText.HasMark(value) || DerivedText.HasMark(name))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+
+    private static TemplateOptions BuildOptions(Func<TemplateOptionsBuilder, TemplateOptionsBuilder>? extend = null)
+    {
+        var options = new TemplateOptionsBuilder()
+            .WithMaxSteps(MaxSteps)
+            .WithMaxOutputSize(MaxOutputCharacters)
+            .WithMaxRecursion(20)
+            .WithMaxCollectionSize(100_000)
+            .WithFileProvider(new NoFiles())
+            .WithCultureInfo(CultureInfo.InvariantCulture)
+            .WithTimeZone(TimeZoneInfo.Utc);
+        return (extend?.Invoke(options) ?? options).Build();
     }
 
     private static IFluidTemplate ParseOrThrow(string field, string source) =>
@@ -97,9 +140,9 @@ public sealed class ContentTemplate
             ? template!
             : throw new TemplateRenderException(field, error!.ToString());
 
-    private static string RenderPart(string field, IFluidTemplate template, RecipientValues recipient, MessageLinks links, TextEncoder encoder)
+    private static string RenderPart(string field, IFluidTemplate template, RecipientValues recipient, MessageLinks links, TextEncoder encoder, TemplateOptions? options = null)
     {
-        var context = new TemplateContext(Options);
+        var context = new TemplateContext(options ?? Options);
         if (recipient.Fields is { } fields)
         {
             foreach (var (name, value) in fields)

@@ -1,4 +1,4 @@
-using System.Text;
+using System.Buffers;
 using AngleSharp.Dom;
 using AngleSharp.Html.Parser;
 
@@ -30,13 +30,19 @@ public static class HtmlText
     /// <summary>The readable text of <paramref name="html"/>.</summary>
     public static string From(string html)
     {
-        var document = new HtmlParser().ParseDocument(html);
         var writer = new Writer();
-        Walk(document.Body ?? (INode?)document.DocumentElement, writer, preformatted: false);
+        Read(html, writer);
         return writer.ToString();
     }
 
-    private static void Walk(INode? node, Writer w, bool preformatted)
+    /// <summary>Walks <paramref name="html"/> in reading order, telling <paramref name="sink"/> what the text is made of.</summary>
+    internal static void Read(string html, TextSink sink)
+    {
+        var document = new HtmlParser().ParseDocument(html);
+        Walk(document.Body ?? (INode?)document.DocumentElement, sink, preformatted: false);
+    }
+
+    internal static void Walk(INode? node, TextSink w, bool preformatted)
     {
         if (node is null)
         {
@@ -57,7 +63,7 @@ public static class HtmlText
         }
     }
 
-    private static void Element(IElement e, Writer w, bool preformatted)
+    private static void Element(IElement e, TextSink w, bool preformatted)
     {
         var name = e.LocalName;
         if (Skipped.Contains(name))
@@ -83,7 +89,7 @@ public static class HtmlText
                 w.Space();
                 return;
             case "a":
-                Link(e, w, preformatted);
+                w.Link(e, preformatted);
                 return;
         }
 
@@ -98,40 +104,67 @@ public static class HtmlText
         w.Break(breaks);
     }
 
-    private static void Link(IElement a, Writer w, bool preformatted)
+    /// <summary>What the walk finds, in reading order: text, the breaks and spaces between it, and links.</summary>
+    internal abstract class TextSink
     {
-        var before = w.Length;
-        Walk(a, w, preformatted);
-        var href = a.GetAttribute("href")?.Trim();
+        public abstract void Break(int lines);
+
+        public abstract void Space();
+
+        public abstract void Literal(string s);
+
+        public abstract void Text(string s, bool preformatted);
+
+        /// <summary>A link: its words, then where it goes.</summary>
+        public abstract void Link(IElement a, bool preformatted);
+    }
+
+    /// <summary>What a link adds after its words: nothing (no href, an anchor, a script), the address alone (no words) or the address in brackets.</summary>
+    internal static string LinkSuffix(string words, string? href)
+    {
+        href = href?.Trim();
         if (string.IsNullOrEmpty(href) || href.StartsWith('#') || href.StartsWith("javascript:", StringComparison.OrdinalIgnoreCase))
         {
-            return;
+            return "";
         }
 
         var shown = href.StartsWith("mailto:", StringComparison.OrdinalIgnoreCase) ? href[7..] : href;
-        var words = w.Since(before).Trim();
-        if (words.Length == 0)
-        {
-            w.Text(shown, preformatted: false);
-        }
-        else if (!string.Equals(words, shown, StringComparison.OrdinalIgnoreCase))
-        {
-            w.Text(" (" + shown + ")", preformatted: false);
-        }
+        return words.Length == 0 ? shown
+            : string.Equals(words, shown, StringComparison.OrdinalIgnoreCase) ? ""
+            : " (" + shown + ")";
     }
 
     /// <summary>Collapses white space as a browser shows it and keeps at most one blank line.</summary>
-    private sealed class Writer
+    internal sealed class Writer(int capacity = 256) : TextSink
     {
-        private readonly StringBuilder _sb = new();
+        /// <summary>What a text breaks at: white space other than the plain space, and the no-break space (which stays, as a space).</summary>
+        private static readonly SearchValues<char> Special = SearchValues.Create(
+            [.. Enumerable.Range(0, char.MaxValue + 1).Select(i => (char)i).Where(c => c != ' ' && char.IsWhiteSpace(c))]);
+
+        private static readonly SearchValues<char> PreformattedSpecial = SearchValues.Create("\n\u00A0");
+
+        // A plain buffer, not a StringBuilder: the text part of every message is copied through here.
+        private char[] _buffer = new char[Math.Max(capacity, 16)];
+        private int _length;
         private int _pendingBreaks;
         private bool _pendingSpace;
 
-        public int Length => _sb.Length;
+        public int Length => _length;
 
-        public string Since(int start) => _sb.ToString(start, _sb.Length - start);
+        public string Since(int start) => new(_buffer, start, _length - start);
 
-        public void Break(int lines)
+        public override void Link(IElement a, bool preformatted)
+        {
+            var before = Length;
+            Walk(a, this, preformatted);
+            var suffix = LinkSuffix(Since(before).Trim(), a.GetAttribute("href"));
+            if (suffix.Length > 0)
+            {
+                Text(suffix, preformatted: false);
+            }
+        }
+
+        public override void Break(int lines)
         {
             if (lines == 0)
             {
@@ -146,7 +179,7 @@ public static class HtmlText
             _pendingSpace = false;
         }
 
-        public void Space()
+        public override void Space()
         {
             if (_pendingBreaks == 0)
             {
@@ -154,30 +187,97 @@ public static class HtmlText
             }
         }
 
-        public void Literal(string s)
+        public override void Literal(string s)
         {
             Flush();
-            _sb.Append(s);
+            Reserve(s.Length);
+            s.CopyTo(_buffer.AsSpan(_length));
+            _length += s.Length;
         }
 
-        public void Text(string s, bool preformatted)
+        public override void Text(string s, bool preformatted) => Text(s.AsSpan(), preformatted);
+
+        public void Text(ReadOnlySpan<char> s, bool preformatted)
         {
-            foreach (var c in s)
+            // Words and the single spaces between them are copied as they stand; the rest is looked at a character at a time.
+            while (!s.IsEmpty)
             {
-                if (preformatted && c == '\n')
+                var stop = s.IndexOfAny(preformatted ? PreformattedSpecial : Special);
+                if (preformatted)
+                {
+                    Copy(stop < 0 ? s : s[..stop]);
+                }
+                else
+                {
+                    Words(stop < 0 ? s : s[..stop]);
+                }
+
+                if (stop < 0)
+                {
+                    return;
+                }
+
+                var c = s[stop];
+                s = s[(stop + 1)..];
+                if (c == '\u00A0')
+                {
+                    Copy(" ");
+                }
+                else if (preformatted)
                 {
                     _pendingBreaks = Math.Max(_pendingBreaks, 1);
                     Flush();
                 }
-                else if (!preformatted && char.IsWhiteSpace(c) && c != '\u00A0')
+                else
                 {
                     Space();
                 }
-                else
+            }
+        }
+
+        /// <summary>Text whose only white space is the plain space.</summary>
+        private void Words(ReadOnlySpan<char> s)
+        {
+            while (!s.IsEmpty)
+            {
+                if (s[0] == ' ')
                 {
-                    Flush();
-                    _sb.Append(c == '\u00A0' ? ' ' : c);
+                    Space();
+                    s = s.TrimStart(' ');
+                    continue;
                 }
+
+                var end = s.IndexOf("  ", StringComparison.Ordinal);
+                var part = end < 0 ? s : s[..end];
+                var trailing = part[^1] == ' ';
+                Copy(trailing ? part[..^1] : part);
+                if (trailing)
+                {
+                    Space();
+                }
+
+                s = s[part.Length..];
+            }
+        }
+
+        private void Copy(ReadOnlySpan<char> s)
+        {
+            if (s.IsEmpty)
+            {
+                return;
+            }
+
+            Flush();
+            Reserve(s.Length);
+            s.CopyTo(_buffer.AsSpan(_length));
+            _length += s.Length;
+        }
+
+        private void Reserve(int more)
+        {
+            if (_length + more > _buffer.Length)
+            {
+                Array.Resize(ref _buffer, Math.Max(_buffer.Length * 2, _length + more));
             }
         }
 
@@ -185,10 +285,12 @@ public static class HtmlText
         {
             if (_pendingBreaks > 0)
             {
-                if (_sb.Length > 0)
+                if (_length > 0)
                 {
                     TrimEnd();
-                    _sb.Append('\n', _pendingBreaks);
+                    Reserve(_pendingBreaks);
+                    _buffer.AsSpan(_length, _pendingBreaks).Fill('\n');
+                    _length += _pendingBreaks;
                 }
 
                 _pendingBreaks = 0;
@@ -196,9 +298,10 @@ public static class HtmlText
             }
             else if (_pendingSpace)
             {
-                if (_sb.Length > 0 && _sb[^1] is not (' ' or '\n'))
+                if (_length > 0 && _buffer[_length - 1] is not (' ' or '\n'))
                 {
-                    _sb.Append(' ');
+                    Reserve(1);
+                    _buffer[_length++] = ' ';
                 }
 
                 _pendingSpace = false;
@@ -207,16 +310,16 @@ public static class HtmlText
 
         private void TrimEnd()
         {
-            while (_sb.Length > 0 && _sb[^1] == ' ')
+            while (_length > 0 && _buffer[_length - 1] == ' ')
             {
-                _sb.Length--;
+                _length--;
             }
         }
 
         public override string ToString()
         {
             TrimEnd();
-            return _sb.ToString().Trim('\n') + (_sb.Length > 0 ? "\n" : "");
+            return _length == 0 ? "" : string.Concat(_buffer.AsSpan(0, _length).Trim('\n'), "\n");
         }
     }
 }

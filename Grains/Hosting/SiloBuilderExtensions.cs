@@ -75,6 +75,7 @@ public static class SiloBuilderExtensions
         var services = silo.Services;
         services.AddOptions<PostgresStorageOptions>().Configure(o => o.ConnectionString = connectionString).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, PostgresSchemaParticipant>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, Addresses.AddressCaseMigration>();
         services.AddSingleton<PostgresGrainStorage>();
         foreach (var name in new[] { StorageNames.Deliveries, StorageNames.Addresses })
         {
@@ -95,6 +96,7 @@ public static class SiloBuilderExtensions
         var services = silo.Services;
         services.AddOptions<PostgresStorageOptions>().Configure(o => o.ConnectionString = connectionString).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, PostgresSchemaParticipant>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, Addresses.AddressCaseMigration>();
         foreach (var name in new[] { StorageNames.Deliveries, StorageNames.Addresses })
         {
             silo.AddAdoNetGrainStorage(name, o =>

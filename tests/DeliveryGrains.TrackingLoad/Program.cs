@@ -1,0 +1,3 @@
+using DeliveryGrains.TrackingLoad;
+
+return await TrackingLoad.RunAsync(args);

@@ -68,8 +68,9 @@ public sealed class LoadTests(ClusterFixture fixture) : IDisposable
         var floor = Assert.IsType<FloorFigures>(written?.Floor);
         Assert.Equal(3000, floor.Grains);
         Assert.True(floor.Seconds > 0);
-        Assert.Equal(floor.Seconds * 200 / 3000, floor.ScaledSeconds, 6);
-        Assert.Equal(written!.SettleSeconds / floor.ScaledSeconds, floor.SettleOverFloor!.Value, 6);
+        // The floor is scaled as a TimeSpan, so it is exact to a tick (100 ns), not to the last digit of a double.
+        Assert.Equal(floor.Seconds * 200 / 3000, floor.ScaledSeconds, tolerance: 1e-6);
+        Assert.Equal(written!.SettleSeconds / floor.ScaledSeconds, floor.SettleOverFloor!.Value, tolerance: 1e-9 * floor.SettleOverFloor.Value);
     }
 
     [Fact]

@@ -28,14 +28,14 @@ document.addEventListener("DOMContentLoaded", () => {
   const number = (value) => value.toLocaleString("en-US");
   const percent = (value) => `${Math.round(value * 10) / 10} %`;
   // In the browser's zone, as console.js writes the page's <time> elements.
-  const two = (n) => String(n).padStart(2, "0");
+  const pad = (n) => String(n).padStart(2, "0");
   const instant = (value) => {
     if (!value) {
       return "—";
     }
     const date = new Date(value);
     const zone = new Intl.DateTimeFormat(undefined, { timeZoneName: "short" }).formatToParts(date).find((p) => p.type === "timeZoneName");
-    return `${date.getFullYear()}-${two(date.getMonth() + 1)}-${two(date.getDate())} ${two(date.getHours())}:${two(date.getMinutes())} ${zone ? zone.value : ""}`.trim();
+    return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ${pad(date.getHours())}:${pad(date.getMinutes())} ${zone ? zone.value : ""}`.trim();
   };
   const statusText = (status) => status === "InProgress" ? "In progress" : status;
 

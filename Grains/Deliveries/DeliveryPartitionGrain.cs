@@ -148,6 +148,11 @@ public sealed partial class DeliveryPartitionGrain(
         await FlushAsync(cancellationToken);
     }
 
+    /// <summary>Whether this silo has begun to stop and no other silo is active to take calls.</summary>
+    private bool IsLeavingAsLastSilo() =>
+        membership.CurrentSnapshot.GetSiloStatus(localSilo.SiloAddress) is SiloStatus.ShuttingDown or SiloStatus.Stopping or SiloStatus.Dead
+        && IsLastSilo();
+
     /// <summary>Whether no other silo of the cluster is active to take calls once this one is gone.</summary>
     private bool IsLastSilo()
     {
@@ -354,6 +359,14 @@ public sealed partial class DeliveryPartitionGrain(
         {
             // Changes no answer waited for yet (a relay chunk still running): the counts never run ahead of the store.
             await SaveAsync();
+        }
+
+        if (IsLeavingAsLastSilo())
+        {
+            // The last silo of the cluster is stopping and its grains are being deactivated: a call to the
+            // delivery or the address book now finds nowhere to place them and fails on its way. The
+            // counts stay due (the next activation reports them) and OnDeactivateAsync stores the events.
+            return;
         }
 
         if (_countsDirty)

@@ -7,6 +7,7 @@ using DeliveryGrains.Silo.Hosting;
 using DeliveryGrains.TestKit.Http;
 using DeliveryGrains.TestKit.Ports;
 using DeliveryGrains.TestKit.Smtp;
+using DeliveryGrains.TestKit.Waiting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
@@ -72,11 +73,7 @@ public static partial class TrackingLoad
             }
 
             // The KPIs are flushed a moment after the hits are stored: wait for them, bounded.
-            var view = await admin.ViewAsync(id);
-            for (var wait = Stopwatch.StartNew(); view.Kpi("opens") < recipients && wait.Elapsed < TimeSpan.FromSeconds(20); view = await admin.ViewAsync(id))
-            {
-                await Task.Delay(500);
-            }
+            var view = await admin.UntilAsync(id, v => v.Kpi("opens") >= recipients, TimeSpan.FromSeconds(20));
 
             Console.WriteLine($"delivery view after the runs: opens {view.Kpi("opens")} of {recipients} recipients (unique opens)");
             var metrics = await admin.GetStringAsync("/metrics");
@@ -135,16 +132,8 @@ public static partial class TrackingLoad
 
     private static async Task<List<string>> PixelUrlsAsync(SmtpSink sink, int recipients, TimeSpan within)
     {
-        var until = Stopwatch.StartNew();
-        while (sink.RawTo.Count < recipients)
-        {
-            if (until.Elapsed > within)
-            {
-                throw new TimeoutException($"Only {sink.RawTo.Count} of {recipients} messages reached the sink in {within}.");
-            }
-
-            await Task.Delay(200);
-        }
+        await Eventually.Until(() => Task.FromResult(sink.RawTo.Count), count => count >= recipients,
+            $"all {recipients} messages at the sink", within, TimeSpan.FromMilliseconds(200));
 
         var urls = new List<string>(recipients);
         foreach (var raw in sink.RawTo.Values)

@@ -31,3 +31,10 @@ public sealed class ValidationException(IReadOnlyDictionary<string, string[]> er
 {
     [Id(0)] public IReadOnlyDictionary<string, string[]> Errors { get; } = errors;
 }
+
+/// <summary>
+/// A call to an engine grain refused because the cluster's last silo is stopping (503, try again once a
+/// silo runs); nothing was changed.
+/// </summary>
+[GenerateSerializer, Alias("SiloLeavingException")]
+public sealed class SiloLeavingException(string message) : Exception(message);

@@ -62,7 +62,7 @@ public sealed partial class DeliveryGrain
             await Writer.SaveAsync();
         }
 
-        if (_runReportDirty)
+        if (_runReportDirty && !departure.IsLeaving)
         {
             await ReportToTemplateAsync();
         }

@@ -135,7 +135,8 @@ public sealed partial class DeliveryGrain
     private async Task WriteStateAndCatalogAsync()
     {
         await state.WriteStateAsync();
-        if (Summary() is { } summary && summary != _catalogued && _catalogued is not null)
+        // While the cluster's last silo stops the catalog is called no more; the next change tells it.
+        if (!departure.IsLeaving && Summary() is { } summary && summary != _catalogued && _catalogued is not null)
         {
             try
             {

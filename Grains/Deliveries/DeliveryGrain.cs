@@ -22,6 +22,7 @@ public sealed partial class DeliveryGrain(
     [PersistentState("timeline", StorageNames.Deliveries)] IPersistentState<DeliveryTimelineState> timeline,
     IOptions<DeliveryEngineOptions> options,
     TimeProvider time,
+    LastSiloDeparture departure,
     ILogger<DeliveryGrain> logger) : Grain, IDeliveryGrain, IRemindable
 {
     private const string ValidityReminder = "validity";

@@ -100,7 +100,8 @@ public sealed partial class DeliveryPartitionGrain
     {
         try
         {
-            while (_reminderOutbox.Count > 0 && S.Run is { } run)
+            // While the cluster's last silo stops the commands wait: the next activation sets the reminders again.
+            while (_reminderOutbox.Count > 0 && S.Run is { } run && !departure.IsLeaving)
             {
                 var batch = _reminderOutbox.Take(ReminderCommandsAtOnce).ToList();
                 foreach (var (index, _) in batch)
@@ -116,6 +117,10 @@ public sealed partial class DeliveryPartitionGrain
                         await LogGrain(c.Key).CommandRetryAsync(c.Value, run.RetryPeriod);
                         Carried(c.Key, c.Value);
                     }
+                    catch (SiloLeavingException)
+                    {
+                        failed.Add((c.Key, c.Value));
+                    }
                     catch (Exception ex)
                     {
                         failed.Add((c.Key, c.Value));
@@ -128,6 +133,11 @@ public sealed partial class DeliveryPartitionGrain
                     foreach (var (index, command) in failed)
                     {
                         _reminderOutbox.TryAdd(index, command);
+                    }
+
+                    if (departure.IsLeaving)
+                    {
+                        break;
                     }
 
                     await Task.Delay(ReminderCommandRetryDelay, time);

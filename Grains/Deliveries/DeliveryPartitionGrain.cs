@@ -31,6 +31,7 @@ public sealed partial class DeliveryPartitionGrain(
     IMessageRelay relay,
     IClusterMembershipService membership,
     ILocalSiloDetails localSilo,
+    LastSiloDeparture departure,
     DeliveryMetrics metrics,
     TimeProvider time,
     ILogger<DeliveryPartitionGrain> logger) : Grain, IDeliveryPartitionGrain
@@ -112,6 +113,12 @@ public sealed partial class DeliveryPartitionGrain(
 
     private async Task TickAsync(CancellationToken cancellationToken)
     {
+        if (departure.IsLeaving)
+        {
+            // The cluster's last silo stops: retries stay due and counts stay unreported until the next activation.
+            return;
+        }
+
         try
         {
             await RelayDueRetriesAsync();
@@ -147,11 +154,6 @@ public sealed partial class DeliveryPartitionGrain(
 
         await FlushAsync(cancellationToken);
     }
-
-    /// <summary>Whether this silo has begun to stop and no other silo is active to take calls.</summary>
-    private bool IsLeavingAsLastSilo() =>
-        membership.CurrentSnapshot.GetSiloStatus(localSilo.SiloAddress) is SiloStatus.ShuttingDown or SiloStatus.Stopping or SiloStatus.Dead
-        && IsLastSilo();
 
     /// <summary>Whether no other silo of the cluster is active to take calls once this one is gone.</summary>
     private bool IsLastSilo()
@@ -361,11 +363,11 @@ public sealed partial class DeliveryPartitionGrain(
             await SaveAsync();
         }
 
-        if (IsLeavingAsLastSilo())
+        if (departure.IsLeaving)
         {
-            // The last silo of the cluster is stopping and its grains are being deactivated: a call to the
-            // delivery or the address book now finds nowhere to place them and fails on its way. The
-            // counts stay due (the next activation reports them) and OnDeactivateAsync stores the events.
+            // The cluster's last silo is stopping: the delivery and the address book are called no more
+            // (LastSiloDeparture). The counts stay due (the next activation reports them) and
+            // OnDeactivateAsync stores the events.
             return;
         }
 

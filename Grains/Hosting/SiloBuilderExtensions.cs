@@ -33,6 +33,9 @@ public static class SiloBuilderExtensions
         services.AddSingleton<IValidateOptions<SmtpOptions>, SmtpOptionsValidator>();
         services.AddSingleton<SmtpRelay>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, SmtpRelayLifecycle>();
+        services.AddSingleton<LastSiloDeparture>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<LastSiloDeparture>());
+        services.AddSingleton<IOutgoingGrainCallFilter>(sp => sp.GetRequiredService<LastSiloDeparture>());
         services.AddSingleton<ProofRoad>();
         services.AddOptions<DkimOptions>().BindConfiguration(DkimOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<DkimOptions>, DkimOptionsValidator>();

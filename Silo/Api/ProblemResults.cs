@@ -19,6 +19,7 @@ public sealed partial class DomainExceptionHandler(IProblemDetailsService proble
             MissingRoleException m => (StatusCodes.Status403Forbidden, "Missing role", exception.Message, new Dictionary<string, object?> { ["missingRole"] = m.Role }),
             ValidationException v => (StatusCodes.Status400BadRequest, "Invalid request", Problems.FixFields, new Dictionary<string, object?> { ["errors"] = v.Errors }),
             BadHttpRequestException b => BindingProblem(context, b),
+            SiloLeavingException => (StatusCodes.Status503ServiceUnavailable, "The silo is stopping", exception.Message + " Try again once a silo runs.", null),
             _ => (0, "", "", null),
         };
         if (status == 0)

@@ -12,8 +12,9 @@ public sealed class DeliveryTimelineState
 
 /// <summary>
 /// The KPI timeline behind the console's charts and the catalog entry behind its deliveries page.
-/// The timeline takes a point when the figures changed: at most one a second while relaying,
-/// one per 10 s in the first hour after that, one a minute later; past <see cref="MaxTimelinePoints"/>
+/// The timeline takes a point when the figures changed: at most one a second while relaying, while
+/// answers are still awaited (messages Pending) and in the first hour after the start, so the chart
+/// does not trail the Deployment block while feedback arrives; one a minute later; past <see cref="MaxTimelinePoints"/>
 /// the older half is thinned. It is stored apart from the delivery's state, at most every
 /// <see cref="TimelineSavePeriod"/>, so the counts' frequent writes do not carry it.
 /// </summary>
@@ -74,7 +75,7 @@ public sealed partial class DeliveryGrain
 
         var point = TimelinePoint.Of(Kpis(), now);
         var last = Points[^1];
-        if (!point.SameCounts(last) && now - last.At >= TimelineStep(now))
+        if (!point.SameCounts(last) && now - last.At >= TimelineStep(S.Status, S.StartedAt, point.Pending, now))
         {
             Points.Add(point);
             _timelineUnsaved = true;
@@ -105,10 +106,11 @@ public sealed partial class DeliveryGrain
         }
     }
 
-    private TimeSpan TimelineStep(DateTimeOffset now) =>
-        S.Status == DeliveryStatus.InProgress ? TimeSpan.FromSeconds(1)
-        : now - (S.StartedAt ?? now) < TimeSpan.FromHours(1) ? TimeSpan.FromSeconds(10)
-        : TimeSpan.FromMinutes(1);
+    /// <summary>The least time between two points of the timeline (see the type's summary).</summary>
+    internal static TimeSpan TimelineStep(DeliveryStatus status, DateTimeOffset? startedAt, long pending, DateTimeOffset now) =>
+        status == DeliveryStatus.InProgress || pending > 0 || now - (startedAt ?? now) < TimeSpan.FromHours(1)
+            ? TimeSpan.FromSeconds(1)
+            : TimeSpan.FromMinutes(1);
 
     /// <summary>Drops every second point of the older half: old history gets coarser, recent stays fine.</summary>
     internal static void ThinOlderHalf(List<TimelinePoint> points)

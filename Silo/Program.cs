@@ -1,17 +1,25 @@
 using DeliveryGrains.Silo.Demo;
 using DeliveryGrains.Silo.Hosting;
+using DeliveryGrains.Silo.Measuring;
 using DeliveryGrains.Silo.OperatorConsole;
 
 DemoSettings? demo;
+int? floorGrains;
 string[] hostArgs;
 try
 {
+    floorGrains = StockFloor.Parse(args);
     demo = DemoSettings.Parse(args, out hostArgs);
 }
 catch (ArgumentException ex)
 {
     Console.Error.WriteLine(ex.Message);
     return 2;
+}
+
+if (floorGrains is { } grains)
+{
+    return await StockFloor.RunAsync(grains, Console.Out);
 }
 
 // Settings files are read from beside the binary, whatever directory the silo is started from.

@@ -77,8 +77,12 @@ public sealed class LoadSettings : DeliveryOptionSettings
     public string[]? Metrics { get; set; }
 
     [CommandOption("--floor <GRAINS>")]
-    [Description("Before the run, measure the activation floor: the time the cluster takes to activate, call once and deactivate GRAINS trivial grains (1,024 in flight); the summary then gives settle time / floor.")]
+    [Description("Before the run, measure the activation floor in the run's silo (engine and dashboard running beside it): the time the cluster takes to activate, call once and deactivate GRAINS trivial grains (1,024 in flight); the summary then gives settle time / floor.")]
     public int? Floor { get; set; }
+
+    [CommandOption("--stock-floor <SECONDS>")]
+    [Description("The stock activation floor of this machine, in seconds per 1,000,000 grains, as 'dotnet run --project Silo -c Release -- floor' printed it (a bare silo, DESIGN's method); the summary then gives settle time / stock floor.")]
+    public double? StockFloor { get; set; }
 
     [CommandOption("--report <FILE>")]
     [Description("Write the measurements as JSON to FILE.")]
@@ -213,6 +217,16 @@ public sealed class LoadSettings : DeliveryOptionSettings
             errors["--floor"] = [$"Measure the floor over 1 to {ActivationFloor.MaxGrains:N0} grains, e.g. --floor {Recipients} (as many as the run's recipients)."];
         }
 
+        if (StockFloor is { } stock && (double.IsNaN(stock) || stock is <= 0 or > 3600))
+        {
+            errors["--stock-floor"] = ["Give the seconds per 1,000,000 grains that 'DeliveryGrains.Silo floor' printed, above 0 and at most 3600, e.g. --stock-floor 21.9."];
+        }
+
+        if (StockFloor is not null && Floor is not null)
+        {
+            errors["--stock-floor"] = ["Hold the run against one floor: give --floor (measured in the run's silo) or --stock-floor, not both."];
+        }
+
         if (Report is { } report && Path.GetDirectoryName(Path.GetFullPath(report)) is { } folder && !Directory.Exists(folder))
         {
             errors["--report"] = [$"The folder '{folder}' does not exist."];
@@ -279,6 +293,11 @@ public sealed class LoadCommand(IGrainFactory grains, IAnsiConsole console, Call
             shown.MarkupLineInterpolated($"Activation floor: {Format.Count(floor.Grains)} grains in {Format.Seconds(floor.Elapsed)} ({Format.Rate(floor.PerSecond)}/s).");
         }
 
+        else if (settings.StockFloor is { } stockSeconds)
+        {
+            floor = new ActivationFloor(1_000_000, TimeSpan.FromSeconds(stockSeconds));
+        }
+
         var report = await new LoadTest(grains, shown, caller, http).RunAsync(plan, cancellationToken);
         if (floor is not null)
         {
@@ -286,7 +305,8 @@ public sealed class LoadCommand(IGrainFactory grains, IAnsiConsole console, Call
             report = report with
             {
                 Floor = new FloorFigures(floor.Grains, floor.Elapsed.TotalSeconds, floor.PerSecond, scaled,
-                    scaled > 0 ? report.SettleSeconds / scaled : null),
+                    scaled > 0 ? report.SettleSeconds / scaled : null,
+                    settings.StockFloor is null ? FloorKind.RunSilo : FloorKind.Stock),
             };
         }
 
@@ -334,7 +354,8 @@ public sealed class LoadCommand(IGrainFactory grains, IAnsiConsole console, Call
         if (r.Floor is { } floor)
         {
             table.AddRow(new Text("Settle / floor"), new Text(floor.SettleOverFloor is { } ratio ? ratio.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture) : "-"), new Text(
-                $"activation floor {Format.Count(floor.Grains)} grains in {Seconds(floor.Seconds)} ({Format.Rate(floor.PerSecond)}/s), " +
+                (floor.Kind == FloorKind.Stock ? "stock activation floor (a bare silo) " : "activation floor in the run's silo (engine and dashboard running) ") +
+                $"{Format.Count(floor.Grains)} grains in {Seconds(floor.Seconds)} ({Format.Rate(floor.PerSecond)}/s), " +
                 $"{Seconds(floor.ScaledSeconds)} for {Format.Count(r.ToDeliver)} messages; goal ≤ {FloorFigures.Goal:0.0}: " +
                 $"{(floor.SettleOverFloor <= FloorFigures.Goal ? "met" : "NOT met")}"));
         }

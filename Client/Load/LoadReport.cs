@@ -73,10 +73,21 @@ public sealed record LoadReport(
 /// <param name="PerSecond">Activations a second.</param>
 /// <param name="ScaledSeconds">The floor for as many activations as the run had messages to deliver.</param>
 /// <param name="SettleOverFloor">Settle time / <paramref name="ScaledSeconds"/>.</param>
-public sealed record FloorFigures(int Grains, double Seconds, double PerSecond, double ScaledSeconds, double? SettleOverFloor)
+/// <param name="Kind">Which floor: measured in the run's silo (<c>--floor</c>) or the stock one (<c>--stock-floor</c>).</param>
+public sealed record FloorFigures(int Grains, double Seconds, double PerSecond, double ScaledSeconds, double? SettleOverFloor, FloorKind Kind = FloorKind.RunSilo)
 {
     /// <summary>The hot path's goal: settle in at most half the floor (issue "below the activation floor").</summary>
     public const double Goal = 0.5;
+}
+
+/// <summary>Where an activation floor was measured.</summary>
+public enum FloorKind
+{
+    /// <summary>In the run's own silo, the engine and the dashboard running beside the probe grains (<c>load --floor</c>).</summary>
+    RunSilo,
+
+    /// <summary>In a bare silo of its own process, DESIGN's method (<c>DeliveryGrains.Silo floor</c>, given as <c>load --stock-floor</c>).</summary>
+    Stock,
 }
 
 /// <summary>One delivery of a load run; times from its own confirmation.</summary>

@@ -19,6 +19,8 @@ public sealed class OptionTests(ClusterFixture fixture)
     [InlineData("--metrics: 'ftp://127.0.0.1/metrics' is not an http:// or https:// URL", "load", "--metrics", "ftp://127.0.0.1/metrics")]
     [InlineData("--metrics: 'not a url' is not an http:// or https:// URL", "load", "--metrics", "http://127.0.0.1:8080/metrics", "--metrics", "not a url")]
     [InlineData("--floor: Measure the floor over 1 to 20,000,000 grains, e.g. --floor 100000", "load", "--floor", "0")]
+    [InlineData("--stock-floor: Give the seconds per 1,000,000 grains that 'DeliveryGrains.Silo floor' printed, above 0 and at most 3600", "load", "--stock-floor", "0")]
+    [InlineData("--stock-floor: Hold the run against one floor: give --floor (measured in the run's silo) or --stock-floor, not both.", "load", "--floor", "1000", "--stock-floor", "21.9")]
     [InlineData("--hard-bounce-rate: Rates are fractions from 0 to 1.", "load", "--hard-bounce-rate", "1.5")]
     [InlineData("--soft-bounce-rate: hardBounceRate + softBounceRate cannot exceed 1.", "load", "--hard-bounce-rate", "0.6", "--soft-bounce-rate", "0.5")]
     [InlineData("--open-rate: Rates are fractions from 0 to 1.", "submit", "--name", "x", "--generate", "5", "--open-rate", "-0.1")]

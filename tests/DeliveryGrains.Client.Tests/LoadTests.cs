@@ -53,26 +53,15 @@ public sealed class LoadTests(ClusterFixture fixture) : IDisposable
     [Trait("Rule", "R8.8")]
     public async Task Load_with_floor_measures_the_activation_floor_first_and_reports_settle_time_over_it()
     {
-        var report = Path.Combine(_folder, "floor.json");
-        using var silo = new FakeSiloMetrics(MetricsTextTests.Before, MetricsTextTests.After);
+        var (output, floor) = await RunWithFloorAsync("--floor", "3000");
 
-        var result = await _cli.RunAsync(
-            "load", "--recipients", "200", "--seed", Seed(), "--floor", "3000",
-            "--retry-period", "00:00:00.5", "--metrics", silo.Url, "--report", report);
-
-        Assert.True(result.ExitCode == 0, result.ToString());
-        Assert.Contains("Activation floor: 3,000 grains in", result.Output);
-        Assert.Contains("Settle / floor", result.Output);
-        Assert.Contains("activation floor in the run's silo (engine and dashboard running)", result.Output);
-
-        var written = LoadReport.FromJson(await File.ReadAllTextAsync(report));
-        var floor = Assert.IsType<FloorFigures>(written?.Floor);
+        Assert.Contains("Activation floor: 3,000 grains in", output);
+        Assert.Contains("activation floor in the run's silo (engine and dashboard running)", output);
+        Assert.Equal(FloorKind.RunSilo, floor.Kind);
         Assert.Equal(3000, floor.Grains);
         Assert.True(floor.Seconds > 0);
         // The floor is scaled as a TimeSpan, so it is exact to a tick (100 ns), not to the last digit of a double.
         Assert.Equal(floor.Seconds * 200 / 3000, floor.ScaledSeconds, tolerance: 1e-6);
-        Assert.Equal(written!.SettleSeconds / floor.ScaledSeconds, floor.SettleOverFloor!.Value, tolerance: 1e-9 * floor.SettleOverFloor.Value);
-        Assert.Equal(FloorKind.RunSilo, floor.Kind);
     }
 
     [Fact]
@@ -80,24 +69,32 @@ public sealed class LoadTests(ClusterFixture fixture) : IDisposable
     [Trait("Rule", "R8.8")]
     public async Task Load_with_stock_floor_holds_the_settle_time_against_the_given_stock_floor_and_says_which_floor_it_is()
     {
-        var report = Path.Combine(_folder, "stock-floor.json");
-        using var silo = new FakeSiloMetrics(MetricsTextTests.Before, MetricsTextTests.After);
+        var (output, floor) = await RunWithFloorAsync("--stock-floor", "20");
 
-        var result = await _cli.RunAsync(
-            "load", "--recipients", "200", "--seed", Seed(), "--stock-floor", "20",
-            "--retry-period", "00:00:00.5", "--metrics", silo.Url, "--report", report);
-
-        Assert.True(result.ExitCode == 0, result.ToString());
-        Assert.DoesNotContain("Measuring the activation floor", result.Output);
-        Assert.Contains("stock activation floor (a bare silo)", result.Output);
-
-        var written = LoadReport.FromJson(await File.ReadAllTextAsync(report));
-        var floor = Assert.IsType<FloorFigures>(written?.Floor);
+        Assert.DoesNotContain("Measuring the activation floor", output);
+        Assert.Contains("stock activation floor (a bare silo)", output);
         Assert.Equal(FloorKind.Stock, floor.Kind);
         Assert.Equal(1_000_000, floor.Grains);
         Assert.Equal(20, floor.Seconds, tolerance: 1e-9);
         Assert.Equal(20.0 * 200 / 1_000_000, floor.ScaledSeconds, tolerance: 1e-6);
+    }
+
+    /// <summary>A 200-recipient run held against a floor: its output and the floor its report holds, checked to divide the settle time.</summary>
+    private async Task<(string Output, FloorFigures Floor)> RunWithFloorAsync(params string[] floorOption)
+    {
+        var report = Path.Combine(_folder, "floor.json");
+        using var silo = new FakeSiloMetrics(MetricsTextTests.Before, MetricsTextTests.After);
+
+        var result = await _cli.RunAsync(
+            ["load", "--recipients", "200", "--seed", Seed(), .. floorOption,
+             "--retry-period", "00:00:00.5", "--metrics", silo.Url, "--report", report]);
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains("Settle / floor", result.Output);
+        var written = LoadReport.FromJson(await File.ReadAllTextAsync(report));
+        var floor = Assert.IsType<FloorFigures>(written?.Floor);
         Assert.Equal(written!.SettleSeconds / floor.ScaledSeconds, floor.SettleOverFloor!.Value, tolerance: 1e-9 * floor.SettleOverFloor.Value);
+        return (result.Output, floor);
     }
 
     [Fact]

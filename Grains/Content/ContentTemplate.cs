@@ -20,7 +20,11 @@ public sealed record MessageLinks(string UnsubscribeUrl, string MirrorPageUrl)
 public sealed record RecipientValues(string ProfileId, string Address, IReadOnlyDictionary<string, string>? Fields = null);
 
 /// <summary>One recipient's message: its subject, HTML part (null when the content has none) and text part.</summary>
-public sealed record RenderedContent(string Subject, string? Html, string? Text);
+public sealed record RenderedContent(string Subject, string? Html, string? Text)
+{
+    /// <summary>Whether <see cref="Html"/> is tracked already (R13.1, from the content's tracked form); otherwise the caller tracks it.</summary>
+    public bool HtmlTracked { get; init; }
+}
 
 /// <summary>A template that parsed but could not be rendered for a recipient (a bound was reached): the message fails, never the silo.</summary>
 public sealed class TemplateRenderException(string field, string reason)
@@ -65,6 +69,9 @@ public sealed class ContentTemplate
     /// <summary>The text part derived once from the HTML template (R14.2); null when each rendered HTML is read instead.</summary>
     private readonly IFluidTemplate? _derivedText;
 
+    /// <summary>The HTML part's tracked form made once (R13.1); null when the content is not tracked or each rendered HTML is rewritten instead.</summary>
+    private readonly TrackedHtml? _tracked;
+
     private ContentTemplate(MessageContent content)
     {
         _subject = ParseOrThrow("content.subject", content.Subject ?? MessageContent.Default.Subject!);
@@ -75,35 +82,61 @@ public sealed class ContentTemplate
         {
             _derivedText = TemplateSyntax.Parser.TryParse(derived, out var parsed, out _) ? parsed : null;
         }
+
+        if (content.Tracked)
+        {
+            _tracked = TrackedHtml.Derive(TemplateSyntax.Translate(content.Html!).Liquid);
+        }
     }
 
     /// <summary>Whether the text part is rendered from a template derived from the HTML rather than read from each rendered HTML.</summary>
     internal bool DerivesText => _derivedText is not null;
 
+    /// <summary>Whether a tracked HTML part is made from the tracked form rather than by rewriting each rendered HTML.</summary>
+    internal bool TracksOnce => _tracked is not null;
+
     /// <summary>The parsed form of <paramref name="content"/> (null: the default content), parsed on first use.</summary>
     public static ContentTemplate For(MessageContent? content) =>
         Parsed.GetValue(content ?? MessageContent.Default, static c => new ContentTemplate(c));
 
-    /// <summary>Renders every part for one recipient; throws <see cref="TemplateRenderException"/> naming the part that failed.</summary>
-    public RenderedContent Render(RecipientValues recipient, MessageLinks links)
+    /// <summary>
+    /// Renders every part for one recipient; throws <see cref="TemplateRenderException"/> naming the part
+    /// that failed. With <paramref name="tracking"/> the HTML part comes tracked when the content has a
+    /// tracked form (<see cref="RenderedContent.HtmlTracked"/>); the caller tracks it otherwise.
+    /// </summary>
+    public RenderedContent Render(RecipientValues recipient, MessageLinks links, HtmlTracking? tracking = null)
     {
         var subject = RenderPart("content.subject", _subject, recipient, links, NullEncoder.Default);
-        var html = _html is null ? null : RenderPart("content.html", _html, recipient, links, Html);
+        var mark = HasMark(recipient, links);
+        var tracked = tracking is not null && _tracked is not null && !mark && !AnyValue(recipient, links, static v => v.Contains('\r'))
+            ? _tracked.Fill(RenderPart("content.html", _tracked.Template, recipient, links, Html), tracking)
+            : null;
+
+        // The untracked HTML is rendered only when something reads it: the message, or the text part made from it.
+        var html = _html is not null && (tracked is null || (_text is null && _derivedText is null))
+            ? RenderPart("content.html", _html, recipient, links, Html)
+            : null;
         var text = _text is not null ? RenderPart("content.text", _text, recipient, links, NullEncoder.Default)
-            : html is null ? null
-            : _derivedText is not null && !HasMark(recipient, links)
+            : _html is null ? null
+            : _derivedText is not null && !mark
                 ? DerivedText.Replay(RenderPart("content.html", _derivedText, recipient, links, NullEncoder.Default, DerivedOptions))
-            : HtmlText.From(html);
+            : HtmlText.From(html!);
 
         // A subject is one header line: a field holding a line break must not start another header.
-        return new RenderedContent(subject.ReplaceLineEndings(" "), html, text);
+        return new RenderedContent(subject.ReplaceLineEndings(" "), tracked ?? html, text) { HtmlTracked = tracked is not null };
     }
 
     /// <summary>A value holding the derived template's layout marks would be laid out by them: such a message is read from its HTML.</summary>
-    private static bool HasMark(RecipientValues recipient, MessageLinks links)
+    private static bool HasMark(RecipientValues recipient, MessageLinks links) => AnyValue(recipient, links, DerivedText.HasMark);
+
+    /// <summary>
+    /// Whether a value (or a field's name) of the message is such. A carriage return is one for the
+    /// tracked form: Liquid writes it as a reference the document keeps, while the per-message rewrite
+    /// writes it raw and a reader's parser makes a line feed of it, so that message is rewritten whole.
+    /// </summary>
+    private static bool AnyValue(RecipientValues recipient, MessageLinks links, Func<string, bool> test)
     {
-        if (DerivedText.HasMark(recipient.ProfileId) || DerivedText.HasMark(recipient.Address)
-            || DerivedText.HasMark(links.UnsubscribeUrl) || DerivedText.HasMark(links.MirrorPageUrl))
+        if (test(recipient.ProfileId) || test(recipient.Address) || test(links.UnsubscribeUrl) || test(links.MirrorPageUrl))
         {
             return true;
         }
@@ -112,7 +145,7 @@ public sealed class ContentTemplate
         {
             foreach (var (name, value) in fields)
             {
-                if (DerivedText.HasMark(value) || DerivedText.HasMark(name))
+                if (test(value) || test(name))
                 {
                     return true;
                 }

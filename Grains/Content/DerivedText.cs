@@ -65,7 +65,7 @@ internal static partial class DerivedText
     }
 
     /// <summary>True when a recipient's value holds one of the marks: that message is read per message.</summary>
-    public static bool HasMark(string value) => value.AsSpan().IndexOfAnyInRange(Open, Brace) >= 0;
+    public static bool HasMark(string value) => value.AsSpan().IndexOfAnyInRange(Open, TrackedHtml.LastMark) >= 0;
 
     /// <summary>The rendered derived template laid out as <see cref="HtmlText.From"/> lays out the rendered HTML.</summary>
     public static string Replay(string rendered)
@@ -148,7 +148,7 @@ internal static partial class DerivedText
     /// (<c>{% %}</c>, which shapes the template) or an output (<c>{{ }}</c>). Null when the markup
     /// writes HTML of its own (<c>raw</c>, an escaping filter) or cannot be told apart.
     /// </summary>
-    private static List<(int Start, int Length, bool Tag)>? Segments(string s)
+    internal static List<(int Start, int Length, bool Tag)>? Segments(string s)
     {
         var segments = new List<(int, int, bool)>();
         var i = 0;

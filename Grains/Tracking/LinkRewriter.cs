@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using AngleSharp;
+using AngleSharp.Html.Dom;
 using AngleSharp.Html.Parser;
 
 namespace DeliveryGrains.Tracking;
@@ -21,9 +22,15 @@ public static class LinkRewriter
     private static HtmlParser Parser => _parser ??= new HtmlParser();
 
     /// <summary>The tracked HTML; <paramref name="clickUrl"/> makes the click URL of link (index, original URL).</summary>
-    public static string Rewrite(string html, Func<int, string, string> clickUrl, string pixelUrl)
+    public static string Rewrite(string html, Func<int, string, string> clickUrl, string pixelUrl) =>
+        Rewrite(Parser.ParseDocument(html), IsDocument(html), clickUrl, pixelUrl);
+
+    /// <summary>Parses with this thread's parser: the once-per-content form (<see cref="Content.TrackedHtml"/>) reads the HTML exactly as <see cref="Rewrite(string, Func{int, string, string}, string)"/> does.</summary>
+    internal static IHtmlDocument Parse(string html) => Parser.ParseDocument(html);
+
+    /// <summary>Rewrites a parsed <paramref name="document"/> and serialises it: the one place the tracked form is made, per message or per content.</summary>
+    internal static string Rewrite(IHtmlDocument document, bool isDocument, Func<int, string, string> clickUrl, string pixelUrl)
     {
-        var document = Parser.ParseDocument(html);
         var index = 0;
         foreach (var link in document.QuerySelectorAll("a[href], area[href]"))
         {
@@ -46,7 +53,7 @@ public static class LinkRewriter
         body.AppendChild(pixel);
 
         // A fragment stays a fragment: wrapping it in html/head/body is not the sender's to decide.
-        return IsDocument(html) ? document.ToHtml() : body.InnerHtml;
+        return isDocument ? document.ToHtml() : body.InnerHtml;
     }
 
     /// <summary>The original URLs of the links <see cref="Rewrite"/> tracks, in their order (their index is their place here).</summary>
@@ -55,13 +62,13 @@ public static class LinkRewriter
             .Where(l => !l.HasAttribute("data-no-track") && IsTracked(l.GetAttribute("href")!))
             .Select(l => l.GetAttribute("href")!.Trim())];
 
-    private static bool IsTracked(string href)
+    internal static bool IsTracked(string href)
     {
         var h = href.AsSpan().Trim();
         return h.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || h.StartsWith("https://", StringComparison.OrdinalIgnoreCase);
     }
 
-    private static bool IsDocument(string html) =>
+    internal static bool IsDocument(string html) =>
         html.Contains("<html", StringComparison.OrdinalIgnoreCase) || html.Contains("<body", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>

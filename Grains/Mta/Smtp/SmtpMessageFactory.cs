@@ -56,7 +56,7 @@ public sealed class SmtpMessageFactory(MailboxAddress from, string bounceDomain)
         var body = new BodyBuilder
         {
             TextBody = rendered.Text,
-            HtmlBody = rendered.Html is null ? null : MessageTracking.Track(rendered.Html, content ?? MessageContent.Default, links),
+            HtmlBody = HtmlOf(rendered, content ?? MessageContent.Default, links),
         };
         message.Body = body.ToMessageBody();
         var sender = new MailboxAddress("", MessageIdentity.EnvelopeSender(outbound.DeliveryId, outbound.ProfileId, bounceDomain));
@@ -70,14 +70,24 @@ public sealed class SmtpMessageFactory(MailboxAddress from, string bounceDomain)
     public static string? HtmlBody(OutboundMessage outbound, TrackedLinks links)
     {
         var rendered = Render(outbound, links, links.UnsubscribeUrl);
-        return rendered.Html is null ? null : MessageTracking.Track(rendered.Html, outbound.Mta.Content ?? MessageContent.Default, links);
+        return HtmlOf(rendered, outbound.Mta.Content ?? MessageContent.Default, links);
     }
 
     /// <summary>The text part as the recipient got it: the mirror page of a message without HTML.</summary>
     public static string? TextBody(OutboundMessage outbound, TrackedLinks links) => Render(outbound, links, links.UnsubscribeUrl).Text;
 
+    /// <summary>
+    /// Renders the content; with signed links and tracked content, the HTML part comes tracked from the
+    /// content's tracked form made once (R13.1) when it has one, and is rewritten after rendering otherwise.
+    /// </summary>
     private static RenderedContent Render(OutboundMessage outbound, TrackedLinks? links, string unsubscribeFallback) =>
         ContentTemplate.For(outbound.Mta.Content).Render(
             new RecipientValues(outbound.ProfileId, outbound.Address, outbound.Fields),
-            new ContentLinks(links?.UnsubscribeUrl ?? unsubscribeFallback, links?.MirrorPageUrl ?? ""));
+            new ContentLinks(links?.UnsubscribeUrl ?? unsubscribeFallback, links?.MirrorPageUrl ?? ""),
+            links is not null && (outbound.Mta.Content ?? MessageContent.Default).Tracked ? new HtmlTracking(links.ClickUrl, links.OpenUrl) : null);
+
+    private static string? HtmlOf(RenderedContent rendered, MessageContent content, TrackedLinks? links) =>
+        rendered.Html is null ? null
+        : rendered.HtmlTracked ? rendered.Html
+        : MessageTracking.Track(rendered.Html, content, links);
 }

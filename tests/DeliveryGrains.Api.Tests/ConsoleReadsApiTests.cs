@@ -124,6 +124,37 @@ public sealed class ConsoleReadsApiTests(ApiHostFixture host)
 
     [Fact]
     [Trait("Rule", "R2")]
+    public async Task The_deliveries_list_sorted_by_start_gives_the_latest_started_first_then_those_not_started()
+    {
+        // Created never, first, second; started second, then first: by start the first created comes first.
+        var token = Guid.NewGuid().ToString("N");
+        var never = await Admin.CreateAsync(Bodies.Delivery(1, b => b["name"] = $"never {token}"));
+        var first = await Admin.CreateAsync(Bodies.Delivery(1, b => b["name"] = $"first {token}"));
+        var second = await Admin.CreateAsync(Bodies.Delivery(1, b => b["name"] = $"second {token}"));
+        var byStart = $"/api/deliveries?q={token}&sort=Started";
+
+        foreach (var (id, name) in new[] { (second, "second"), (first, "first") })
+        {
+            await Admin.PostEmptyAsync($"/api/deliveries/{id}/prepare").ExpectAsync(HttpStatusCode.OK);
+            await Admin.PostEmptyAsync($"/api/deliveries/{id}/confirm").ExpectAsync(HttpStatusCode.Accepted);
+
+            // The catalog records the start with the status that leaves Ready: once the list no longer finds it Ready,
+            // its start is stamped, before the next one is confirmed; the two starts are in this order by construction.
+            await Eventually.Until(() => Admin.GetAsync($"/api/deliveries?q={Uri.EscapeDataString($"{name} {token}")}&status=Ready").ExpectAsync(HttpStatusCode.OK),
+                ready => ready.GetProperty("total").GetInt32() == 0, $"the catalog to see delivery {id} leave Ready");
+        }
+
+        var page = await Admin.GetAsync($"{byStart}&limit=2").ExpectAsync(HttpStatusCode.OK);
+        Assert.Equal(3, page.GetProperty("total").GetInt32());
+        Assert.Equal([first, second], page.GetProperty("items").EnumerateArray().Select(d => d.Str("id")));
+        var rest = await Admin.GetAsync($"{byStart}&limit=2&after={page.Str("next")}").ExpectAsync(HttpStatusCode.OK);
+        Assert.Equal([never], rest.GetProperty("items").EnumerateArray().Select(d => d.Str("id")));
+        var newest = await Admin.GetAsync($"/api/deliveries?q={token}").ExpectAsync(HttpStatusCode.OK);
+        Assert.Equal([second, first, never], newest.GetProperty("items").EnumerateArray().Select(d => d.Str("id")));
+    }
+
+    [Fact]
+    [Trait("Rule", "R2")]
     public async Task The_deliveries_list_counts_its_matches_sorts_by_name_and_says_when_each_was_created()
     {
         var token = Guid.NewGuid().ToString("N");

@@ -2,7 +2,6 @@ using System.Text.RegularExpressions;
 using System.Xml.Linq;
 using DeliveryGrains.Deliveries;
 using DeliveryGrains.Silo.OperatorConsole.Charts;
-using DeliveryGrains.Silo.OperatorConsole.Live;
 
 namespace DeliveryGrains.Api.Tests;
 
@@ -265,14 +264,14 @@ public sealed class ChartTests
 
         // Under a minute of history: over the time since the start. Later: the sent figure at the window's
         // start is the one of the latest point before it (a point is taken when the figures change).
-        Assert.Equal(15.0, DeliveryGrains.Silo.OperatorConsole.Live.DeploymentPace.RateOver(points, 300, Start + TimeSpan.FromSeconds(20))!.Value, 3);
-        Assert.Equal(10.0, DeliveryGrains.Silo.OperatorConsole.Live.DeploymentPace.RateOver(points, 1200, Start + TimeSpan.FromSeconds(100))!.Value, 3);
-        Assert.Equal(0.0, DeliveryGrains.Silo.OperatorConsole.Live.DeploymentPace.RateOver(points, 1200, Start + TimeSpan.FromSeconds(200))!.Value, 3);
-        Assert.Null(DeliveryGrains.Silo.OperatorConsole.Live.DeploymentPace.RateOver([], 0, Start));
+        Assert.Equal(15.0, DeploymentPace.RateOver(points, 300, Start + TimeSpan.FromSeconds(20))!.Value, 3);
+        Assert.Equal(10.0, DeploymentPace.RateOver(points, 1200, Start + TimeSpan.FromSeconds(100))!.Value, 3);
+        Assert.Equal(0.0, DeploymentPace.RateOver(points, 1200, Start + TimeSpan.FromSeconds(200))!.Value, 3);
+        Assert.Null(DeploymentPace.RateOver([], 0, Start));
 
-        Assert.Equal("1 h 02 min", DeliveryGrains.Silo.OperatorConsole.Live.DeploymentPace.TimeLeft(3720));
-        Assert.Equal("3 min 05 s", DeliveryGrains.Silo.OperatorConsole.Live.DeploymentPace.TimeLeft(185));
-        Assert.Equal("—", DeliveryGrains.Silo.OperatorConsole.Live.DeploymentPace.TimeLeft(null));
+        Assert.Equal("1 h 02 min", DeploymentPace.TimeLeft(3720));
+        Assert.Equal("3 min 05 s", DeploymentPace.TimeLeft(185));
+        Assert.Equal("—", DeploymentPace.TimeLeft(null));
     }
 
     [Theory]

@@ -2,7 +2,6 @@ using DeliveryGrains.Content;
 using DeliveryGrains.Deliveries;
 using DeliveryGrains.Silo.Api;
 using DeliveryGrains.Silo.OperatorConsole.Charts;
-using DeliveryGrains.Silo.OperatorConsole.Live;
 using DeliveryGrains.Silo.Security;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;

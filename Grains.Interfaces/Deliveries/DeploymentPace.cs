@@ -1,13 +1,13 @@
 using System.Globalization;
-using DeliveryGrains.Deliveries;
 
-namespace DeliveryGrains.Silo.OperatorConsole.Live;
+namespace DeliveryGrains.Deliveries;
 
 /// <summary>
 /// What the Deployment block adds to the KPIs for an operator watching a send: the rate (messages
 /// sent per second over the last minute), the time left at that rate, the deferrals met so far
 /// (R12.3) and the per-domain figures of <c>GET /api/deliveries/{id}/domains</c>. The live feed pushes
-/// it as its <c>pace</c> event; the page renders the same on load. In the first minute of sending
+/// it as its <c>pace</c> event; the page renders the same on load, and the client's Deployment block
+/// (<c>watch</c>, <c>show</c>) computes the same from the grain's view, timeline and domains. In the first minute of sending
 /// there is no time left but <see cref="Estimating"/>: a domain's cap lets its minute's messages out
 /// in the first seconds and then holds the rest, so the rate so far says nothing of the end yet.
 /// </summary>

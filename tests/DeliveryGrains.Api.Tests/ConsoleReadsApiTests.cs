@@ -66,6 +66,41 @@ public sealed class ConsoleReadsApiTests(ApiHostFixture host)
 
     [Fact]
     [Trait("Rule", "R4")]
+    [Trait("Rule", "R2.1")]
+    public async Task A_cell_a_spreadsheet_would_run_as_a_formula_is_exported_as_text_and_phone_numbers_stay_as_they_are()
+    {
+        var token = Guid.NewGuid().ToString("N");
+        var recipients = new (string ProfileId, string Address)[]
+        {
+            ("=1+2", $"a.{token}@example.test"),
+            ("+447700900123", $"b.{token}@example.test"),
+            ("-12.5", $"c.{token}@example.test"),
+            ("x1", "=HYPERLINK(\"http://evil.test\",\"x\")"),
+            ("x2", "@SUM(A1)"),
+            ("x3", "-2+3"),
+            ("x4", "+33612345678"),
+        };
+        var id = await Admin.StartAsync(Bodies.Delivery(0, b => b["recipients"] = new System.Text.Json.Nodes.JsonArray(
+            [.. recipients.Select(r => (System.Text.Json.Nodes.JsonNode)new System.Text.Json.Nodes.JsonObject { ["profileId"] = r.ProfileId, ["address"] = r.Address })])));
+        await Admin.UntilAsync(id, v => v.Kpi("sent") == 3);
+
+        var logs = await CsvAsync($"/api/deliveries/{id}/export/logs");
+        Assert.Equal(new[] { "'=1+2", "+447700900123", "-12.5" }.Order(StringComparer.Ordinal), logs.Select(l => l[0]).Order(StringComparer.Ordinal));
+
+        // The exclusions keep the address as written (InvalidAddress): the raw text shows the guard and the quoting.
+        using var raw = await Admin.GetAsync($"/api/deliveries/{id}/export/exclusions");
+        var rows = (await raw.Content.ReadAsStringAsync()).Split("\r\n", StringSplitOptions.RemoveEmptyEntries).Skip(1).Order(StringComparer.Ordinal).ToArray();
+        Assert.Equal(
+        [
+            "x1,\"'=HYPERLINK(\"\"http://evil.test\"\",\"\"x\"\")\",InvalidAddress",
+            "x2,'@SUM(A1),InvalidAddress",
+            "x3,'-2+3,InvalidAddress",
+            "x4,+33612345678,InvalidAddress",
+        ], rows);
+    }
+
+    [Fact]
+    [Trait("Rule", "R4")]
     public async Task An_export_with_a_bad_filter_an_unknown_delivery_or_another_creators_delivery_is_refused_before_any_row()
     {
         var id = await host.Client(ApiHostFixture.MarketerKey).CreateAsync(Bodies.Delivery());

@@ -137,7 +137,9 @@ public sealed class ShowCommand(IGrainFactory grains, IAnsiConsole console, Call
             return ExitCodes.Ok;
         }
 
-        var view = await grains.GetGrain<IDeliveryGrain>(settings.Id).GetViewAsync();
+        var grain = grains.GetGrain<IDeliveryGrain>(settings.Id);
+        var view = await grain.GetViewAsync();
+        var pace = await DeploymentBlock.PaceAsync(grain, view, TimeProvider.System.GetUtcNow());
         var details = new Table().Border(TableBorder.Rounded).AddColumn("").AddColumn("");
         details.ShowHeaders = false;
         details.AddRow("Created by", Markup.Escape(view.CreatedBy));
@@ -157,7 +159,7 @@ public sealed class ShowCommand(IGrainFactory grains, IAnsiConsole console, Call
         {
             details.AddRow("Recurrence", $"{recurrence.Count} runs, one every {Format.Duration(recurrence.Every)}{(recurrence.AggregationPeriod is { } period ? $", summed per {period}" : "")}");
         }
-        console.Write(DeploymentBlock.Render(view));
+        console.Write(DeploymentBlock.Render(view, pace));
         console.Write(details);
         foreach (var warning in view.Warnings)
         {

@@ -20,7 +20,22 @@ public static class DeploymentBlock
         return view;
     }
 
-    public static IRenderable Render(DeliveryView view) => new Rows(Header(view), ProgressBar(view.Kpis), KpiTable(view));
+    /// <summary>
+    /// The rate, time left and deferrals of a started delivery, as the console's Deployment block computes them
+    /// (<see cref="DeploymentPace"/>) from the view, the timeline and the domains; null before the send starts.
+    /// </summary>
+    public static async Task<DeploymentPace?> PaceAsync(IDeliveryGrain grain, DeliveryView view, DateTimeOffset now, IReadOnlyList<DomainStats>? domains = null)
+    {
+        if (view.Status is DeliveryStatus.Draft or DeliveryStatus.Ready or DeliveryStatus.Scheduled || view.Recurrence is not null)
+        {
+            return null;
+        }
+
+        var timeline = await grain.GetTimelineAsync();
+        return DeploymentPace.Of(view, timeline.Points, domains ?? await grain.GetDomainsAsync(), now);
+    }
+
+    public static IRenderable Render(DeliveryView view, DeploymentPace? pace = null) => new Rows(Header(view), ProgressBar(view.Kpis), KpiTable(view, pace));
 
     public static IRenderable Header(DeliveryView view) => new Markup(
         $"[bold]{Markup.Escape(view.Name)}[/] [grey]{Markup.Escape(view.Id)}[/] · {view.Channel} · " +
@@ -37,7 +52,7 @@ public static class DeploymentBlock
             $"{Format.Percent(progress * 100)} sent ({Format.Count(kpis.Sent)} / {Format.Count(kpis.ToDeliver)})");
     }
 
-    public static Table KpiTable(DeliveryView view)
+    public static Table KpiTable(DeliveryView view, DeploymentPace? pace = null)
     {
         var k = view.Kpis;
         var tracked = view.Channel == Channel.Email;
@@ -58,12 +73,19 @@ public static class DeploymentBlock
             table.AddRow("Complaints", Format.Count(k.Complaints), "");
         }
 
+        if (pace is not null)
+        {
+            table.AddRow("Rate", DeploymentPace.Rate(pace.RatePerSecond), "last minute");
+            table.AddRow("Time left", DeploymentPace.TimeLeft(pace.SecondsLeft, pace.Estimating), "");
+            table.AddRow("Deferred", Format.Count(pace.Deferred), "");
+        }
+
         table.AddRow(new Text("Status"), new Markup($"[{StatusColor(view.Status)}]{view.Status}[/]"), new Text(k.Settled && view.Status != DeliveryStatus.Draft ? "settled" : ""));
         return table;
     }
 
     /// <summary>The block as one plain line, for output that is not a terminal.</summary>
-    public static string Summary(DeliveryView view)
+    public static string Summary(DeliveryView view, DeploymentPace? pace = null)
     {
         var k = view.Kpis;
         var tracking = view.Channel == Channel.Email
@@ -74,7 +96,8 @@ public static class DeploymentBlock
                $" | delivered {Format.Count(k.Delivered)} ({Format.Percent(k.DeliveredRate)})" +
                $" | bounces+errors {Format.Count(k.BouncesAndErrors)} ({Format.Percent(k.BouncesAndErrorsRate)})" +
                tracking +
-               $" | pending {Format.Count(k.Pending)} | awaiting retry {Format.Count(k.AwaitingRetry)}";
+               $" | pending {Format.Count(k.Pending)} | awaiting retry {Format.Count(k.AwaitingRetry)}" +
+               (pace is null ? "" : $" | rate {DeploymentPace.Rate(pace.RatePerSecond)} | time left {DeploymentPace.TimeLeft(pace.SecondsLeft, pace.Estimating)} | deferred {Format.Count(pace.Deferred)}");
     }
 
     public static string StatusColor(DeliveryStatus status) => status switch

@@ -84,7 +84,7 @@ public sealed class DeliveryWatcher(IGrainFactory grains, IAnsiConsole console, 
                 var ended = await PollAsync(grain, first, done, (view, runs) =>
                 {
                     // Absolute instants only: a line is printed when the delivery changes, not the clock.
-                    var line = $"{DeploymentBlock.Summary(view)} — {NextSteps.WaitingFor(view, runs, _time.GetUtcNow(), relative: false)}";
+                    var line = $"{DeploymentBlock.Summary(view, Pace(view))} — {NextSteps.WaitingFor(view, runs, _time.GetUtcNow(), relative: false)}";
                     if (line != last)
                     {
                         last = line;
@@ -104,8 +104,14 @@ public sealed class DeliveryWatcher(IGrainFactory grains, IAnsiConsole console, 
 
     /// <summary>The Deployment block and, under it, what the delivery is waiting for.</summary>
     private IRenderable Block(DeliveryView view, IReadOnlyList<Execution>? runs) => ShowsDomains
-        ? new Rows(DeploymentBlock.Render(view), DomainTable.Render(_domains!), new Text(NextSteps.WaitingFor(view, runs, _time.GetUtcNow()), new Style(Color.Grey)))
-        : new Rows(DeploymentBlock.Render(view), new Text(NextSteps.WaitingFor(view, runs, _time.GetUtcNow()), new Style(Color.Grey)));
+        ? new Rows(DeploymentBlock.Render(view, Pace(view)), DomainTable.Render(_domains!), new Text(NextSteps.WaitingFor(view, runs, _time.GetUtcNow()), new Style(Color.Grey)))
+        : new Rows(DeploymentBlock.Render(view, Pace(view)), new Text(NextSteps.WaitingFor(view, runs, _time.GetUtcNow()), new Style(Color.Grey)));
+
+    /// <summary>Rate, time left and deferrals as the console shows them, once the send started and the timeline was read.</summary>
+    private DeploymentPace? Pace(DeliveryView view) =>
+        _points is { } points && view.Recurrence is null && view.Status is not (DeliveryStatus.Draft or DeliveryStatus.Ready or DeliveryStatus.Scheduled)
+            ? DeploymentPace.Of(view, points, _domains ?? [], _time.GetUtcNow())
+            : null;
 
     /// <summary>The domain table is shown for a delivery to several domains, or one a relay defers or caps (R12.3).</summary>
     private bool ShowsDomains => _domains is { Count: > 1 } or [{ Deferrals: > 0 } or { RateCapPerMinute: not null }];
@@ -114,10 +120,11 @@ public sealed class DeliveryWatcher(IGrainFactory grains, IAnsiConsole console, 
         ? console.Profile.Capabilities.Interactive ? WatchDisplay.Live : WatchDisplay.Lines
         : Display;
 
-    /// <summary>How often the per-domain view (a fan-out to every partition) is read while watching.</summary>
+    /// <summary>How often the per-domain view (a fan-out to every partition) and the timeline (for the rate) are read while watching.</summary>
     public TimeSpan DomainsInterval { get; init; } = TimeSpan.FromSeconds(1);
 
     private IReadOnlyList<DomainStats>? _domains;
+    private IReadOnlyList<TimelinePoint>? _points;
     private DateTimeOffset _domainsReadAt = DateTimeOffset.MinValue;
 
     private async Task<DeliveryView> PollAsync(
@@ -129,6 +136,7 @@ public sealed class DeliveryWatcher(IGrainFactory grains, IAnsiConsole console, 
             {
                 // R12.3: the domains of a delivery relayed over SMTP (or a scenario) beside its Deployment block.
                 _domains = await grain.GetDomainsAsync();
+                _points = (await grain.GetTimelineAsync()).Points;
                 _domainsReadAt = _time.GetUtcNow();
             }
 

@@ -30,6 +30,7 @@ public sealed record DeliveryListQuery(
 /// <summary>
 /// The list's orders. <see cref="Newest"/> pages by the catalog's cursor (a place in creation order); the
 /// others sort the matches and page by position, so <c>after</c> is how many matches came before.
+/// <see cref="Started"/>: the latest to start sending first, then those not started yet (newest first).
 /// </summary>
 [Alias("DeliverySort")]
 public enum DeliverySort
@@ -38,6 +39,7 @@ public enum DeliverySort
     Oldest,
     Name,
     Status,
+    Started,
 }
 
 /// <summary>One page of the catalog: the ids in order, the cursor of the next page (null at the end), and how many match.</summary>

@@ -96,9 +96,11 @@ public sealed partial class DeliveryGrain
 
         // A page past the end shows the last one, so a link kept while logs moved still lands somewhere.
         var offset = Math.Max(0, Math.Min(search.Offset, total == 0 ? 0 : (total - 1) / search.Limit * search.Limit));
-        var items = new List<SendingLog>(search.Limit);
+        // The counts say which partitions hold the page and from where: they are read together, not one after another.
+        var reads = new List<Task<IReadOnlyList<SendingLog>>>();
         var skip = offset;
-        for (var p = 0; p < counts.Length && items.Count < search.Limit; p++)
+        var wanted = (long)search.Limit;
+        for (var p = 0; p < counts.Length && wanted > 0; p++)
         {
             if (skip >= counts[p])
             {
@@ -106,8 +108,16 @@ public sealed partial class DeliveryGrain
                 continue;
             }
 
-            items.AddRange(await Partition(p).PageLogsAsync((int)skip, search.Filter, search.Limit - items.Count, efs));
+            var take = (int)Math.Min(wanted, counts[p] - skip);
+            reads.Add(Partition(p).PageLogsAsync((int)skip, search.Filter, take, efs));
+            wanted -= take;
             skip = 0;
+        }
+
+        var items = new List<SendingLog>(search.Limit);
+        foreach (var page in await Task.WhenAll(reads))
+        {
+            items.AddRange(page);
         }
 
         return new LogSearchPage(items, total, offset);

@@ -1,6 +1,5 @@
 using System.Collections;
 using System.Globalization;
-using System.Text;
 
 namespace DeliveryGrains.Deliveries;
 
@@ -34,52 +33,56 @@ public sealed class GeneratedMembers : IReadOnlyList<Recipient>
 
     /// <summary>
     /// Whether member <paramref name="index"/>'s profile id or address contains <paramref name="text"/> (any
-    /// case): what <see cref="Logs.LogFilter.MatchesRecipient"/> says of <c>this[index]</c>, written into the
-    /// stack instead of two new strings, so a search over a million generated logs allocates nothing.
+    /// case): what <see cref="Logs.LogFilter.MatchesRecipient"/> says of <c>this[index]</c>, answered from the
+    /// member's number (<see cref="NumberedTextSearch"/>) for an ASCII text, so a search over a million
+    /// generated logs neither allocates nor writes a string per log.
     /// </summary>
     public bool Mentions(int index, string text)
     {
         if (!ReferenceEquals(text, _searched))
         {
             _searched = text;
-            _searchedLower = Ascii.IsValid(text) ? text.ToLowerInvariant() : null;
+            var seed = _slice.Target.Seed;
+            _profileSearch = NumberedTextSearch.For(string.Create(CultureInfo.InvariantCulture, $"g{seed}-"), "", 0, text);
+            _addressSearches.Clear();
+            _addressSearch = _slice.Channel == Channel.Sms
+                ? NumberedTextSearch.For(string.Create(CultureInfo.InvariantCulture, $"+999{(uint)seed % 100_000:D5}"), "", 7, text)
+                : _picker is null ? AddressSearch(_domain, text) : null;
         }
 
         var i = _slice.Members[index];
-        var seed = _slice.Target.Seed;
-        Span<char> buffer = stackalloc char[MaxAddressLength];
-        if (buffer.TryWrite(CultureInfo.InvariantCulture, $"g{seed}-{i}", out var written) && Contains(buffer[..written], text))
+        if (_profileSearch is null || i < 0)
+        {
+            var made = this[index];
+            return made.ProfileId.Contains(text, StringComparison.OrdinalIgnoreCase)
+                || made.Address!.Contains(text, StringComparison.OrdinalIgnoreCase);
+        }
+
+        if (_profileSearch.Matches(i))
         {
             return true;
         }
 
-        var fits = _slice.Channel == Channel.Sms
-            ? buffer.TryWrite(CultureInfo.InvariantCulture, $"+999{(uint)seed % 100_000:D5}{i:D7}", out written)
-            : buffer.TryWrite(CultureInfo.InvariantCulture, $"user{i}.s{seed}@{DomainOf(i)}", out written);
-        return fits ? Contains(buffer[..written], text) : this[index].Address!.Contains(text, StringComparison.OrdinalIgnoreCase);
+        var addressSearch = _slice.Channel == Channel.Sms || _picker is null ? _addressSearch : AddressSearch(DomainOf(i), text);
+        return addressSearch?.Matches(i) ?? this[index].Address!.Contains(text, StringComparison.OrdinalIgnoreCase);
     }
 
-    /// <summary>
-    /// Any case, as <see cref="StringComparison.OrdinalIgnoreCase"/>: for ASCII text (what anyone searches
-    /// generated members with) the written value is lower-cased in place and searched ordinally, several
-    /// times faster; an ASCII text can only match ASCII characters either way.
-    /// </summary>
-    private bool Contains(Span<char> written, string text)
+    /// <summary>The address search on one domain, made once per domain and text (a scenario has a few domains, each one string).</summary>
+    private NumberedTextSearch? AddressSearch(string domain, string text)
     {
-        if (_searchedLower is { } lower)
+        if (!_addressSearches.TryGetValue(domain, out var search))
         {
-            Ascii.ToLowerInPlace(written, out _);
-            return written.IndexOf(lower.AsSpan(), StringComparison.Ordinal) >= 0;
+            search = NumberedTextSearch.For("user", string.Create(CultureInfo.InvariantCulture, $".s{_slice.Target.Seed}@{domain}"), 0, text);
+            _addressSearches[domain] = search;
         }
 
-        return written.Contains(text, StringComparison.OrdinalIgnoreCase);
+        return search;
     }
 
     private string? _searched;
-    private string? _searchedLower;
-
-    /// <summary>Room on the stack for a generated address: its local part and a domain of up to 255 characters.</summary>
-    private const int MaxAddressLength = 320;
+    private NumberedTextSearch? _profileSearch;
+    private NumberedTextSearch? _addressSearch;
+    private readonly Dictionary<string, NumberedTextSearch?> _addressSearches = new(ReferenceEqualityComparer.Instance);
 
     /// <summary>Target recipient <paramref name="i"/>, whether or not it is in this slice.</summary>
     public Recipient Make(int i) => TargetResolution.GeneratedRecipient(_slice.Target.Seed, i, _slice.Channel, DomainOf(i));

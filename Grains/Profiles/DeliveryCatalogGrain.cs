@@ -13,11 +13,18 @@ public sealed class DeliveryCatalogState
 
     /// <summary>Name, channel and status of each, kept current by the deliveries (<see cref="IDeliveryCatalogGrain.RecordAsync"/>).</summary>
     [Id(1)] public Dictionary<string, DeliverySummary> Summaries { get; set; } = [];
+
+    /// <summary>
+    /// When each delivery started sending, for <see cref="DeliverySort.Started"/>: stamped when a summary comes with a
+    /// sending status after a Draft, Ready or Scheduled one (the delivery records it as it writes its start), or read
+    /// once from the delivery's view for a sending one whose start this catalog did not see.
+    /// </summary>
+    [Id(2)] public Dictionary<string, DateTimeOffset> StartedAt { get; set; } = [];
 }
 
 [GrainType("delivery-catalog")]
 public sealed class DeliveryCatalogGrain(
-    [PersistentState("catalog", StorageNames.Deliveries)] IPersistentState<DeliveryCatalogState> catalog) : Grain, IDeliveryCatalogGrain
+    [PersistentState("catalog", StorageNames.Deliveries)] IPersistentState<DeliveryCatalogState> catalog, TimeProvider time) : Grain, IDeliveryCatalogGrain
 {
     private const int DeliveriesInFlight = 32;
     private HashSet<string>? _known;
@@ -27,7 +34,10 @@ public sealed class DeliveryCatalogGrain(
     /// <summary>A catalog written before summaries were kept learns them once from the deliveries themselves.</summary>
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        var missing = catalog.State.DeliveryIds.Where(id => !catalog.State.Summaries.ContainsKey(id)).ToList();
+        var summaries = catalog.State.Summaries;
+        var missing = catalog.State.DeliveryIds
+            .Where(id => !summaries.TryGetValue(id, out var s) || (Sending(s.Status) && !catalog.State.StartedAt.ContainsKey(id)))
+            .ToList();
         if (missing.Count == 0)
         {
             return;
@@ -47,7 +57,15 @@ public sealed class DeliveryCatalogGrain(
         });
         foreach (var view in views.OfType<DeliveryView>())
         {
-            catalog.State.Summaries[view.Id] = new DeliverySummary(view.Id, view.Name, view.Channel, view.Status, view.Kpis.ComputedAt, view.TemplateId);
+            if (!summaries.ContainsKey(view.Id))
+            {
+                summaries[view.Id] = new DeliverySummary(view.Id, view.Name, view.Channel, view.Status, view.Kpis.ComputedAt, view.TemplateId);
+            }
+
+            if (view.StartedAt is { } started)
+            {
+                catalog.State.StartedAt[view.Id] = started;
+            }
         }
 
         await catalog.WriteStateAsync();
@@ -64,13 +82,19 @@ public sealed class DeliveryCatalogGrain(
 
     public async Task RecordAsync(DeliverySummary summary)
     {
+        var before = catalog.State.Summaries.GetValueOrDefault(summary.Id);
         if (Known.Add(summary.Id))
         {
             catalog.State.DeliveryIds.Add(summary.Id);
         }
-        else if (catalog.State.Summaries.TryGetValue(summary.Id, out var known) && known == summary)
+        else if (before == summary)
         {
             return;
+        }
+
+        if (Sending(summary.Status) && before?.Status is DeliveryStatus.Draft or DeliveryStatus.Ready or DeliveryStatus.Scheduled)
+        {
+            catalog.State.StartedAt[summary.Id] = time.GetUtcNow();
         }
 
         catalog.State.Summaries[summary.Id] = summary;
@@ -94,6 +118,9 @@ public sealed class DeliveryCatalogGrain(
             {
                 DeliverySort.Oldest => matches,
                 DeliverySort.Name => matches.OrderBy(s => s.Name, StringComparer.OrdinalIgnoreCase).ThenBy(s => s.CreatedAt),
+                DeliverySort.Started => matches
+                    .OrderByDescending(s => catalog.State.StartedAt.TryGetValue(s.Id, out var at) ? at : DateTimeOffset.MinValue)
+                    .ThenByDescending(s => s.CreatedAt),
                 _ => matches.OrderBy(s => s.Status).ThenByDescending(s => s.CreatedAt),
             }).ToList();
             var from = (int)Math.Clamp(query.After ?? 0, 0, sorted.Count);
@@ -133,6 +160,13 @@ public sealed class DeliveryCatalogGrain(
 
         return Task.FromResult(new DeliveryIdPage(page, next, total, created));
     }
+
+    /// <summary>
+    /// Whether a delivery in <paramref name="status"/> has surely started sending (R2); a stopped or failed one may
+    /// not have, so only a start seen on its way there counts for it.
+    /// </summary>
+    private static bool Sending(DeliveryStatus status) =>
+        status is DeliveryStatus.InProgress or DeliveryStatus.Paused or DeliveryStatus.Sent or DeliveryStatus.Finished;
 
     public Task<IReadOnlyList<string>> ListAsync() => Task.FromResult<IReadOnlyList<string>>(catalog.State.DeliveryIds.ToList());
 }

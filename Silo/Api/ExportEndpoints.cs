@@ -139,15 +139,42 @@ public static class ExportEndpoints
         return new StreamWriter(http.Response.Body, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false), bufferSize: 64 * 1024);
     }
 
-    /// <summary>A value quoted when it holds a comma, a quote or a line break (RFC 4180), its quotes doubled.</summary>
+    /// <summary>
+    /// A value quoted when it holds a comma, a quote or a line break (RFC 4180), its quotes doubled; one a
+    /// spreadsheet would run as a formula (<see cref="RunsAsFormula"/>) is written after a <c>'</c>, which the
+    /// spreadsheet shows as text: a profile id or an address comes from whoever wrote the target.
+    /// </summary>
     public static StringBuilder Field(StringBuilder line, string value)
     {
-        if (value.AsSpan().IndexOfAny(",\"\r\n") < 0)
+        var text = RunsAsFormula(value) ? "'" + value : value;
+        if (text.AsSpan().IndexOfAny(",\"\r\n") < 0)
         {
-            return line.Append(value);
+            return line.Append(text);
         }
 
-        return line.Append('"').Append(value.Replace("\"", "\"\"", StringComparison.Ordinal)).Append('"');
+        return line.Append('"').Append(text.Replace("\"", "\"\"", StringComparison.Ordinal)).Append('"');
+    }
+
+    /// <summary>
+    /// Whether a cell starting so would be read as a formula (OWASP's CSV injection): <c>=</c>, <c>@</c>, a tab,
+    /// a carriage return; <c>+</c> or <c>-</c> too, unless the whole value is a plain number or phone number
+    /// (<c>+33612345678</c>, <c>-12.5</c>), which a spreadsheet reads as the number it is.
+    /// </summary>
+    public static bool RunsAsFormula(string value) => value.Length > 0 && value[0] switch
+    {
+        '=' or '@' or '\t' or '\r' => true,
+        '+' or '-' => !IsPlainNumber(value.AsSpan(1)),
+        _ => false,
+    };
+
+    /// <summary>Digits, with at most one decimal point between them.</summary>
+    private static bool IsPlainNumber(ReadOnlySpan<char> rest)
+    {
+        var point = rest.IndexOf('.');
+        var whole = point < 0 ? rest : rest[..point];
+        var fraction = point < 0 ? [] : rest[(point + 1)..];
+        return whole.Length > 0 && !whole.ContainsAnyExceptInRange('0', '9')
+            && (point < 0 || (fraction.Length > 0 && !fraction.ContainsAnyExceptInRange('0', '9')));
     }
 
     private static StringBuilder Instant(StringBuilder line, DateTimeOffset? at) =>

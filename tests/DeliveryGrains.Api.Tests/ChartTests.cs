@@ -62,6 +62,39 @@ public sealed class ChartTests
         Assert.Empty(HourlyTracking.Of([]));
     }
 
+    [Fact]
+    [Trait("Rule", "R8.1")]
+    public void A_capped_send_gives_no_time_left_in_its_first_minute_and_says_it_is_estimating()
+    {
+        // A domain capped at 1,000 a minute: its minute's messages go in the first two seconds, then nothing until
+        // the next minute. The rate so far (500/s) would promise the end of 10,000 in 18 s; it takes ten minutes.
+        var points = new[] { At(TimeSpan.Zero), At(TimeSpan.FromSeconds(2), sent: 1000), At(TimeSpan.FromSeconds(62), sent: 2000) };
+        var domains = new[] { new DomainStats("capped.test", 10_000, 1000, 1000, 0, 9000, 1000) };
+
+        var early = DeploymentPace.Of(Running(sent: 1000), points[..2], domains, Start + TimeSpan.FromSeconds(2));
+        Assert.True(early.Estimating);
+        Assert.Null(early.SecondsLeft);
+        Assert.Equal(500.0, early.RatePerSecond);
+        Assert.Equal("estimating…", DeploymentPace.TimeLeft(early.SecondsLeft, early.Estimating));
+
+        // A minute on, the rate is the last minute's (1,000 in 60 s) and the time left follows from it.
+        var later = DeploymentPace.Of(Running(sent: 2000), points, domains, Start + TimeSpan.FromSeconds(63));
+        Assert.False(later.Estimating);
+        Assert.Equal(16.7, later.RatePerSecond);
+        Assert.Equal(480, later.SecondsLeft);
+        Assert.Equal("8 min 00 s", DeploymentPace.TimeLeft(later.SecondsLeft, later.Estimating));
+
+        // Once nothing is left there is nothing to estimate.
+        Assert.False(DeploymentPace.Of(Running(sent: 10_000), points[..2], domains, Start + TimeSpan.FromSeconds(3)).Estimating);
+    }
+
+    private static DeliveryView Running(long sent)
+    {
+        var kpis = Kpis.Of(10_000, sent, sent, 0, 0, 0, 0, 0, Start);
+        return new DeliveryView("d", "Capped", Channel.Email, DeliveryStatus.InProgress, false, TimeSpan.FromDays(1), null, null, [], kpis,
+            TimeSpan.FromHours(1), 3, true, new MtaSettings(MtaKind.Simulated), "admin", 10_000, StartedAt: Start);
+    }
+
     [Theory]
     [Trait("Rule", "R8")]
     [InlineData(0, new long[] { 0, 1 })]
@@ -231,14 +264,14 @@ public sealed class ChartTests
 
         // Under a minute of history: over the time since the start. Later: the sent figure at the window's
         // start is the one of the latest point before it (a point is taken when the figures change).
-        Assert.Equal(15.0, DeliveryGrains.Silo.OperatorConsole.Live.DeploymentPace.RateOver(points, 300, Start + TimeSpan.FromSeconds(20))!.Value, 3);
-        Assert.Equal(10.0, DeliveryGrains.Silo.OperatorConsole.Live.DeploymentPace.RateOver(points, 1200, Start + TimeSpan.FromSeconds(100))!.Value, 3);
-        Assert.Equal(0.0, DeliveryGrains.Silo.OperatorConsole.Live.DeploymentPace.RateOver(points, 1200, Start + TimeSpan.FromSeconds(200))!.Value, 3);
-        Assert.Null(DeliveryGrains.Silo.OperatorConsole.Live.DeploymentPace.RateOver([], 0, Start));
+        Assert.Equal(15.0, DeploymentPace.RateOver(points, 300, Start + TimeSpan.FromSeconds(20))!.Value, 3);
+        Assert.Equal(10.0, DeploymentPace.RateOver(points, 1200, Start + TimeSpan.FromSeconds(100))!.Value, 3);
+        Assert.Equal(0.0, DeploymentPace.RateOver(points, 1200, Start + TimeSpan.FromSeconds(200))!.Value, 3);
+        Assert.Null(DeploymentPace.RateOver([], 0, Start));
 
-        Assert.Equal("1 h 02 min", DeliveryGrains.Silo.OperatorConsole.Live.DeploymentPace.TimeLeft(3720));
-        Assert.Equal("3 min 05 s", DeliveryGrains.Silo.OperatorConsole.Live.DeploymentPace.TimeLeft(185));
-        Assert.Equal("—", DeliveryGrains.Silo.OperatorConsole.Live.DeploymentPace.TimeLeft(null));
+        Assert.Equal("1 h 02 min", DeploymentPace.TimeLeft(3720));
+        Assert.Equal("3 min 05 s", DeploymentPace.TimeLeft(185));
+        Assert.Equal("—", DeploymentPace.TimeLeft(null));
     }
 
     [Theory]

@@ -66,6 +66,41 @@ public sealed class ConsoleReadsApiTests(ApiHostFixture host)
 
     [Fact]
     [Trait("Rule", "R4")]
+    [Trait("Rule", "R2.1")]
+    public async Task A_cell_a_spreadsheet_would_run_as_a_formula_is_exported_as_text_and_phone_numbers_stay_as_they_are()
+    {
+        var token = Guid.NewGuid().ToString("N");
+        var recipients = new (string ProfileId, string Address)[]
+        {
+            ("=1+2", $"a.{token}@example.test"),
+            ("+447700900123", $"b.{token}@example.test"),
+            ("-12.5", $"c.{token}@example.test"),
+            ("x1", "=HYPERLINK(\"http://evil.test\",\"x\")"),
+            ("x2", "@SUM(A1)"),
+            ("x3", "-2+3"),
+            ("x4", "+33612345678"),
+        };
+        var id = await Admin.StartAsync(Bodies.Delivery(0, b => b["recipients"] = new System.Text.Json.Nodes.JsonArray(
+            [.. recipients.Select(r => (System.Text.Json.Nodes.JsonNode)new System.Text.Json.Nodes.JsonObject { ["profileId"] = r.ProfileId, ["address"] = r.Address })])));
+        await Admin.UntilAsync(id, v => v.Kpi("sent") == 3);
+
+        var logs = await CsvAsync($"/api/deliveries/{id}/export/logs");
+        Assert.Equal(new[] { "'=1+2", "+447700900123", "-12.5" }.Order(StringComparer.Ordinal), logs.Select(l => l[0]).Order(StringComparer.Ordinal));
+
+        // The exclusions keep the address as written (InvalidAddress): the raw text shows the guard and the quoting.
+        using var raw = await Admin.GetAsync($"/api/deliveries/{id}/export/exclusions");
+        var rows = (await raw.Content.ReadAsStringAsync()).Split("\r\n", StringSplitOptions.RemoveEmptyEntries).Skip(1).Order(StringComparer.Ordinal).ToArray();
+        Assert.Equal(
+        [
+            "x1,\"'=HYPERLINK(\"\"http://evil.test\"\",\"\"x\"\")\",InvalidAddress",
+            "x2,'@SUM(A1),InvalidAddress",
+            "x3,'-2+3,InvalidAddress",
+            "x4,+33612345678,InvalidAddress",
+        ], rows);
+    }
+
+    [Fact]
+    [Trait("Rule", "R4")]
     public async Task An_export_with_a_bad_filter_an_unknown_delivery_or_another_creators_delivery_is_refused_before_any_row()
     {
         var id = await host.Client(ApiHostFixture.MarketerKey).CreateAsync(Bodies.Delivery());
@@ -120,6 +155,37 @@ public sealed class ConsoleReadsApiTests(ApiHostFixture host)
         var left = await reader.GetAsync($"/api/addresses?q={token}").ExpectAsync(HttpStatusCode.OK);
         Assert.Equal([addresses[1]], left.GetProperty("items").EnumerateArray().Select(r => r.Str("address")));
         Assert.Equal("Valid", (await Admin.AddressAsync(addresses[0])).Str("status"));
+    }
+
+    [Fact]
+    [Trait("Rule", "R2")]
+    public async Task The_deliveries_list_sorted_by_start_gives_the_latest_started_first_then_those_not_started()
+    {
+        // Created never, first, second; started second, then first: by start the first created comes first.
+        var token = Guid.NewGuid().ToString("N");
+        var never = await Admin.CreateAsync(Bodies.Delivery(1, b => b["name"] = $"never {token}"));
+        var first = await Admin.CreateAsync(Bodies.Delivery(1, b => b["name"] = $"first {token}"));
+        var second = await Admin.CreateAsync(Bodies.Delivery(1, b => b["name"] = $"second {token}"));
+        var byStart = $"/api/deliveries?q={token}&sort=Started";
+
+        foreach (var (id, name) in new[] { (second, "second"), (first, "first") })
+        {
+            await Admin.PostEmptyAsync($"/api/deliveries/{id}/prepare").ExpectAsync(HttpStatusCode.OK);
+            await Admin.PostEmptyAsync($"/api/deliveries/{id}/confirm").ExpectAsync(HttpStatusCode.Accepted);
+
+            // The catalog records the start with the status that leaves Ready: once the list no longer finds it Ready,
+            // its start is stamped, before the next one is confirmed; the two starts are in this order by construction.
+            await Eventually.Until(() => Admin.GetAsync($"/api/deliveries?q={Uri.EscapeDataString($"{name} {token}")}&status=Ready").ExpectAsync(HttpStatusCode.OK),
+                ready => ready.GetProperty("total").GetInt32() == 0, $"the catalog to see delivery {id} leave Ready");
+        }
+
+        var page = await Admin.GetAsync($"{byStart}&limit=2").ExpectAsync(HttpStatusCode.OK);
+        Assert.Equal(3, page.GetProperty("total").GetInt32());
+        Assert.Equal([first, second], page.GetProperty("items").EnumerateArray().Select(d => d.Str("id")));
+        var rest = await Admin.GetAsync($"{byStart}&limit=2&after={page.Str("next")}").ExpectAsync(HttpStatusCode.OK);
+        Assert.Equal([never], rest.GetProperty("items").EnumerateArray().Select(d => d.Str("id")));
+        var newest = await Admin.GetAsync($"/api/deliveries?q={token}").ExpectAsync(HttpStatusCode.OK);
+        Assert.Equal([second, first, never], newest.GetProperty("items").EnumerateArray().Select(d => d.Str("id")));
     }
 
     [Fact]

@@ -327,6 +327,11 @@ public sealed class LiveFeedTests : IDisposable
         public Task<IReadOnlyList<DomainStats>> GetDomainsAsync(string deliveryId) =>
             Task.FromResult<IReadOnlyList<DomainStats>>([new DomainStats("example.test", 100, 0, 0, 0, 4, 60)]);
 
+        public Task<IReadOnlyList<BounceCount>> GetBouncesAsync(string deliveryId) => Task.FromResult<IReadOnlyList<BounceCount>>([]);
+
+        public Task<IReadOnlyList<DeliveryGrains.Tracking.LinkCount>> GetLinksAsync(string deliveryId) =>
+            Task.FromResult<IReadOnlyList<DeliveryGrains.Tracking.LinkCount>>([]);
+
         public Task<IReadOnlyList<TimelinePoint>> GetPointsAsync(string deliveryId, DateTimeOffset? after)
         {
             lock (_lock)

@@ -138,6 +138,10 @@ public sealed class ConsoleFixture : IAsyncLifetime
             ["Mta:Smtp:StartTls"] = "None",
             ["Mta:Smtp:From"] = "News <news@sender.example.com>",
             ["Mta:Smtp:BounceDomain"] = "bounces.example.com",
+
+            // This silo listens on loopback, where the dashboard is open to anyone by default; closed here, it asks
+            // for Monitoring or Administration as a silo on a network address does, so the browser meets its sign-in.
+            ["Security:OpenMonitoringOnLoopback"] = "false",
             [$"{OperatorConsoleOptions.Section}:{nameof(OperatorConsoleOptions.MaxUploadBytes)}"] = MaxUploadBytes.ToString(System.Globalization.CultureInfo.InvariantCulture),
         };
         foreach (var (key, value) in ApiUser.Settings(Users))

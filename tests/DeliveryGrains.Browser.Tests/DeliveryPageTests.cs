@@ -250,6 +250,9 @@ public sealed class DeliveryPageTests(ConsoleFixture fixture)
         await page.GotoAsync($"/deliveries/{id}");
         await Expect(page.GetByTestId("live")).ToHaveTextAsync("live");
         await Expect(page.GetByTestId("domains-block")).ToBeHiddenAsync();
+        var reports = page.GetByTestId("reports");
+        await Expect(reports.GetByTestId("bounces-none")).ToBeVisibleAsync();
+        await Expect(reports.GetByTestId("bounces-by-reason")).ToBeHiddenAsync();
 
         // Confirmed elsewhere: the open page shows the domains as they come, over its event stream.
         await Delivery(id).ConfirmSendAsync(new Caller(ConsoleFixture.Supervisor.Name, ConsoleFixture.Supervisor.Roles.ToHashSet()));
@@ -262,6 +265,13 @@ public sealed class DeliveryPageTests(ConsoleFixture fixture)
         await Expect(page.GetByTestId("kpi-sent")).ToHaveTextAsync(new Regex("^[56]$"), new() { Timeout = LiveBound });
         await Expect(page.GetByTestId("kpi-deferred")).Not.ToHaveTextAsync("0", new() { Timeout = LiveBound });
         Assert.NotEqual("0", await cappedRow.Nth(4).TextContentAsync());
+
+        // The Reports section follows too, without a reload: the bounces by reason and by domain.
+        await Expect(reports.GetByTestId("bounces-by-reason").Locator("tr[data-type=Hard][data-reason=UserUnknown] td.num").First).ToHaveTextAsync("4", new() { Timeout = LiveBound });
+        await Expect(reports.GetByTestId("bounces-by-reason")).ToBeVisibleAsync();
+        await Expect(reports.GetByTestId("bounces-none")).ToBeHiddenAsync();
+        await Expect(reports.GetByTestId("bounces-by-domain").Locator($"tr[data-domain='{bouncing}'] td").Nth(1)).ToHaveTextAsync("4", new() { Timeout = LiveBound });
+        await Expect(reports.GetByTestId("bounces-by-domain").Locator("tbody tr").First).ToHaveAttributeAsync("data-domain", bouncing);
 
         // R2: all handed, four or five messages still behind the cap: In progress, also after a reload.
         await Expect(page.GetByTestId("status")).ToHaveTextAsync("In progress");
@@ -277,7 +287,6 @@ public sealed class DeliveryPageTests(ConsoleFixture fixture)
         await page.ReloadAsync();
         await Expect(page.GetByTestId("status")).ToHaveTextAsync("In progress");
         await Expect(page.GetByTestId("domains").Locator($"tr[data-domain='{capped}'] td").Nth(5)).ToHaveTextAsync("1");
-        var reports = page.GetByTestId("reports");
         await Expect(reports.GetByTestId("bounces-by-reason").Locator("tr[data-type=Hard][data-reason=UserUnknown] td.num").First).ToHaveTextAsync("4");
         await Expect(reports.GetByTestId("bounces-by-domain").Locator($"tr[data-domain='{bouncing}'] td").Nth(1)).ToHaveTextAsync("4");
         await Expect(reports.GetByTestId("bounces-by-domain").Locator($"tr[data-domain='{capped}'] td").Nth(1)).ToHaveTextAsync("0");

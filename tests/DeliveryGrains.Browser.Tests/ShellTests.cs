@@ -47,6 +47,30 @@ public sealed class ShellTests(ConsoleFixture fixture)
 
     [Fact]
     [Trait("Rule", "R1.2")]
+    public async Task An_anonymous_visitor_opening_the_dashboard_signs_in_through_the_console_and_lands_on_it()
+    {
+        var (context, page) = await fixture.NewPageAsync();
+        await using var _ = context;
+
+        // A browser asking for the page is sent to sign-in (never a 401 in JSON); the same request from a script is a 401.
+        var opened = await page.GotoAsync("/dashboard");
+        Assert.Equal(200, opened!.Status);
+        await Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/signin\\?ReturnUrl=%2Fdashboard$"));
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Sign in" })).ToBeVisibleAsync();
+        var script = await context.APIRequest.GetAsync("/dashboard", new() { Headers = new Dictionary<string, string> { ["Accept"] = "application/json" }, MaxRedirects = 0 });
+        Assert.Equal(401, script.Status);
+
+        await page.GetByLabel("API key").FillAsync(ConsoleFixture.Monitor.Key);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+
+        await Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("^" + fixture.BaseAddress.ToString().TrimEnd('/') + "/dashboard/?$"));
+        var dashboard = await context.APIRequest.GetAsync("/dashboard");
+        Assert.Equal(200, dashboard.Status);
+        Assert.Contains("text/html", dashboard.Headers["content-type"], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    [Trait("Rule", "R1.2")]
     public async Task An_unknown_key_is_refused_with_a_message_and_signs_no_one_in()
     {
         var (context, page) = await fixture.NewPageAsync();

@@ -87,6 +87,64 @@ public sealed class TargetResolutionTests
         }
     }
 
+    [Theory]
+    [Trait("Rule", "R4")]
+    [InlineData(Channel.Email, false, 7)]
+    [InlineData(Channel.Email, true, 12)]
+    [InlineData(Channel.Sms, false, 31)]
+    [InlineData(Channel.Sms, false, -120_345)]
+    public void Any_text_finds_the_generated_members_whose_made_strings_contain_it(Channel channel, bool scenario, int seed)
+    {
+        // The search works out from each member's number where the text can lie; every way it can lie (in the fixed
+        // parts, across them into the digits, inside the digits, zero padding included) must agree with the strings.
+        var random = new Random(seed);
+        int[] numbers = [.. new[] { 0, 1, 5, 9, 10, 12, 99, 100, 101, 1_234, 12_345, 123_450, 1_234_599, 9_999_999, 10_000_000, 12_345_678, int.MaxValue - 1 }
+            .Concat(Enumerable.Range(0, 300).Select(_ => random.Next(0, random.Next(2) == 0 ? 200_000 : int.MaxValue)))
+            .Distinct().Order()];
+        var slice = new GeneratedSlice(new GeneratedTarget(int.MaxValue, seed, "Mail.Example.TEST"), channel,
+            scenario ? Scenario("A.test", "b2.test", "c.TEST") : null, numbers);
+        var members = new GeneratedMembers(slice);
+        var made = members.ToArray();
+        var texts = new List<string> { "1", "0", "00", "12345", "2345", "-", ".", "@", "g", "user", "s", "+", "zz", "é", "K", "\u212A" };
+        for (var k = 0; k < 400; k++)
+        {
+            var source = made[random.Next(made.Length)];
+            var written = random.Next(2) == 0 ? source.ProfileId : source.Address!;
+            var from = random.Next(written.Length);
+            var text = written.Substring(from, random.Next(1, written.Length - from + 1));
+            texts.Add(random.Next(3) == 0 ? text.ToUpperInvariant() : text);
+            texts.Add(random.Next(1, 100_000).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        // Every short piece of a few members' strings, and of the same strings with a zero written before the number
+        // (which must find nothing new: "user05" is in no member's address).
+        foreach (var i in new[] { 0, 5, 12, 12_345 })
+        {
+            var number = i.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            var member = made[Array.IndexOf(numbers, i)];
+            foreach (var written in new[] { member.ProfileId, member.Address!, member.ProfileId.Replace(number, "0" + number), member.Address!.Replace(number, "0" + number) })
+            {
+                for (var from = 0; from < written.Length; from++)
+                {
+                    for (var length = 1; length <= Math.Min(14, written.Length - from); length++)
+                    {
+                        texts.Add(written.Substring(from, length));
+                    }
+                }
+            }
+        }
+
+        foreach (var text in texts.Distinct())
+        {
+            var filter = new DeliveryGrains.Logs.LogFilter(null, null, null, text);
+            for (var i = 0; i < made.Length; i++)
+            {
+                var expected = filter.MatchesRecipient(made[i].ProfileId, made[i].Address);
+                Assert.True(expected == members.Mentions(i, text), $"'{text}' in {made[i].ProfileId} / {made[i].Address}: expected {expected}");
+            }
+        }
+    }
+
     private static TargetResolution AssertSameSlices(DeliveryDefinition generated, DeliveryDefinition listed)
     {
         var fromGenerated = TargetResolution.Resolve(generated, PartitionSize);

@@ -68,7 +68,8 @@ document.addEventListener("DOMContentLoaded", () => {
   const rate = (perSecond) => perSecond === null || perSecond === undefined ? "—"
     : `${perSecond.toLocaleString("en-US", { maximumFractionDigits: perSecond >= 100 ? 0 : 1, minimumFractionDigits: perSecond >= 100 ? 0 : 1 })}/s`;
   const two = (n) => String(n).padStart(2, "0");
-  const timeLeft = (s) => s === null || s === undefined ? "—"
+  // In the first minute of sending the silo gives no time left but says it is estimating (DeploymentPace.cs).
+  const timeLeft = (s, estimating) => s === null || s === undefined ? (estimating ? "estimating…" : "—")
     : s >= 3600 ? `${Math.floor(s / 3600)} h ${two(Math.floor(s % 3600 / 60))} min`
     : s >= 60 ? `${Math.floor(s / 60)} min ${two(s % 60)} s` : `${s} s`;
   const cell = (tag, text, numeric) => {
@@ -83,10 +84,62 @@ document.addEventListener("DOMContentLoaded", () => {
     return element;
   };
 
+  // A Reports table and its "none so far" line: one of the two shows; the rows are made again each time.
+  const fillReport = (name, rows) => {
+    const body = document.querySelector(`[data-live="${name}"]`);
+    if (!body) {
+      return;
+    }
+    const none = document.querySelector(`[data-live="${name}-none"]`);
+    const table = document.querySelector(`[data-live="${name}-table"]`);
+    if (none) {
+      none.hidden = rows.length > 0;
+    }
+    if (table) {
+      table.hidden = rows.length === 0;
+    }
+    body.replaceChildren(...rows);
+  };
+  const showReports = (reports) => {
+    const total = Math.max(reports.bounces.reduce((sum, b) => sum + b.count, 0), 1);
+    fillReport("bounces", reports.bounces.map((b) => {
+      const row = document.createElement("tr");
+      if (b.type) {
+        row.dataset.type = b.type;
+      }
+      if (b.reason) {
+        row.dataset.reason = b.reason;
+      }
+      row.append(cell("td", b.type || "—"), cell("td", b.reason || "—"), cell("td", number(b.count), true), cell("td", percent(100 * b.count / total), true));
+      return row;
+    }));
+    if (reports.links) {
+      fillReport("links", reports.links.map((link) => {
+        const row = document.createElement("tr");
+        row.dataset.link = String(link.link);
+        const url = cell("td", link.url);
+        url.className = "url";
+        row.append(url, cell("td", number(link.clicks), true), cell("td", number(link.uniqueClicks), true));
+        return row;
+      }));
+    }
+  };
+  const showBounceDomains = (domains) => {
+    const sorted = [...domains].sort((a, b) => b.bouncesAndErrors - a.bouncesAndErrors || (a.domain < b.domain ? -1 : a.domain > b.domain ? 1 : 0));
+    fillReport("bounce-domains", sorted.map((d) => {
+      const row = document.createElement("tr");
+      row.dataset.domain = d.domain;
+      row.append(cell("th", d.domain), cell("td", number(d.sent), true), cell("td", number(d.bouncesAndErrors), true),
+        cell("td", percent(d.sent === 0 ? 0 : 100 * d.bouncesAndErrors / d.sent), true));
+      return row;
+    }));
+  };
+
   const showPace = (pace) => {
     set("rate", rate(pace.ratePerSecond));
-    set("timeLeft", timeLeft(pace.secondsLeft));
+    set("timeLeft", timeLeft(pace.secondsLeft, pace.estimating === true));
     set("deferred", number(pace.deferred));
+    showBounceDomains(pace.domains);
     const body = document.querySelector('[data-live="domains"]');
     const wrapper = document.querySelector('[data-live="domains-block"]');
     if (!body || !wrapper) {
@@ -142,6 +195,10 @@ document.addEventListener("DOMContentLoaded", () => {
   source.addEventListener("pace", (event) => {
     received();
     showPace(JSON.parse(event.data));
+  });
+  source.addEventListener("reports", (event) => {
+    received();
+    showReports(JSON.parse(event.data));
   });
   source.addEventListener("charts", (event) => {
     const charts = document.querySelector('[data-live="charts"]');

@@ -20,7 +20,10 @@ namespace DeliveryGrains.Silo.OperatorConsole.Live;
 /// series so far), <c>charts</c> (the charts, rendered once for everyone) and <c>pace</c> (a
 /// <see cref="DeploymentPace"/>: rate, time left, deferrals and the per-domain figures, the domains
 /// read at most every <see cref="DomainsPeriod"/> while the figures move, and every
-/// <see cref="DomainsRefresh"/> while the delivery runs, since deferrals move without them).
+/// <see cref="DomainsRefresh"/> while the delivery runs, since deferrals move without them) and
+/// <c>reports</c> (<c>{ "bounces": [...], "links": [...] }</c>: the Reports section's bounces by type and
+/// reason and, for an email, its clicks per link; read once the send started, then again when the
+/// bounces or clicks figure moved, at most every <see cref="ReportsPeriod"/>).
 /// </summary>
 public sealed partial class DeliveryFeed : IDisposable
 {
@@ -28,12 +31,16 @@ public sealed partial class DeliveryFeed : IDisposable
     public const string TimelineEvent = "timeline";
     public const string ChartsEvent = "charts";
     public const string PaceEvent = "pace";
+    public const string ReportsEvent = "reports";
 
     /// <summary>The shortest time between two reads of the domains (each one asks every partition).</summary>
     public static readonly TimeSpan DomainsPeriod = TimeSpan.FromSeconds(2);
 
     /// <summary>How often the domains of a running delivery are read when its figures stand still.</summary>
     public static readonly TimeSpan DomainsRefresh = TimeSpan.FromSeconds(5);
+
+    /// <summary>The shortest time between two reads of the reports (each one asks every partition twice).</summary>
+    public static readonly TimeSpan ReportsPeriod = TimeSpan.FromSeconds(5);
 
     private readonly Lock _gate = new();
     private readonly Dictionary<string, Watcher> _watchers = new(StringComparer.Ordinal);
@@ -197,6 +204,9 @@ public sealed partial class DeliveryFeed : IDisposable
         private SseItem<string>? _charts;
         private SseItem<string>? _wholeTimeline;
         private SseItem<string>? _pace;
+        private SseItem<string>? _reports;
+        private (long Bounces, long Clicks)? _reportedFigures;
+        private DateTimeOffset _reportsReadAt = DateTimeOffset.MinValue;
         private IReadOnlyList<DomainStats> _domains = [];
         private bool _domainsStale = true;
         private DateTimeOffset _domainsReadAt = DateTimeOffset.MinValue;
@@ -231,6 +241,11 @@ public sealed partial class DeliveryFeed : IDisposable
                     if (_pace is { } pace)
                     {
                         Offer(subscriber, pace);
+                    }
+
+                    if (_reports is { } reports)
+                    {
+                        Offer(subscriber, reports);
                     }
                 }
             }
@@ -297,6 +312,7 @@ public sealed partial class DeliveryFeed : IDisposable
                 }
 
                 await PaceAsync(view, stop);
+                await ReportsAsync(view, stop);
 
                 _failures = 0;
             }
@@ -392,6 +408,34 @@ public sealed partial class DeliveryFeed : IDisposable
             }
         }
 
+        /// <summary>The reports, read again once their figures moved and <see cref="ReportsPeriod"/> passed since the last read.</summary>
+        private async Task ReportsAsync(DeliveryView view, CancellationToken stop)
+        {
+            var now = feed._time.GetUtcNow();
+            var figures = (view.Kpis.BouncesAndErrors, view.Kpis.Clicks);
+            var started = view.Status is not (DeliveryStatus.Draft or DeliveryStatus.Ready or DeliveryStatus.Scheduled);
+            if (!started || view.Recurrence is not null || _reportedFigures == figures || now - _reportsReadAt < ReportsPeriod)
+            {
+                return;
+            }
+
+            _reportsReadAt = now;
+            var bounces = feed._source.GetBouncesAsync(deliveryId);
+            var links = view.Channel == DeliveryGrains.Deliveries.Channel.Email ? feed._source.GetLinksAsync(deliveryId) : null;
+            var data = new ReportsEventData(await bounces, links is null ? null : await links);
+            stop.ThrowIfCancellationRequested();
+            _reportedFigures = figures;
+            var json = JsonSerializer.Serialize(data, feed._json);
+            if (_reports?.Data != json)
+            {
+                lock (_lock)
+                {
+                    _reports = new SseItem<string>(json, ReportsEvent);
+                    Publish(_reports.Value);
+                }
+            }
+        }
+
         private SseItem<string> TimelineItem(IReadOnlyList<TimelinePoint> points, bool reset) =>
             new(JsonSerializer.Serialize(new TimelineEventData(points, reset), feed._json), TimelineEvent);
 
@@ -413,6 +457,8 @@ public sealed partial class DeliveryFeed : IDisposable
             }
         }
     }
+
+    private sealed record ReportsEventData(IReadOnlyList<BounceCount> Bounces, IReadOnlyList<DeliveryGrains.Tracking.LinkCount>? Links);
 
     private sealed record TimelineEventData(IReadOnlyList<TimelinePoint> Points, bool Reset);
 

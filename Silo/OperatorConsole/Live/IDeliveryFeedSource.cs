@@ -12,6 +12,12 @@ public interface IDeliveryFeedSource
 
     /// <summary>The delivery's destination domains, as <c>GET /api/deliveries/{id}/domains</c> answers.</summary>
     Task<IReadOnlyList<DomainStats>> GetDomainsAsync(string deliveryId);
+
+    /// <summary>The bounces and errors by type and reason, as <c>GET /api/deliveries/{id}/bounces</c> answers.</summary>
+    Task<IReadOnlyList<BounceCount>> GetBouncesAsync(string deliveryId);
+
+    /// <summary>The tracked links' clicks, as <c>GET /api/deliveries/{id}/links</c> answers.</summary>
+    Task<IReadOnlyList<DeliveryGrains.Tracking.LinkCount>> GetLinksAsync(string deliveryId);
 }
 
 /// <summary>Reads the delivery grain (<see cref="IDeliveryGrain.GetViewAsync"/> never waits behind a long call).</summary>
@@ -28,6 +34,10 @@ public sealed class GrainFeedSource(IGrainFactory grains) : IDeliveryFeedSource
     }
 
     public Task<IReadOnlyList<DomainStats>> GetDomainsAsync(string deliveryId) => Delivery(deliveryId).GetDomainsAsync();
+
+    public Task<IReadOnlyList<BounceCount>> GetBouncesAsync(string deliveryId) => Delivery(deliveryId).GetBouncesAsync();
+
+    public Task<IReadOnlyList<DeliveryGrains.Tracking.LinkCount>> GetLinksAsync(string deliveryId) => Delivery(deliveryId).ListLinksAsync();
 
     private IDeliveryGrain Delivery(string id) => grains.GetGrain<IDeliveryGrain>(id);
 }

@@ -2,7 +2,6 @@ using DeliveryGrains.Content;
 using DeliveryGrains.Deliveries;
 using DeliveryGrains.Silo.Api;
 using DeliveryGrains.Silo.OperatorConsole.Charts;
-using DeliveryGrains.Silo.OperatorConsole.Live;
 using DeliveryGrains.Silo.Security;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
@@ -41,13 +40,13 @@ public sealed class DeliveryModel(IGrainFactory grains) : PageModel
 
     public bool MayReadLogs { get; private set; }
 
-    /// <summary>R13.3: the tracked links' clicks; null when the delivery has none to show (SMS, draft, recurring template).</summary>
+    /// <summary>R13.3: the tracked links' clicks (empty before the send started); null when the delivery has none to show (SMS, draft, recurring template).</summary>
     public IReadOnlyList<DeliveryGrains.Tracking.LinkCount>? Links { get; private set; }
 
     /// <summary>Rate, time left, deferrals and the per-domain table of the Deployment block.</summary>
     public DeploymentPace Pace { get; private set; } = new(null, null, 0, []);
 
-    /// <summary>The Reports section's bounces by type and reason (R8.3); null before the send started or for a recurring template.</summary>
+    /// <summary>The Reports section's bounces by type and reason (R8.3): empty before the send started (the live stream fills them), null for a draft or a recurring template.</summary>
     public IReadOnlyList<BounceCount>? Bounces { get; private set; }
 
     /// <summary>Compute stats: the running figures read just before the recount, and the recount.</summary>
@@ -290,6 +289,12 @@ public sealed class DeliveryModel(IGrainFactory grains) : PageModel
             Pace = DeploymentPace.Of(View, Points, await domains, DateTimeOffset.UtcNow);
             Bounces = await bounces;
             Links = links is null ? null : await links;
+        }
+        else if (View.Status is DeliveryStatus.Ready or DeliveryStatus.Scheduled && View.Recurrence is null)
+        {
+            // Nothing to count yet, but the section is there for the live stream to fill once the send starts.
+            Bounces = [];
+            Links = View.Channel == Channel.Email ? [] : null;
         }
 
         if (View.Status != DeliveryStatus.Draft && View.Recurrence is null)

@@ -4,6 +4,7 @@ using System.Text.RegularExpressions;
 using AngleSharp.Dom;
 using Fluid;
 using Fluid.Values;
+using static DeliveryGrains.Content.ContentMarks;
 
 namespace DeliveryGrains.Content;
 
@@ -19,21 +20,6 @@ namespace DeliveryGrains.Content;
 /// </summary>
 internal static partial class DerivedText
 {
-    private const char Open = '\uFDD0';
-    private const char Close = '\uFDD1';
-    private const char Break1 = '\uFDD2';
-    private const char Break2 = '\uFDD3';
-    private const char Space = '\uFDD4';
-    private const char PreOn = '\uFDD5';
-    private const char PreOff = '\uFDD6';
-    private const char LiteralOn = '\uFDD7';
-    private const char LiteralOff = '\uFDD8';
-
-    private const char TrimOn = '\uFDD9';
-    private const char TrimOff = '\uFDDA';
-
-    /// <summary>A literal '{' of the HTML's text: never read as the start of Liquid markup.</summary>
-    private const char Brace = '\uFDDB';
 
     private const string Words = "dg__link_words";
     private const string Href = "dg__link_href";
@@ -65,7 +51,7 @@ internal static partial class DerivedText
     }
 
     /// <summary>True when a recipient's value holds one of the marks: that message is read per message.</summary>
-    public static bool HasMark(string value) => value.AsSpan().IndexOfAnyInRange(Open, TrackedHtml.LastMark) >= 0;
+    public static bool HasMark(string value) => ContentMarks.In(value);
 
     /// <summary>The rendered derived template laid out as <see cref="HtmlText.From"/> lays out the rendered HTML.</summary>
     public static string Replay(string rendered)
@@ -252,7 +238,7 @@ internal static partial class DerivedText
             }
         }
 
-        public override void Space() => _sb.Append(DerivedText.Space);
+        public override void Space() => _sb.Append(ContentMarks.Space);
 
         public override void Literal(string s) => _sb.Append(LiteralOn).Append(s.Replace('{', Brace)).Append(LiteralOff);
 

@@ -5,6 +5,7 @@ using AngleSharp.Dom;
 using AngleSharp.Html.Dom;
 using DeliveryGrains.Tracking;
 using Fluid;
+using static DeliveryGrains.Content.ContentMarks;
 
 namespace DeliveryGrains.Content;
 
@@ -27,18 +28,6 @@ public sealed record HtmlTracking(Func<int, string, string> ClickUrl, string Pix
 /// </summary>
 internal sealed class TrackedHtml
 {
-    private const char Open = '\uFDD0';
-    private const char Close = '\uFDD1';
-
-    /// <summary>A literal '{' of the serialised HTML: never read as the start of Liquid markup.</summary>
-    private const char Brace = '\uFDDB';
-
-    private const char Link = '\uFDDC';
-    private const char Pixel = '\uFDDD';
-
-    /// <summary>The last mark this class or <see cref="DerivedText"/> writes: a value holding one is rendered per message.</summary>
-    public const char LastMark = '\uFDDD';
-
     /// <summary>Values the parse must treat alike with the values themselves: empty, white space the parser sets apart, words with the characters Liquid leaves unencoded.</summary>
     private static readonly string[] Probes = ["", " ", "\n", "\n a=b/c;d#1 \t", "x"];
 

@@ -131,10 +131,10 @@ public sealed partial class DeliveryPartitionGrain(
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        if (reason.ReasonCode == DeactivationReasonCode.ShuttingDown && IsLastSilo())
+        if (departure.IsLeaving)
         {
             // The last silo of the cluster stops: the delivery and the address book have nowhere to be
-            // placed, so nothing is sent to them. The logs and the address events not handed over yet
+            // placed, so nothing is sent to them (LastSiloDeparture). The logs and the address events not handed over yet
             // are stored; the next activation reports the counts and sends the events.
             if (_addressEvents.Count > 0)
             {
@@ -153,13 +153,6 @@ public sealed partial class DeliveryPartitionGrain(
         }
 
         await FlushAsync(cancellationToken);
-    }
-
-    /// <summary>Whether no other silo of the cluster is active to take calls once this one is gone.</summary>
-    private bool IsLastSilo()
-    {
-        var self = localSilo.SiloAddress;
-        return !membership.CurrentSnapshot.Members.Any(m => !m.Key.Equals(self) && m.Value.Status == SiloStatus.Active);
     }
 
     public async Task<PartitionPreparation> PrepareAsync(PartitionPlan plan)

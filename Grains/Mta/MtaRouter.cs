@@ -23,8 +23,7 @@ public sealed partial class MtaRouter(SimulatedMta simulator, Scenarios.Scenario
                 break;
             case MtaKind.Smtp:
                 // R12: queued for its domain's connections; the transaction's answer comes back to the log.
-                smtp.Accept(message);
-                break;
+                return smtp.AcceptAsync(message);
             default:
                 throw new ArgumentOutOfRangeException(nameof(message), message.Mta.Kind, "Unknown MTA kind.");
         }

@@ -41,16 +41,13 @@ public sealed partial class SimulatedMta(
     private readonly Lock _takenLock = new();
 
     /// <summary>Outcomes taken and not yet handed to their partition or given up on.</summary>
-    private int _queued;
-    private int _waiting;
-    private TaskCompletionSource? _room;
-    private readonly Lock _roomLock = new();
+    private readonly QueueRoom _room = new(options.Value.SimulatorMaxQueued);
 
     /// <summary>Outcomes waiting in this simulator's queue.</summary>
-    public int Queued => Volatile.Read(ref _queued);
+    public int Queued => _room.Count;
 
     /// <summary>Relays waiting for room in the queue.</summary>
-    public int WaitingForRoom => Volatile.Read(ref _waiting);
+    public int WaitingForRoom => _room.Waiting;
 
     /// <summary>
     /// Takes the message once the queue has room. A real MTA refuses mail when its queue is full; the
@@ -61,7 +58,7 @@ public sealed partial class SimulatedMta(
     /// </summary>
     public ValueTask AcceptAsync(OutboundMessage message)
     {
-        if (Volatile.Read(ref _queued) < options.Value.SimulatorMaxQueued)
+        if (_room.HasRoom)
         {
             Accept(message);
             return ValueTask.CompletedTask;
@@ -92,61 +89,18 @@ public sealed partial class SimulatedMta(
     /// <summary>Posts <paramref name="events"/> of one message back to its log at <paramref name="dueAt"/>, batched with the rest due then.</summary>
     internal void Schedule(OutboundMessage message, IReadOnlyList<FeedbackEvent> events, DateTimeOffset dueAt)
     {
-        Interlocked.Increment(ref _queued);
+        _room.Added();
         Enqueue(new DueFeedback(message.DeliveryId, message.Partition, new LogFeedback(message.RecipientIndex, events), Tries: 0), dueAt);
     }
 
     private async ValueTask AcceptWhenRoomAsync(OutboundMessage message)
     {
-        Interlocked.Increment(ref _waiting);
-        try
-        {
-            while (Volatile.Read(ref _queued) >= options.Value.SimulatorMaxQueued)
-            {
-                Task room;
-                lock (_roomLock)
-                {
-                    room = (_room ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
-                }
-
-                // Checked again once registered: a hand-over just before would not have seen this waiter.
-                if (Volatile.Read(ref _queued) < options.Value.SimulatorMaxQueued)
-                {
-                    break;
-                }
-
-                await room;
-            }
-        }
-        finally
-        {
-            Interlocked.Decrement(ref _waiting);
-        }
-
+        await _room.WaitAsync();
         Accept(message);
     }
 
-    /// <summary>
-    /// <paramref name="count"/> outcomes left the queue (handed over or given up on). The relays go on
-    /// once the queue is a tenth below its limit, not at every hand-over.
-    /// </summary>
-    private void Left(int count)
-    {
-        var queued = Interlocked.Add(ref _queued, -count);
-        if (queued >= options.Value.SimulatorMaxQueued * 9L / 10 || Volatile.Read(ref _room) is null)
-        {
-            return;
-        }
-
-        TaskCompletionSource? room;
-        lock (_roomLock)
-        {
-            room = _room;
-            _room = null;
-        }
-
-        room?.TrySetResult();
-    }
+    /// <summary><paramref name="count"/> outcomes left the queue (handed over or given up on).</summary>
+    private void Left(int count) => _room.Left(count);
 
     /// <summary>A 64-bit FNV-1a hash of the message id: 8 bytes per remembered attempt, collisions negligible below billions.</summary>
     private static ulong Fingerprint(string messageId)

@@ -5,6 +5,9 @@ namespace DeliveryGrains.Silo.Hosting;
 
 public static class MetricsHostingExtensions
 {
+    /// <summary>Orleans' gauge of its grain directory cache's entries, left out of the export.</summary>
+    public const string DirectoryCacheSize = "orleans-directory-cache-size";
+
     /// <summary>
     /// The engine's instruments, Orleans' own meter (activations, messages) and the runtime's (memory,
     /// GC), for Prometheus to scrape at <c>/metrics</c>. The engine's process gauges and its
@@ -16,6 +19,9 @@ public static class MetricsHostingExtensions
         var storage = builder.Configuration.GetValue($"{DeliveryEngineOptions.Section}:Storage", StorageMode.Memory);
         builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
             .AddMeter(DeliveryMetrics.MeterName, "Microsoft.Orleans", "System.Runtime")
+            // Orleans counts its directory cache by walking every entry at each scrape: 4% of the silo's
+            // busy time in a profiled SMTP run scraped once a second, for a figure no dashboard of ours reads.
+            .AddView(DirectoryCacheSize, MetricStreamConfiguration.Drop)
             .AddPrometheusExporter());
         builder.Services.AddHostedService(sp => new SiloMetricsDescription(sp.GetRequiredService<DeliveryMetrics>(), storage));
         return builder;

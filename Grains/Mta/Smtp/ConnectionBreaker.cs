@@ -11,20 +11,11 @@ namespace DeliveryGrains.Mta.Smtp;
 public sealed class ConnectionBreaker(TimeSpan probeInterval, TimeProvider time)
 {
     private readonly Lock _lock = new();
-    private bool _open;
+    private volatile bool _open;
     private DateTimeOffset _nextProbe;
     private long _openings;
 
-    public bool IsOpen
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _open;
-            }
-        }
-    }
+    public bool IsOpen => _open;
 
     /// <summary>How many times the breaker opened.</summary>
     public long Openings => Interlocked.Read(ref _openings);
@@ -36,6 +27,12 @@ public sealed class ConnectionBreaker(TimeSpan probeInterval, TimeProvider time)
     /// </summary>
     public TimeSpan Hold()
     {
+        // Every connection asks before every message: a closed breaker answers without the lock.
+        if (!_open)
+        {
+            return TimeSpan.Zero;
+        }
+
         lock (_lock)
         {
             if (!_open)
@@ -72,7 +69,9 @@ public sealed class ConnectionBreaker(TimeSpan probeInterval, TimeProvider time)
     /// <summary>A server answered a transaction: the domain sends again.</summary>
     public void Connected()
     {
-        lock (_lock)
+        // Read before writing: every answered message lands here, and an unconditional write would
+        // bounce the field's cache line between the domain's connections.
+        if (_open)
         {
             _open = false;
         }

@@ -92,6 +92,13 @@ public sealed class SmtpOptions
     [Range(typeof(TimeSpan), "00:00:00.010", "00:05:00")]
     public TimeSpan ProbeInterval { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// Messages a destination domain's queue holds in memory; a partition that relays more waits for
+    /// room, so a campaign of millions keeps its memory flat instead of queueing every recipient at once.
+    /// </summary>
+    [Range(100, 10_000_000)]
+    public int MaxQueuedPerDomain { get; set; } = 20_000;
+
     /// <summary>An idle connection is closed after this long.</summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "01:00:00")]
     public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromSeconds(30);

@@ -93,8 +93,12 @@ public sealed partial class SmtpRelay : IAsyncDisposable
     /// <summary>The current rate cap of a destination domain, or null when nothing was sent to it.</summary>
     public int? RateCapOf(string domain) => _lanes.TryGetValue(domain, out var lane) ? lane.Rate.PerMinute : null;
 
-    /// <summary>Takes one attempt of one message into its domain's queue; returns at once.</summary>
-    public void Accept(OutboundMessage message)
+    /// <summary>
+    /// Takes one attempt of one message into its domain's queue, at once while the queue has room
+    /// (<see cref="SmtpOptions.MaxQueuedPerDomain"/>), else once it has. The message is queued in the
+    /// caller's turn, so its reply cannot reach the log before the caller has marked it relayed.
+    /// </summary>
+    public ValueTask AcceptAsync(OutboundMessage message)
     {
         if (!_options.IsConfigured)
         {
@@ -103,7 +107,20 @@ public sealed partial class SmtpRelay : IAsyncDisposable
 
         EnsureStarted();
         var domain = MessageIdentity.DomainOf(message.Address);
-        _lanes.GetOrAdd(domain, d => new DomainLane(this, d)).Enqueue(new SmtpJob(message, domain));
+        var lane = _lanes.GetOrAdd(domain, d => new DomainLane(this, d));
+        if (lane.Room.HasRoom)
+        {
+            lane.Enqueue(new SmtpJob(message, domain));
+            return ValueTask.CompletedTask;
+        }
+
+        return AcceptWhenRoomAsync(lane, message);
+    }
+
+    private static async ValueTask AcceptWhenRoomAsync(DomainLane lane, OutboundMessage message)
+    {
+        await lane.Room.WaitAsync();
+        lane.Enqueue(new SmtpJob(message, lane.Domain));
     }
 
     /// <summary>
@@ -424,8 +441,16 @@ public sealed partial class SmtpRelay : IAsyncDisposable
         }
     }
 
-    private void Touch(string deliveryId, string domain) =>
-        _touched.GetOrAdd(deliveryId, _ => new ConcurrentDictionary<string, bool>(StringComparer.Ordinal))[domain] = true;
+    private void Touch(string deliveryId, string domain)
+    {
+        // Every connection of a busy domain touches the same entry per message: a lock-free read first,
+        // so only the first touch after a report takes the dictionary's bucket lock.
+        var domains = _touched.GetOrAdd(deliveryId, _ => new ConcurrentDictionary<string, bool>(StringComparer.Ordinal));
+        if (!domains.ContainsKey(domain))
+        {
+            domains.TryAdd(domain, true);
+        }
+    }
 
     /// <summary>Once a second, each delivery whose domains moved gets this relay's absolute figures for them (the domain view).</summary>
     private async Task ReportDomainsAsync(CancellationToken stopping)
@@ -585,7 +610,6 @@ public sealed partial class SmtpRelay : IAsyncDisposable
         private long _refused;
         private long _deferred;
         private long _expired;
-        private long _waiting;
 
         public DomainLane(SmtpRelay relay, string domain)
         {
@@ -593,6 +617,7 @@ public sealed partial class SmtpRelay : IAsyncDisposable
             Domain = domain;
             Rate = new AdaptiveRate(relay._options, relay._time);
             Breaker = new ConnectionBreaker(relay._options.ProbeInterval, relay._time);
+            Room = new QueueRoom(relay._options.MaxQueuedPerDomain);
             for (var i = 0; i < relay._options.ConnectionsPerDomain; i++)
             {
                 var worker = Task.Run(() => WorkAsync(relay._sending.Token));
@@ -610,21 +635,29 @@ public sealed partial class SmtpRelay : IAsyncDisposable
 
         public ConnectionBreaker Breaker { get; }
 
+        /// <summary>The jobs waiting in this lane's queue, against its limit.</summary>
+        public QueueRoom Room { get; }
+
+        /// <summary>Queues a job; a new message waits for <see cref="Room"/> first, a deferred one goes back regardless.</summary>
         public void Enqueue(SmtpJob job)
         {
-            Interlocked.Increment(ref _waiting);
+            Room.Added();
             if (!_queue.Writer.TryWrite(job))
             {
-                Interlocked.Decrement(ref _waiting);
+                Room.Left();
             }
         }
 
-        public void Complete() => _queue.Writer.TryComplete();
+        public void Complete()
+        {
+            _queue.Writer.TryComplete();
+            Room.Close();
+        }
 
         public long DeferralsOf(string deliveryId) => _deferralsByDelivery.TryGetValue(deliveryId, out var n) ? n : 0;
 
         public SmtpDomainStatus Status() => new(
-            Domain, Rate.PerMinute, Interlocked.Read(ref _waiting), Interlocked.Read(ref _relayed), Interlocked.Read(ref _refused),
+            Domain, Rate.PerMinute, Room.Count, Interlocked.Read(ref _relayed), Interlocked.Read(ref _refused),
             Interlocked.Read(ref _deferred), Interlocked.Read(ref _expired), Rate.Decreases);
 
         private async Task WorkAsync(CancellationToken stopping)
@@ -652,7 +685,7 @@ public sealed partial class SmtpRelay : IAsyncDisposable
                         continue;
                     }
 
-                    Interlocked.Decrement(ref _waiting);
+                    Room.Left();
                     try
                     {
                         await HandleAsync(client, job, stopping);

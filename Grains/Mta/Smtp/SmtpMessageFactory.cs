@@ -36,7 +36,8 @@ public sealed class SmtpMessageFactory(MailboxAddress from, string bounceDomain)
         var mailto = proof ? "" : $"mailto:{MessageIdentity.Unsubscribe(outbound.DeliveryId, outbound.ProfileId, bounceDomain)}";
         var rendered = Render(outbound, links, mailto);
 
-        var message = new MimeMessage();
+        // Not MimeMessage(): it stamps a Date in local time and generates a Message-ID, both replaced below.
+        var message = new MimeMessage(new HeaderList());
         // A fresh address per message: an address list subscribes to its addresses' change events, so one
         // shared From would keep every message ever built alive through its handler list.
         message.From.Add(new MailboxAddress(string.IsNullOrWhiteSpace(content?.FromName) ? from.Name : content.FromName, from.Address));

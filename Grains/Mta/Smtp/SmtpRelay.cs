@@ -595,6 +595,16 @@ public sealed partial class SmtpRelay : IAsyncDisposable
         public MailboxAddress? Sender { get; set; }
 
         public int Deferrals { get; set; }
+
+        /// <summary>
+        /// The message has its final answer: a MimeMessage has a finalizer, so one left to the GC
+        /// lives through an extra collection and reaches the older generations with its body.
+        /// </summary>
+        public void Finished()
+        {
+            Mime?.Dispose();
+            Mime = null;
+        }
     }
 
     private sealed record PendingReply(OutboundMessage Message, SmtpReply Reply, int Tries);
@@ -739,6 +749,7 @@ public sealed partial class SmtpRelay : IAsyncDisposable
                 // R12.3, R7.3: the validity period is over; never answered, the message stays as it is.
                 Interlocked.Increment(ref _expired);
                 relay.Touch(m.DeliveryId, Domain);
+                job.Finished();
                 return;
             }
 
@@ -758,6 +769,7 @@ public sealed partial class SmtpRelay : IAsyncDisposable
             {
                 case RelayState.Stopped:
                     // R2 stop: nothing more is relayed; the log stays ToDeliver (or fails its retry through the stop).
+                    job.Finished();
                     return;
                 case RelayState.Paused:
                     relay.Later(this, job, PauseRecheck);
@@ -801,6 +813,7 @@ public sealed partial class SmtpRelay : IAsyncDisposable
                 return;
             }
 
+            job.Finished();
             Rate.Answered();
             relay._metrics.SmtpReply(qualification.Verdict == SmtpVerdict.Relayed ? "relayed" : "refused");
             relay.Touch(m.DeliveryId, Domain);

@@ -63,6 +63,14 @@ public interface IDeliveryGrain : IGrainWithStringKey
     [AlwaysInterleave, Alias("ListLinks")]
     Task<IReadOnlyList<Tracking.LinkCount>> ListLinksAsync();
 
+    /// <summary>
+    /// R13.1: the delivery's link table, the content's tracked links in their order: where a click URL
+    /// naming a link by its index alone redirects. Empty when no link is named so. Fixed once the
+    /// content is, so a silo asks once per delivery.
+    /// </summary>
+    [AlwaysInterleave, ReadOnly, Alias("GetLinkTable")]
+    Task<IReadOnlyList<string>> GetLinkTableAsync();
+
     /// <summary>The KPIs over time: one point a second while relaying, coarser after, a few thousand at most.</summary>
     [AlwaysInterleave, Alias("GetTimeline")]
     Task<Timeline> GetTimelineAsync();

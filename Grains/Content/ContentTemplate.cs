@@ -95,6 +95,12 @@ public sealed class ContentTemplate
     /// <summary>Whether a tracked HTML part is made from the tracked form rather than by rewriting each rendered HTML.</summary>
     internal bool TracksOnce => _tracked is not null;
 
+    /// <summary>
+    /// The links a click URL may name by index alone (R13.1): the tracked form's, in its order; empty
+    /// when the content is not tracked or has no tracked form (every click URL then carries its URL).
+    /// </summary>
+    public IReadOnlyList<string> TrackedLinks => _tracked?.Links ?? [];
+
     /// <summary>The parsed form of <paramref name="content"/> (null: the default content), parsed on first use.</summary>
     public static ContentTemplate For(MessageContent? content) =>
         Parsed.GetValue(content ?? MessageContent.Default, static c => new ContentTemplate(c));

@@ -9,8 +9,12 @@ using static DeliveryGrains.Content.ContentMarks;
 
 namespace DeliveryGrains.Content;
 
-/// <summary>How the relay tracks a message's HTML part (R13.1): the click URL of link (index, original URL) and the open pixel's URL.</summary>
-public sealed record HtmlTracking(Func<int, string, string> ClickUrl, string PixelUrl);
+/// <summary>
+/// How the relay tracks a message's HTML part (R13.1): the click URL of link (index, original URL), the
+/// open pixel's URL and, for a link whose address is fixed in the content (the tracked form's links),
+/// the click URL naming the link by its index only (<see cref="ContentLinkUrl"/>; without it, <see cref="ClickUrl"/>).
+/// </summary>
+public sealed record HtmlTracking(Func<int, string, string> ClickUrl, string PixelUrl, Func<int, string>? ContentLinkUrl = null);
 
 /// <summary>
 /// R13.1 without an HTML parse per message: the tracked form of an HTML template made once per
@@ -38,6 +42,12 @@ internal sealed class TrackedHtml
         Template = template;
         _urls = urls;
     }
+
+    /// <summary>
+    /// The content's tracked links in their order (R13.1): the delivery's link table. The index a click
+    /// URL of this form names is a place here, as <see cref="LinkRewriter.TrackedLinks"/> numbers them.
+    /// </summary>
+    public IReadOnlyList<string> Links => _urls;
 
     /// <summary>The tracked template, rendered per recipient with the HTML encoder, then given to <see cref="Fill"/>.</summary>
     public IFluidTemplate Template { get; }
@@ -130,7 +140,7 @@ internal sealed class TrackedHtml
                 case Link:
                     var close = s[at..].IndexOf(Close) + at;
                     var index = int.Parse(s[(at + 1)..close], NumberStyles.None, CultureInfo.InvariantCulture);
-                    AppendAttributeValue(sb, tracking.ClickUrl(index, _urls[index]));
+                    AppendAttributeValue(sb, tracking.ContentLinkUrl is { } byIndex ? byIndex(index) : tracking.ClickUrl(index, _urls[index]));
                     run = close + 1;
                     break;
                 case Pixel:

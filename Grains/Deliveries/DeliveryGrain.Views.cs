@@ -59,6 +59,22 @@ public sealed partial class DeliveryGrain
             .Select(g => new Tracking.LinkCount(g.Key, g.First().Url, g.Sum(l => l.Clicks), g.Sum(l => l.UniqueClicks)))];
     }
 
+    public Task<IReadOnlyList<string>> GetLinkTableAsync()
+    {
+        IReadOnlyList<string> links;
+        try
+        {
+            links = S.Definition?.Mta.Content is { Tracked: true } content ? DeliveryGrains.Content.ContentTemplate.For(content).TrackedLinks : [];
+        }
+        catch (DeliveryGrains.Content.TemplateRenderException)
+        {
+            // Content that does not parse relayed nothing tracked: no link of it can be named.
+            links = [];
+        }
+
+        return Task.FromResult(links);
+    }
+
     public async Task<LogPage> ListLogsAsync(LogQuery query, Caller caller)
     {
         RequireLogReader(caller);

@@ -52,6 +52,7 @@ public static class SiloBuilderExtensions
         services.AddSingleton<IValidateOptions<Tracking.TrackingOptions>, Tracking.TrackingOptionsValidator>();
         services.TryAddSingleton<Tracking.ISiloPublicUrl, Tracking.NoSiloPublicUrl>();
         services.AddSingleton<Tracking.TrackingKeys>();
+        services.AddSingleton<Tracking.DeliveryLinkTable>();
         services.AddSingleton<Tracking.TrackingRecorder>();
         services.AddHostedService(sp => sp.GetRequiredService<Tracking.TrackingRecorder>());
         return silo;

@@ -101,7 +101,14 @@ public sealed class MessageLinks(LinkSigner signer, string deliveryId, int parti
     /// <summary>The mirror page: the message as this recipient got it, as a web page (<c>mirrorPageUrl</c> in content).</summary>
     public string MirrorPageUrl => _mirrorPageUrl ??= signer.Url(LinkSigner.MirrorPagePath, Claims(TokenKind.MirrorPage));
 
-    /// <summary>R13.1: the click URL of link <paramref name="link"/> whose original is <paramref name="url"/>.</summary>
+    /// <summary>R13.1: the click URL of link <paramref name="link"/> whose original (personalised) is <paramref name="url"/>: the token carries it.</summary>
     public string ClickUrl(int link, string url) =>
         signer.Url(LinkSigner.ClickPath, Claims(TokenKind.Click) with { Link = link, Url = url });
+
+    /// <summary>
+    /// R13.1: the click URL of the content's link <paramref name="link"/>, whose address is fixed in the
+    /// content: the token names only the link's index, the redirect reads the URL from the delivery's link table.
+    /// </summary>
+    public string ContentLinkUrl(int link) =>
+        signer.Url(LinkSigner.ClickPath, Claims(TokenKind.Click) with { Link = link });
 }

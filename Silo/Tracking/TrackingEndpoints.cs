@@ -56,9 +56,31 @@ public static partial class TrackingEndpoints
     }
 
     private static async Task<Results<RedirectHttpResult, ProblemHttpResult>> ClickAsync(
-        string token, HttpContext http, TrackingKeys keys, TrackingRecorder recorder, TimeProvider time, ILoggerFactory loggers)
+        string token, HttpContext http, TrackingKeys keys, DeliveryLinkTable linkTable, TrackingRecorder recorder, TimeProvider time, ILoggerFactory loggers)
     {
-        if (TrackingToken.Read(token, TokenKind.Click, await keys.KeyAsync()) is not { Url: { Length: > 0 } url } claims)
+        if (TrackingToken.Read(token, TokenKind.Click, await keys.KeyAsync()) is not { } claims)
+        {
+            return UnknownLink();
+        }
+
+        // A link fixed in the content is named by its index alone (R13.1): its URL is the delivery's link table's.
+        var url = claims.Url;
+        if (url is null)
+        {
+            try
+            {
+                url = await linkTable.UrlAsync(claims.DeliveryId, claims.Link);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                LogLinkTableUnavailable(loggers.CreateLogger(typeof(TrackingEndpoints)), claims.DeliveryId, ex);
+                return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Try again later");
+            }
+
+            claims = claims with { Url = url };
+        }
+
+        if (string.IsNullOrEmpty(url))
         {
             return UnknownLink();
         }
@@ -160,6 +182,9 @@ public static partial class TrackingEndpoints
     private static string Page(string title, string body) =>
         $"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\"><title>{WebUtility.HtmlEncode(title)}</title></head>"
         + $"<body style=\"font-family:sans-serif;max-width:32em;margin:3em auto\"><h1>{WebUtility.HtmlEncode(title)}</h1>{body}</body></html>";
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Tracking: the link table of delivery {DeliveryId} could not be read; the click was answered 503")]
+    private static partial void LogLinkTableUnavailable(ILogger logger, string deliveryId, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Tracking: a click on delivery {DeliveryId} was redirected but could not be stored")]
     private static partial void LogClickNotStored(ILogger logger, string deliveryId);

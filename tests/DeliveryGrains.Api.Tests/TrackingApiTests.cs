@@ -172,6 +172,66 @@ public sealed partial class TrackingApiTests(ApiHostFixture host)
         Assert.Empty((await Admin.GetAsync($"/api/deliveries/{id}/links").ExpectAsync(HttpStatusCode.OK)).EnumerateArray());
     }
 
+    [Fact, Trait("Rule", "R13.1")]
+    public async Task A_content_link_names_its_index_only_an_old_token_still_redirects_an_unknown_index_is_404()
+    {
+        var (id, addresses) = await StartSmtpAsync(1);
+        var (message, _) = await host.Smtp.MessageToAsync(addresses[0]);
+        var key = (await host.Services.GetRequiredService<TrackingKeys>().SignerAsync()).Key;
+        var click = PathOf(Hrefs(message.HtmlBody)[5]);
+        var claims = TrackingToken.Read(click["/t/c/".Length..], TokenKind.Click, key)!;
+        using var browser = Browser();
+
+        // The links are fixed in the content: the token names the link's index, not its URL.
+        Assert.Equal((1, (string?)null), (claims.Link, claims.Url));
+
+        // Signed by us for a link the content does not have: nothing to redirect to, nothing recorded.
+        using (var unknown = await browser.GetAsync("/t/c/" + TrackingToken.Create(claims with { Link = 2 }, key)))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+            Assert.Null(unknown.Headers.Location);
+        }
+
+        var untouched = await Admin.GetAsync($"/api/deliveries/{id}/logs/p-0").ExpectAsync(HttpStatusCode.OK);
+        Assert.False(untouched.GetProperty("clicked").GetBoolean());
+
+        // A version 1 token, as mail sent before carries it, still redirects to the URL it holds and counts.
+        var old = Version1(claims with { Link = 0, Url = Shop }, key);
+        using (var redirect = await browser.GetAsync("/t/c/" + old))
+        {
+            Assert.Equal(HttpStatusCode.Redirect, redirect.StatusCode);
+            Assert.Equal(Shop, Uri.UnescapeDataString(redirect.Headers.Location!.OriginalString));
+        }
+
+        using (var second = await browser.GetAsync(click))
+        {
+            Assert.Equal(Second, second.Headers.Location!.OriginalString);
+        }
+
+        var links = await Admin.GetAsync($"/api/deliveries/{id}/links").ExpectAsync(HttpStatusCode.OK);
+        Assert.Equal([(Shop, 1L), (Second, 1L)], links.EnumerateArray().Select(l => (l.Str("url"), l.GetProperty("clicks").GetInt64())));
+    }
+
+    /// <summary>A token as version 1 wrote it (BinaryWriter fields, then the MAC): the form of links in mail sent before version 2.</summary>
+    private static string Version1(TrackingClaims claims, byte[] key)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new BinaryWriter(buffer, Encoding.UTF8, leaveOpen: true))
+        {
+            writer.Write((byte)1);
+            writer.Write((byte)claims.Kind);
+            writer.Write(claims.DeliveryId);
+            writer.Write7BitEncodedInt(claims.Partition);
+            writer.Write7BitEncodedInt(claims.RecipientIndex);
+            writer.Write(claims.ProfileId);
+            writer.Write7BitEncodedInt(claims.Link);
+            writer.Write(claims.Url ?? "");
+        }
+
+        var payload = buffer.ToArray();
+        return System.Buffers.Text.Base64Url.EncodeToString([.. payload, .. System.Security.Cryptography.HMACSHA256.HashData(key, payload)[..16]]);
+    }
+
     [Fact, Trait("Rule", "R13.4")]
     public async Task One_click_unsubscribe_denylists_the_address_a_get_or_another_body_changes_nothing()
     {

@@ -27,13 +27,20 @@ public class TrackingBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        var html = LoadHtml();
+        var html = LoadHtml(20_000);
         _untracked = Messages(new MessageContent("News for friend", null, html, Tracking: false));
         _trackedOnce = Messages(new MessageContent("News for friend", null, html, Tracking: true));
 
         // A Liquid tag shapes the document: such a template has no tracked form and is rewritten per message.
         _trackedPerMessage = Messages(new MessageContent("News for friend", null, html.Replace("</body>", "{% if true %}{% endif %}</body>", StringComparison.Ordinal), Tracking: true));
         Console.WriteLine($"// MIME bytes a message: untracked {Size(_untracked[0])}, tracked {Size(_trackedOnce[0])}");
+        var small = LoadHtml(2_000);
+        Console.WriteLine($"// MIME bytes of a --message-bytes 2000 message: untracked {Size(Messages(new MessageContent("News for friend", null, small, Tracking: false))[0])}, tracked {Size(Messages(new MessageContent("News for friend", null, small, Tracking: true))[0])}");
+
+        // A load run's ids are longer (a GUID's 32 hex digits, g7-NNNNNN, a log deep in its partition) and are in every click URL.
+        var loadRun = new OutboundMessage("5f0c1e2d3a4b49c8a7d6e5f4a3b2c1d0", 3, 123_456, "g7-654321", "user1@example.test", Channel.Email, 1, false,
+            new MtaSettings(MtaKind.Smtp, Content: new MessageContent("News for friend", null, html, Tracking: true)));
+        Console.WriteLine($"// MIME bytes with a load run's ids, tracked: 20 KB {Size(loadRun)}, 2,000 {Size(loadRun with { Mta = new MtaSettings(MtaKind.Smtp, Content: new MessageContent("News for friend", null, small, Tracking: true)) })}");
     }
 
     [Benchmark(Baseline = true, OperationsPerInvoke = Recipients)]
@@ -69,11 +76,11 @@ public class TrackingBenchmarks
         return [.. Enumerable.Range(0, Recipients).Select(i => new OutboundMessage("d-0123456789", 0, i, $"p-{i}", $"user{i}@example.test", Channel.Email, 1, false, mta))];
     }
 
-    /// <summary>The HTML of <c>load --content Html --message-bytes 20000</c>: a paragraph with a link, over and over.</summary>
-    private static string LoadHtml()
+    /// <summary>The HTML of <c>load --content Html --message-bytes N</c>: a paragraph with a link, over and over.</summary>
+    private static string LoadHtml(int bytes)
     {
         var html = new StringBuilder("<html><body>\n");
-        for (var p = 0; html.Length < 20_000; p++)
+        for (var p = 0; html.Length < bytes; p++)
         {
             var f = p % 10;
             html.Append("<p>Dear friend, this paragraph tells you about our offers in some detail, as a newsletter does. ")

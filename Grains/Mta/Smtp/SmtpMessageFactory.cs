@@ -85,7 +85,7 @@ public sealed class SmtpMessageFactory(MailboxAddress from, string bounceDomain)
         ContentTemplate.For(outbound.Mta.Content).Render(
             new RecipientValues(outbound.ProfileId, outbound.Address, outbound.Fields),
             new ContentLinks(links?.UnsubscribeUrl ?? unsubscribeFallback, links?.MirrorPageUrl ?? ""),
-            links is not null && (outbound.Mta.Content ?? MessageContent.Default).Tracked ? new HtmlTracking(links.ClickUrl, links.OpenUrl) : null);
+            links is not null && (outbound.Mta.Content ?? MessageContent.Default).Tracked ? new HtmlTracking(links.ClickUrl, links.OpenUrl, links.ContentLinkUrl) : null);
 
     private static string? HtmlOf(RenderedContent rendered, MessageContent content, TrackedLinks? links) =>
         rendered.Html is null ? null

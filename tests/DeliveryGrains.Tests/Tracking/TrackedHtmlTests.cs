@@ -61,6 +61,9 @@ public class TrackedHtmlTests
             Assert.Equal(TrackedHtml.Normalised(perMessage), TrackedHtml.Normalised(once));
             Assert.Equal(perMessageLinks, onceLinks);
             Assert.Equal(LinkRewriter.TrackedLinks(template.Render(recipient, links).Html!), onceLinks.Select(l => l.Url));
+
+            // The link table a click named by index alone redirects by: the same links in the same order.
+            Assert.Equal(tracksOnce ? onceLinks.Select(l => l.Url) : [], template.TrackedLinks);
         }
     }
 

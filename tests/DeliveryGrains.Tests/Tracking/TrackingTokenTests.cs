@@ -20,15 +20,70 @@ public sealed class TrackingTokenTests
     }
 
     [Fact, Trait("Rule", "R13.1")]
+    public void A_content_link_is_named_by_index_alone_and_an_engine_made_id_in_16_bytes()
+    {
+        var id = Guid.NewGuid().ToString("N");
+        var byIndex = new TrackingClaims(TokenKind.Click, id, 7, 123_456, "g42-123456", 104);
+        var token = TrackingToken.Create(byIndex, Key);
+
+        Assert.Equal(byIndex, TrackingToken.Read(token, TokenKind.Click, Key));
+        // Version, kind, 16-byte id, partition, index, profile, link and the 16-byte MAC: what a click URL of a 20 KB message repeats ~100 times.
+        Assert.Equal(2 + 16 + 1 + 3 + 11 + 1 + 16, System.Buffers.Text.Base64Url.DecodeFromChars(token).Length);
+        Assert.True(token.Length < TrackingToken.Create(Click, Key).Length);
+
+        // An id that only looks like a GUID (upper case, braces) comes back as written, not in GUID form.
+        foreach (var other in new[] { id.ToUpperInvariant(), $"{{{id}}}", "d-1" })
+        {
+            Assert.Equal(byIndex with { DeliveryId = other }, TrackingToken.Read(TrackingToken.Create(byIndex with { DeliveryId = other }, Key), TokenKind.Click, Key));
+        }
+    }
+
+    [Fact, Trait("Rule", "R13.1")]
+    public void A_version_1_token_of_mail_already_sent_still_reads()
+    {
+        Assert.Equal(Click, TrackingToken.Read(Version1(Click, Key), TokenKind.Click, Key));
+        var open = Click with { Kind = TokenKind.Open, Link = -1, Url = null };
+        Assert.Equal(open, TrackingToken.Read(Version1(open, Key), TokenKind.Open, Key));
+        Assert.Null(TrackingToken.Read(Version1(Click, Key), TokenKind.Open, Key));
+        Assert.Null(TrackingToken.Read(Version1(Click, RandomNumberGenerator.GetBytes(32)), TokenKind.Click, Key));
+    }
+
+    /// <summary>A token as version 1 wrote it (BinaryWriter fields, then the MAC): the form of links in mail sent before version 2.</summary>
+    internal static string Version1(TrackingClaims claims, byte[] key)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new BinaryWriter(buffer, System.Text.Encoding.UTF8, leaveOpen: true))
+        {
+            writer.Write((byte)1);
+            writer.Write((byte)claims.Kind);
+            writer.Write(claims.DeliveryId);
+            writer.Write7BitEncodedInt(claims.Partition);
+            writer.Write7BitEncodedInt(claims.RecipientIndex);
+            writer.Write(claims.ProfileId);
+            if (claims.Kind == TokenKind.Click)
+            {
+                writer.Write7BitEncodedInt(claims.Link);
+                writer.Write(claims.Url ?? "");
+            }
+        }
+
+        var payload = buffer.ToArray();
+        return System.Buffers.Text.Base64Url.EncodeToString([.. payload, .. HMACSHA256.HashData(key, payload)[..16]]);
+    }
+
+    [Fact, Trait("Rule", "R13.1")]
     public void Every_changed_byte_another_key_another_kind_or_garbage_is_refused()
     {
         var token = TrackingToken.Create(Click, Key);
-        var bytes = System.Buffers.Text.Base64Url.DecodeFromChars(token);
-        for (var i = 0; i < bytes.Length; i++)
+        foreach (var signed in new[] { token, TrackingToken.Create(Click with { DeliveryId = Guid.NewGuid().ToString("N"), Url = null }, Key), Version1(Click, Key) })
         {
-            var changed = (byte[])bytes.Clone();
-            changed[i] ^= 0x01;
-            Assert.Null(TrackingToken.Read(System.Buffers.Text.Base64Url.EncodeToString(changed), TokenKind.Click, Key));
+            var bytes = System.Buffers.Text.Base64Url.DecodeFromChars(signed);
+            for (var i = 0; i < bytes.Length; i++)
+            {
+                var changed = (byte[])bytes.Clone();
+                changed[i] ^= 0x01;
+                Assert.Null(TrackingToken.Read(System.Buffers.Text.Base64Url.EncodeToString(changed), TokenKind.Click, Key));
+            }
         }
 
         Assert.Null(TrackingToken.Read(token[..^1], TokenKind.Click, Key));

@@ -28,12 +28,12 @@ public sealed class PartitionState
 
 /// <summary>
 /// The sending logs of a partition's recipients, one column per field (about 33 bytes a recipient),
-/// and how far the partition has got. Written as one value, group-committed: one row per partition in
-/// durable mode, however many recipients it holds. Kept apart from <see cref="PartitionState"/> so a
+/// and how far the partition has got. Durable mode stores it as a head and fixed chunks of recipients
+/// and writes only the chunks a call changed (PartitionProgress.Chunks.cs). Kept apart from <see cref="PartitionState"/> so a
 /// write stores the logs, not the recipient list again.
 /// </summary>
 [GenerateSerializer, Alias("PartitionProgress")]
-public sealed class PartitionProgress
+public sealed partial class PartitionProgress
 {
     /// <summary>One <see cref="LogMark"/> per recipient: phase, opened, clicked. The counts are made from it.</summary>
     [Id(0)] public byte[] Marks { get; set; } = [];

@@ -1,8 +1,10 @@
 using System.Diagnostics;
+using DeliveryGrains.Deliveries;
 using DeliveryGrains.Hosting.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using Npgsql;
 using Orleans.Configuration;
 using Orleans.Serialization;
 using Orleans.Storage;
@@ -13,20 +15,25 @@ namespace DeliveryGrains.Durable.Tests;
 [Collection(DurableCollection.Name)]
 public sealed class GrainStorageTests(PostgresServer server, ITestOutputHelper output) : IAsyncLifetime
 {
+    private const string ServiceId = "storage-tests";
+
     private ServiceProvider _services = null!;
     private PostgresGrainStorage _storage = null!;
+    private string _connectionString = null!;
 
     public async Task InitializeAsync()
     {
-        var connectionString = await server.CreateDatabaseAsync("storage");
-        await new SchemaMigrator(connectionString, NullLogger.Instance).MigrateAsync();
+        _connectionString = await server.CreateDatabaseAsync("storage");
+        await new SchemaMigrator(_connectionString, NullLogger.Instance).MigrateAsync();
         _services = new ServiceCollection().AddSerializer().BuildServiceProvider();
-        _storage = new PostgresGrainStorage(
-            Options.Create(new PostgresStorageOptions { ConnectionString = connectionString }),
-            Options.Create(new ClusterOptions { ServiceId = "storage-tests" }),
-            _services.GetRequiredService<Serializer>(),
-            NullLogger<PostgresGrainStorage>.Instance);
+        _storage = NewStorage();
     }
+
+    private PostgresGrainStorage NewStorage() => new(
+        Options.Create(new PostgresStorageOptions { ConnectionString = _connectionString }),
+        Options.Create(new ClusterOptions { ServiceId = ServiceId }),
+        _services.GetRequiredService<Serializer>(),
+        NullLogger<PostgresGrainStorage>.Instance);
 
     public async Task DisposeAsync()
     {
@@ -163,6 +170,138 @@ public sealed class GrainStorageTests(PostgresServer server, ITestOutputHelper o
         Assert.True(used < 2 * grains / 10, $"{used} statements for {2 * grains} writes");
         Assert.All(states, s => Assert.Equal("2", s.State.ETag));
         output.WriteLine($"{2 * grains} writes in {used} statements: {grains} new rows at {grains / inserted.TotalSeconds:F0}/s, {grains} updates at {grains / updated.TotalSeconds:F0}/s");
+    }
+
+    [Fact]
+    [Trait("Area", "Durable")]
+    [Trait("Rule", "R4")]
+    public async Task A_partitions_progress_is_written_in_chunks_only_where_it_changed_and_a_new_storage_reads_back_the_same()
+    {
+        var grain = NewGrain();
+        var written = new GrainState<PartitionProgress>(Progress(3 * PartitionProgress.ChunkSize));
+        await _storage.WriteStateAsync("progress", grain, written);
+        Assert.Equal(3, await ChunkRowsAsync(grain));
+
+        var chunks = _storage.ChunkRowsWritten;
+        var slot = written.State!.Slot(PartitionProgress.ChunkSize + 1);
+        slot.Attempts = 4;
+        written.State!.Put(PartitionProgress.ChunkSize + 1, slot);
+        written.State!.RelayCursor = 99;
+        await _storage.WriteStateAsync("progress", grain, written);
+        Assert.Equal(1, _storage.ChunkRowsWritten - chunks);
+        await _storage.WriteStateAsync("progress", grain, written);
+        Assert.Equal(1, _storage.ChunkRowsWritten - chunks);
+
+        // A storage that never saw the grain (a restarted silo) assembles the head and every chunk.
+        await using var restarted = NewStorage();
+        var read = new GrainState<PartitionProgress>(new PartitionProgress());
+        await restarted.ReadStateAsync("progress", grain, read);
+        Assert.Equal("3", read.ETag);
+        AssertSameLogs(written.State, read.State);
+        Assert.Equal(99, read.State!.RelayCursor);
+        Assert.Equal(4, read.State!.Slot(PartitionProgress.ChunkSize + 1).Attempts);
+    }
+
+    [Fact]
+    [Trait("Area", "Durable")]
+    [Trait("Rule", "Optimistic concurrency: a stale ETag is rejected")]
+    public async Task A_stale_chunked_write_stores_neither_its_head_nor_its_chunks()
+    {
+        var grain = NewGrain();
+        await _storage.WriteStateAsync("progress", grain, new GrainState<PartitionProgress>(Progress(2 * PartitionProgress.ChunkSize)));
+        var first = new GrainState<PartitionProgress>(new PartitionProgress());
+        var second = new GrainState<PartitionProgress>(new PartitionProgress());
+        await _storage.ReadStateAsync("progress", grain, first);
+        await _storage.ReadStateAsync("progress", grain, second);
+
+        first.State!.Attempts[0] = 1;
+        await _storage.WriteStateAsync("progress", grain, first);
+        second.State!.Attempts[0] = 2;
+        second.State!.Attempts[PartitionProgress.ChunkSize] = 2;
+        second.State!.RelayCursor = 7;
+        await Assert.ThrowsAsync<InconsistentStateException>(() => _storage.WriteStateAsync("progress", grain, second));
+
+        var read = new GrainState<PartitionProgress>(new PartitionProgress());
+        await _storage.ReadStateAsync("progress", grain, read);
+        Assert.Equal(1, read.State!.Attempts[0]);
+        Assert.Equal(0, read.State!.Attempts[PartitionProgress.ChunkSize]);
+        Assert.Equal(0, read.State!.RelayCursor);
+
+        // Cleared, the chunk rows go with the head; written again, the state is whole from chunk 0.
+        await _storage.ClearStateAsync("progress", grain, read);
+        Assert.Equal(0, await ChunkRowsAsync(grain));
+        read.State = Progress(PartitionProgress.ChunkSize + 1);
+        await _storage.WriteStateAsync("progress", grain, read);
+        Assert.Equal(2, await ChunkRowsAsync(grain));
+    }
+
+    [Fact]
+    [Trait("Area", "Durable")]
+    [Trait("Rule", "R4")]
+    public async Task A_progress_row_written_whole_before_chunking_reads_back_and_is_chunked_by_its_next_write()
+    {
+        var grain = NewGrain();
+        var old = Progress(PartitionProgress.ChunkSize + 10);
+        await using (var connection = new NpgsqlConnection(_connectionString))
+        {
+            await connection.OpenAsync();
+            await using var insert = new NpgsqlCommand(
+                "INSERT INTO grain_state (service_id, state_name, grain_id, version, payload) VALUES ($1, 'progress', $2, 5, $3)", connection);
+            insert.Parameters.Add(new NpgsqlParameter<string> { TypedValue = ServiceId });
+            insert.Parameters.Add(new NpgsqlParameter<string> { TypedValue = grain.ToString() });
+            insert.Parameters.Add(new NpgsqlParameter<byte[]> { TypedValue = _services.GetRequiredService<Serializer>().SerializeToArray(old) });
+            await insert.ExecuteNonQueryAsync();
+        }
+
+        var read = new GrainState<PartitionProgress>(new PartitionProgress());
+        await _storage.ReadStateAsync("progress", grain, read);
+        AssertSameLogs(old, read.State);
+        Assert.Equal("5", read.ETag);
+
+        await _storage.WriteStateAsync("progress", grain, read);
+        Assert.Equal(2, await ChunkRowsAsync(grain));
+        var again = new GrainState<PartitionProgress>(new PartitionProgress());
+        await _storage.ReadStateAsync("progress", grain, again);
+        AssertSameLogs(old, again.State);
+        Assert.Equal("6", again.ETag);
+    }
+
+    /// <summary>A slice of <paramref name="count"/> recipients whose columns differ from one recipient to the next.</summary>
+    private static PartitionProgress Progress(int count)
+    {
+        var progress = new PartitionProgress();
+        progress.Reset(count);
+        for (var i = 0; i < count; i++)
+        {
+            progress.Marks[i] = (byte)(i % 4);
+            progress.RelayedAt[i] = 638_000_000_000_000_000 + i;
+            progress.SeenSimulated[i] = (uint)i;
+        }
+
+        progress.TryAddSeen(count - 1, "external-1");
+        progress.Version = 42;
+        return progress;
+    }
+
+    private static void AssertSameLogs(PartitionProgress expected, PartitionProgress? actual)
+    {
+        Assert.NotNull(actual);
+        Assert.Equal(expected.Marks, actual.Marks);
+        Assert.Equal(expected.Attempts, actual.Attempts);
+        Assert.Equal(expected.RelayedAt, actual.RelayedAt);
+        Assert.Equal(expected.SeenSimulated, actual.SeenSimulated);
+        Assert.Equal(expected.SeenOther.Keys, actual.SeenOther.Keys);
+        Assert.Equal(expected.Version, actual.Version);
+    }
+
+    private async Task<long> ChunkRowsAsync(GrainId grain)
+    {
+        await using var connection = new NpgsqlConnection(_connectionString);
+        await connection.OpenAsync();
+        await using var count = new NpgsqlCommand("SELECT count(*) FROM grain_chunk WHERE service_id = $1 AND grain_id = $2", connection);
+        count.Parameters.Add(new NpgsqlParameter<string> { TypedValue = ServiceId });
+        count.Parameters.Add(new NpgsqlParameter<string> { TypedValue = grain.ToString() });
+        return (long)(await count.ExecuteScalarAsync())!;
     }
 
     private static GrainId NewGrain() => GrainId.Create("storagetest", Guid.NewGuid().ToString("N"));

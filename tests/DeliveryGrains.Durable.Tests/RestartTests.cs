@@ -46,6 +46,52 @@ public sealed class RestartTests(PostgresServer server)
 
     [Fact]
     [Trait("Area", "Durable")]
+    [Trait("Rule", "R4")]
+    [Trait("Rule", "R8.7")]
+    public async Task Every_log_of_a_partition_stored_in_several_chunks_reads_back_exactly_from_a_new_silo()
+    {
+        // One partition of 600 recipients: three chunks, the last one short, each changed by its own event.
+        var database = await server.CreateDatabaseAsync("chunks");
+        var settings = new Dictionary<string, string?> { ["DeliveryGrains:PartitionSize"] = "600" };
+        string id;
+        string logsBefore;
+        System.Text.Json.JsonElement before;
+        await using (var first = await DurableHost.StartAsync(database, settings))
+        {
+            using var admin = first.Admin();
+            id = await admin.StartAsync(Bodies.Delivery(600));
+            await admin.UntilAsync(id, v => v.Kpi("sent") == 600);
+            await admin.PostJsonAsync("/api/mta/feedback", new[]
+            {
+                Bodies.Event(id, "p-0", "HardBounce", "UserUnknown"),
+                Bodies.Event(id, "p-300", "Complaint"),
+                Bodies.Event(id, "p-599", "SoftBounce", "MailboxFull"),
+            }).ExpectAsync(HttpStatusCode.Accepted);
+            before = await admin.UntilAsync(id, v => v.Kpi("bouncesAndErrors") == 1 && v.Kpi("complaints") == 1 && v.Kpi("awaitingRetry") == 1);
+            logsBefore = (await admin.GetAsync($"/api/deliveries/{id}/logs?limit=1000").ExpectAsync(HttpStatusCode.OK)).GetProperty("items").ToString();
+            await first.StopAsync();
+        }
+
+        await using var second = await DurableHost.StartAsync(database, settings);
+        using var again = second.Admin();
+        var logsAfter = (await again.GetAsync($"/api/deliveries/{id}/logs?limit=1000").ExpectAsync(HttpStatusCode.OK)).GetProperty("items");
+
+        Assert.Equal(600, logsAfter.GetArrayLength());
+        Assert.Equal(logsBefore, logsAfter.ToString());
+        var view = await again.ViewAsync(id);
+        var recount = await again.PostEmptyAsync($"/api/deliveries/{id}/compute-stats").ExpectAsync(HttpStatusCode.OK);
+        var kpis = recount.TryGetProperty("kpis", out var inner) ? inner : recount;
+        foreach (var kpi in new[] { "sent", "delivered", "bouncesAndErrors", "complaints", "awaitingRetry" })
+        {
+            Assert.Equal(before.Kpi(kpi), view.Kpi(kpi));
+            Assert.Equal(before.Kpi(kpi), kpis.GetProperty(kpi).GetInt64());
+        }
+
+        Assert.Equal(3L, await CountAsync(database, "SELECT count(*) FROM grain_chunk WHERE state_name = 'progress'"));
+    }
+
+    [Fact]
+    [Trait("Area", "Durable")]
     [Trait("Rule", "R7.3")]
     public async Task The_validity_reminder_ends_the_delivery_on_a_new_silo_without_any_call_waking_it()
     {
@@ -149,6 +195,14 @@ public sealed class RestartTests(PostgresServer server)
     // machine the tests share can be loaded many times over.
     private static Task UntilNoReminderAsync(string connectionString, string grainKeyEnd, string reminderName, string failure) =>
         Eventually.Until(() => RemindersAsync(connectionString, grainKeyEnd, reminderName), n => n == 0, failure, TimeSpan.FromSeconds(90), TimeSpan.FromMilliseconds(100));
+
+    private static async Task<long> CountAsync(string connectionString, string sql)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
 
     private static async Task<long> RemindersAsync(string connectionString, string grainKeyEnd, string reminderName)
     {

@@ -14,7 +14,9 @@ namespace DeliveryGrains.Hosting.Storage;
 /// <summary>
 /// Durable mode's grain storage: one row of <c>grain_state</c> per grain and state name, the state in
 /// Orleans' binary serialization, the row's version as the ETag (a write names the version it read;
-/// a stale one raises <see cref="InconsistentStateException"/>).
+/// a stale one raises <see cref="InconsistentStateException"/>). A state that is an
+/// <see cref="IChunkedState"/> keeps a small head there and the rest in <c>grain_chunk</c> rows; its
+/// write carries only the chunks that changed since this activation last read or wrote them.
 /// <para>
 /// Writes use group commit: every <see cref="WriteStateAsync{T}"/> queues its row and a single
 /// writer stores all the rows waiting at that moment in one multi-row statement (one transaction,
@@ -32,42 +34,66 @@ public sealed partial class PostgresGrainStorage : IGrainStorage, IAsyncDisposab
 {
     private const int ReadLoops = 4;
 
+    // A chunked state (chunks not null) comes with its chunk rows, read in the same statement so the
+    // head and the chunks are of one snapshot.
     private const string ReadSql = """
-        SELECT i.ord, g.version, g.payload
+        SELECT i.ord, g.version, g.payload, g.chunks, c.payloads
         FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS i(state_name, grain_id, ord)
         JOIN grain_state g ON g.service_id = $1 AND g.state_name = i.state_name AND g.grain_id = i.grain_id
+        LEFT JOIN LATERAL (
+            SELECT array_agg(k.payload ORDER BY k.chunk) AS payloads
+            FROM grain_chunk k
+            WHERE k.service_id = $1 AND k.state_name = g.state_name AND k.grain_id = g.grain_id AND k.chunk < g.chunks
+        ) c ON g.chunks IS NOT NULL
         """;
 
     // One statement for the whole batch: the rows that name a version update it only if it still
     // matches; the rows that name none insert only if no row exists. A row that comes back is stored;
     // one that does not lost a race (stale ETag) and its caller gets InconsistentStateException.
+    // A chunked state's changed chunks are stored only with a head row that was: the version check
+    // guards the chunks too, and the statement makes the head and its chunks one atomic write.
     private const string WriteSql = """
         WITH input AS (
-            SELECT * FROM unnest($2::text[], $3::text[], $4::bigint[], $5::bytea[])
-                WITH ORDINALITY AS t(state_name, grain_id, expected, payload, ord)),
+            SELECT * FROM unnest($2::text[], $3::text[], $4::bigint[], $5::bytea[], $6::integer[])
+                WITH ORDINALITY AS t(state_name, grain_id, expected, payload, chunks, ord)),
         updated AS (
-            UPDATE grain_state g SET version = g.version + 1, payload = i.payload, written_at = now()
+            UPDATE grain_state g SET version = g.version + 1, payload = i.payload, chunks = i.chunks, written_at = now()
             FROM input i
             WHERE i.expected IS NOT NULL AND g.service_id = $1
               AND g.state_name = i.state_name AND g.grain_id = i.grain_id AND g.version = i.expected
             RETURNING i.ord, g.version),
         inserted AS (
-            INSERT INTO grain_state (service_id, state_name, grain_id, version, payload)
-            SELECT $1, i.state_name, i.grain_id, 1, i.payload FROM input i
+            INSERT INTO grain_state (service_id, state_name, grain_id, version, payload, chunks)
+            SELECT $1, i.state_name, i.grain_id, 1, i.payload, i.chunks FROM input i
             WHERE i.expected IS NULL
             ORDER BY i.state_name, i.grain_id
             ON CONFLICT DO NOTHING
-            RETURNING state_name, grain_id, version)
-        SELECT ord, version FROM updated
-        UNION ALL
-        SELECT i.ord, n.version FROM inserted n
-        JOIN input i ON i.expected IS NULL AND i.state_name = n.state_name AND i.grain_id = n.grain_id
+            RETURNING state_name, grain_id, version),
+        stored AS (
+            SELECT ord, version FROM updated
+            UNION ALL
+            SELECT i.ord, n.version FROM inserted n
+            JOIN input i ON i.expected IS NULL AND i.state_name = n.state_name AND i.grain_id = n.grain_id),
+        chunked AS (
+            INSERT INTO grain_chunk (service_id, state_name, grain_id, chunk, payload)
+            SELECT $1, i.state_name, i.grain_id, c.chunk, c.payload
+            FROM unnest($7::bigint[], $8::integer[], $9::bytea[]) AS c(ord, chunk, payload)
+            JOIN stored s ON s.ord = c.ord
+            JOIN input i ON i.ord = c.ord
+            ORDER BY i.state_name, i.grain_id, c.chunk
+            ON CONFLICT (service_id, state_name, grain_id, chunk) DO UPDATE SET payload = EXCLUDED.payload)
+        SELECT ord, version FROM stored
         """;
 
     private const string ClearSql = """
-        UPDATE grain_state SET version = version + 1, payload = NULL, written_at = now()
-        WHERE service_id = $1 AND state_name = $2 AND grain_id = $3 AND version = $4
-        RETURNING version
+        WITH cleared AS (
+            UPDATE grain_state SET version = version + 1, payload = NULL, chunks = NULL, written_at = now()
+            WHERE service_id = $1 AND state_name = $2 AND grain_id = $3 AND version = $4
+            RETURNING version),
+        dropped AS (
+            DELETE FROM grain_chunk
+            WHERE service_id = $1 AND state_name = $2 AND grain_id = $3 AND EXISTS (SELECT 1 FROM cleared))
+        SELECT version FROM cleared
         """;
 
     private readonly NpgsqlDataSource _dataSource;
@@ -81,6 +107,8 @@ public sealed partial class PostgresGrainStorage : IGrainStorage, IAsyncDisposab
     private readonly Task[] _readers;
     private long _statements;
     private long _rows;
+    private long _chunkRows;
+    private long _chunkBytes;
 
     private readonly DeliveryMetrics? _metrics;
 
@@ -103,9 +131,15 @@ public sealed partial class PostgresGrainStorage : IGrainStorage, IAsyncDisposab
     /// <summary>Rows those statements carried.</summary>
     public long RowsWritten => Interlocked.Read(ref _rows);
 
+    /// <summary>Chunk rows (<see cref="IChunkedState"/>) those statements carried besides.</summary>
+    public long ChunkRowsWritten => Interlocked.Read(ref _chunkRows);
+
+    /// <summary>The bytes of those chunk rows.</summary>
+    public long ChunkBytesWritten => Interlocked.Read(ref _chunkBytes);
+
     public async Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
-        var (version, payload) = await ReadRowAsync(stateName, grainId);
+        var (version, payload, chunks, chunkPayloads) = await ReadRowAsync(stateName, grainId);
         if (version is null)
         {
             grainState.ETag = null;
@@ -121,11 +155,27 @@ public sealed partial class PostgresGrainStorage : IGrainStorage, IAsyncDisposab
             return;
         }
 
-        grainState.State = _serializer.Deserialize<T>(payload);
+        if (chunks is null)
+        {
+            // A whole value; also how a chunked state's rows written before chunking read (migrated by its next write).
+            grainState.State = _serializer.Deserialize<T>(payload);
+        }
+        else
+        {
+            var state = Activator.CreateInstance<T>();
+            if (state is not IChunkedState chunked)
+            {
+                throw new InvalidOperationException($"The state {stateName} of {grainId} is stored in chunks, which {typeof(T).Name} cannot read.");
+            }
+
+            ChunkedWrite.Assemble(chunked, _serializer.Deserialize<object>(payload) ?? throw new InvalidOperationException($"The state {stateName} of {grainId} has an empty head."), chunkPayloads ?? []);
+            grainState.State = state;
+        }
+
         grainState.RecordExists = true;
     }
 
-    private Task<(long? Version, byte[]? Payload)> ReadRowAsync(string stateName, GrainId grainId)
+    private Task<StoredRow> ReadRowAsync(string stateName, GrainId grainId)
     {
         var read = new PendingRead(stateName, grainId.ToString());
         if (!_reads.Writer.TryWrite(read))
@@ -139,18 +189,39 @@ public sealed partial class PostgresGrainStorage : IGrainStorage, IAsyncDisposab
     public async Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
         var expected = ParseETag(grainState.ETag);
-        var write = new PendingWrite(stateName, grainId.ToString(), expected, _serializer.SerializeToArray(grainState.State));
+        var chunkedState = grainState.State as IChunkedState;
+        var chunked = chunkedState is null ? null : ChunkedWrite.Capture(chunkedState);
+        var write = chunked is null
+            ? new PendingWrite(stateName, grainId.ToString(), expected, _serializer.SerializeToArray(grainState.State), null, [])
+            : new PendingWrite(stateName, grainId.ToString(), expected, _serializer.SerializeToArray(chunked.Head), chunked.ChunkCount, chunked.Changed);
         if (!_queue.Writer.TryWrite(write))
         {
             throw new ObjectDisposedException(nameof(PostgresGrainStorage), "The grain storage is shutting down.");
         }
 
         var queuedAt = Stopwatch.GetTimestamp();
-        var version = await write.Completion.Task;
+        long? version;
+        try
+        {
+            version = await write.Completion.Task;
+        }
+        catch
+        {
+            // Stored or not, nobody knows: the next write stores every chunk.
+            chunkedState?.Baseline.Forget();
+            throw;
+        }
+
         _metrics?.StorageWrite(Stopwatch.GetElapsedTime(queuedAt));
         if (version is null)
         {
+            chunkedState?.Baseline.Forget();
             throw Inconsistent(grainState.ETag);
+        }
+
+        if (chunked is not null)
+        {
+            chunked.Stored(chunkedState!);
         }
 
         grainState.ETag = version.Value.ToString(CultureInfo.InvariantCulture);
@@ -257,7 +328,7 @@ public sealed partial class PostgresGrainStorage : IGrainStorage, IAsyncDisposab
     {
         try
         {
-            var rows = new (long? Version, byte[]? Payload)[batch.Count];
+            var rows = new StoredRow[batch.Count];
             await using (var command = _dataSource.CreateCommand(ReadSql))
             {
                 command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = _serviceId });
@@ -266,7 +337,11 @@ public sealed partial class PostgresGrainStorage : IGrainStorage, IAsyncDisposab
                 await using var reader = await command.ExecuteReaderAsync();
                 while (await reader.ReadAsync())
                 {
-                    rows[reader.GetInt64(0) - 1] = (reader.GetInt64(1), reader.IsDBNull(2) ? null : reader.GetFieldValue<byte[]>(2));
+                    rows[reader.GetInt64(0) - 1] = new StoredRow(
+                        reader.GetInt64(1),
+                        reader.IsDBNull(2) ? null : reader.GetFieldValue<byte[]>(2),
+                        reader.IsDBNull(3) ? null : reader.GetInt32(3),
+                        reader.IsDBNull(4) ? null : reader.GetFieldValue<byte[][]>(4));
                 }
             }
 
@@ -291,9 +366,21 @@ public sealed partial class PostgresGrainStorage : IGrainStorage, IAsyncDisposab
         var ids = new string[batch.Count];
         var expected = new long?[batch.Count];
         var payloads = new byte[batch.Count][];
+        var chunkCounts = new int?[batch.Count];
+        var chunkOrds = new List<long>();
+        var chunkIndices = new List<int>();
+        var chunkPayloads = new List<byte[]>();
+        long chunkBytes = 0;
         for (var i = 0; i < batch.Count; i++)
         {
-            (names[i], ids[i], expected[i], payloads[i]) = (batch[i].StateName, batch[i].GrainId, batch[i].Expected, batch[i].Payload);
+            (names[i], ids[i], expected[i], payloads[i], chunkCounts[i]) = (batch[i].StateName, batch[i].GrainId, batch[i].Expected, batch[i].Payload, batch[i].ChunkCount);
+            foreach (var (chunk, bytes) in batch[i].Chunks)
+            {
+                chunkOrds.Add(i + 1);
+                chunkIndices.Add(chunk);
+                chunkPayloads.Add(bytes);
+                chunkBytes += bytes.Length;
+            }
         }
 
         for (var attempt = 1; ; attempt++)
@@ -308,6 +395,10 @@ public sealed partial class PostgresGrainStorage : IGrainStorage, IAsyncDisposab
                     command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = ids, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
                     command.Parameters.Add(new NpgsqlParameter<long?[]> { TypedValue = expected, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint });
                     command.Parameters.Add(new NpgsqlParameter<byte[][]> { TypedValue = payloads, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bytea });
+                    command.Parameters.Add(new NpgsqlParameter<int?[]> { TypedValue = chunkCounts, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Integer });
+                    command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = [.. chunkOrds], NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint });
+                    command.Parameters.Add(new NpgsqlParameter<int[]> { TypedValue = [.. chunkIndices], NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Integer });
+                    command.Parameters.Add(new NpgsqlParameter<byte[][]> { TypedValue = [.. chunkPayloads], NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bytea });
                     await using var reader = await command.ExecuteReaderAsync();
                     while (await reader.ReadAsync())
                     {
@@ -317,6 +408,8 @@ public sealed partial class PostgresGrainStorage : IGrainStorage, IAsyncDisposab
 
                 Interlocked.Increment(ref _statements);
                 Interlocked.Add(ref _rows, batch.Count);
+                Interlocked.Add(ref _chunkRows, chunkOrds.Count);
+                Interlocked.Add(ref _chunkBytes, chunkBytes);
                 for (var i = 0; i < batch.Count; i++)
                 {
                     batch[i].Completion.TrySetResult(stored[i]);
@@ -359,12 +452,15 @@ public sealed partial class PostgresGrainStorage : IGrainStorage, IAsyncDisposab
     [LoggerMessage(Level = LogLevel.Error, Message = "Grain state read of {Count} rows failed.")]
     private partial void LogReadFailed(Exception exception, int count);
 
+    /// <summary>A row as read: nothing (no version), a cleared state (no payload), a whole value, or a head and its chunks.</summary>
+    private readonly record struct StoredRow(long? Version, byte[]? Payload, int? Chunks, byte[][]? ChunkPayloads);
+
     private sealed record PendingRead(string StateName, string GrainId)
     {
-        public TaskCompletionSource<(long? Version, byte[]? Payload)> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public TaskCompletionSource<StoredRow> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
-    private sealed record PendingWrite(string StateName, string GrainId, long? Expected, byte[] Payload)
+    private sealed record PendingWrite(string StateName, string GrainId, long? Expected, byte[] Payload, int? ChunkCount, IReadOnlyList<(int Chunk, byte[] Bytes)> Chunks)
     {
         public TaskCompletionSource<long?> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }

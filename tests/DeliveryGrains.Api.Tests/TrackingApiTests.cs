@@ -212,25 +212,9 @@ public sealed partial class TrackingApiTests(ApiHostFixture host)
         Assert.Equal([(Shop, 1L), (Second, 1L)], links.EnumerateArray().Select(l => (l.Str("url"), l.GetProperty("clicks").GetInt64())));
     }
 
-    /// <summary>A token as version 1 wrote it (BinaryWriter fields, then the MAC): the form of links in mail sent before version 2.</summary>
-    private static string Version1(TrackingClaims claims, byte[] key)
-    {
-        using var buffer = new MemoryStream();
-        using (var writer = new BinaryWriter(buffer, Encoding.UTF8, leaveOpen: true))
-        {
-            writer.Write((byte)1);
-            writer.Write((byte)claims.Kind);
-            writer.Write(claims.DeliveryId);
-            writer.Write7BitEncodedInt(claims.Partition);
-            writer.Write7BitEncodedInt(claims.RecipientIndex);
-            writer.Write(claims.ProfileId);
-            writer.Write7BitEncodedInt(claims.Link);
-            writer.Write(claims.Url ?? "");
-        }
-
-        var payload = buffer.ToArray();
-        return System.Buffers.Text.Base64Url.EncodeToString([.. payload, .. System.Security.Cryptography.HMACSHA256.HashData(key, payload)[..16]]);
-    }
+    /// <summary>A click token as version 1 wrote it: the form of links in mail sent before version 2.</summary>
+    private static string Version1(TrackingClaims claims, byte[] key) => DeliveryGrains.TestKit.Tracking.VersionOneTokens.Create(
+        (byte)claims.Kind, claims.DeliveryId, claims.Partition, claims.RecipientIndex, claims.ProfileId, claims.Link, claims.Url, key);
 
     [Fact, Trait("Rule", "R13.4")]
     public async Task One_click_unsubscribe_denylists_the_address_a_get_or_another_body_changes_nothing()

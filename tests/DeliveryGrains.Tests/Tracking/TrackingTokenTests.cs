@@ -48,28 +48,9 @@ public sealed class TrackingTokenTests
         Assert.Null(TrackingToken.Read(Version1(Click, RandomNumberGenerator.GetBytes(32)), TokenKind.Click, Key));
     }
 
-    /// <summary>A token as version 1 wrote it (BinaryWriter fields, then the MAC): the form of links in mail sent before version 2.</summary>
-    internal static string Version1(TrackingClaims claims, byte[] key)
-    {
-        using var buffer = new MemoryStream();
-        using (var writer = new BinaryWriter(buffer, System.Text.Encoding.UTF8, leaveOpen: true))
-        {
-            writer.Write((byte)1);
-            writer.Write((byte)claims.Kind);
-            writer.Write(claims.DeliveryId);
-            writer.Write7BitEncodedInt(claims.Partition);
-            writer.Write7BitEncodedInt(claims.RecipientIndex);
-            writer.Write(claims.ProfileId);
-            if (claims.Kind == TokenKind.Click)
-            {
-                writer.Write7BitEncodedInt(claims.Link);
-                writer.Write(claims.Url ?? "");
-            }
-        }
-
-        var payload = buffer.ToArray();
-        return System.Buffers.Text.Base64Url.EncodeToString([.. payload, .. HMACSHA256.HashData(key, payload)[..16]]);
-    }
+    internal static string Version1(TrackingClaims claims, byte[] key) => TestKit.Tracking.VersionOneTokens.Create(
+        (byte)claims.Kind, claims.DeliveryId, claims.Partition, claims.RecipientIndex, claims.ProfileId,
+        claims.Kind == TokenKind.Click ? claims.Link : null, claims.Url, key);
 
     [Fact, Trait("Rule", "R13.1")]
     public void Every_changed_byte_another_key_another_kind_or_garbage_is_refused()
